@@ -1,0 +1,353 @@
+/*
+ * coverage: the provider's question and the answer (see coverage.h).
+ *
+ * Per-field error codes (struct verr.code) of coverage_parse_question;
+ * stable, part of the wire contract:
+ *
+ *   required          ssin, service_date or care_type absent (or null)
+ *   wrong_type        not a string
+ *   unknown_field     a member the question does not define
+ *   duplicate_field   the same key twice
+ *   invalid_date      service_date not a calendar date YYYY-MM-DD in 1900-9999
+ *   invalid_value     care_type not one of the eight care types
+ *   invalid_utf8, control_character   care_type or service_date text is not clean
+ *
+ * A malformed SSIN is not an error: it is the refusal invalid_ssin.
+ */
+#include "coverage.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "ids.h"
+#include "jsonx.h"
+
+/* ---- languages -------------------------------------------------------------- */
+
+const char *lang_tag(enum lang l)
+{
+    switch (l) {
+    case LANG_NL:
+        return "nl";
+    case LANG_FR:
+        return "fr";
+    default:
+        return "en";
+    }
+}
+
+/* q-value in thousandths; -1 when malformed */
+static int parse_q(const char *s, size_t n)
+{
+    if (n == 0 || n > 5)
+        return -1;
+    if (s[0] == '1') {
+        if (n == 1)
+            return 1000;
+        if (s[1] != '.')
+            return -1;
+        for (size_t i = 2; i < n; i++)
+            if (s[i] != '0')
+                return -1;
+        return 1000;
+    }
+    if (s[0] != '0')
+        return -1;
+    if (n == 1)
+        return 0;
+    if (s[1] != '.')
+        return -1;
+    int v = 0, scale = 100;
+    for (size_t i = 2; i < n; i++, scale /= 10) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v += (s[i] - '0') * scale;
+    }
+    return v;
+}
+
+static bool ieq_prefix(const char *tag, size_t n, const char *lang)
+{
+    size_t l = strlen(lang);
+    if (n < l)
+        return false;
+    for (size_t i = 0; i < l; i++)
+        if (tolower((unsigned char)tag[i]) != lang[i])
+            return false;
+    return n == l || tag[l] == '-';
+}
+
+enum lang lang_from_accept(const char *hdr)
+{
+    if (hdr == NULL)
+        return LANG_EN;
+    enum lang best = LANG_EN;
+    int best_q = 0;
+    const char *p = hdr;
+    while (*p) {
+        /* one element: range *( OWS ";" OWS param ) */
+        const char *end = strchr(p, ',');
+        size_t elen = end ? (size_t)(end - p) : strlen(p);
+        const char *e = p;
+        const char *eend = p + elen;
+        while (e < eend && (*e == ' ' || *e == '\t'))
+            e++;
+        const char *tag = e;
+        while (e < eend && *e != ';' && *e != ' ' && *e != '\t')
+            e++;
+        size_t tlen = (size_t)(e - tag);
+        int q = 1000;
+        while (e < eend) {
+            while (e < eend && (*e == ' ' || *e == '\t' || *e == ';'))
+                e++;
+            const char *param = e;
+            while (e < eend && *e != ';' && *e != ' ' && *e != '\t')
+                e++;
+            size_t plen = (size_t)(e - param);
+            if (plen >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=')
+                q = parse_q(param + 2, plen - 2);
+        }
+        int cand = -1;
+        if (ieq_prefix(tag, tlen, "en") || (tlen == 1 && tag[0] == '*'))
+            cand = LANG_EN;
+        else if (ieq_prefix(tag, tlen, "nl"))
+            cand = LANG_NL;
+        else if (ieq_prefix(tag, tlen, "fr"))
+            cand = LANG_FR;
+        if (cand >= 0 && q > best_q) {
+            best_q = q;
+            best = (enum lang)cand;
+        }
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return best;
+}
+
+/* ---- refusals ------------------------------------------------------------- */
+
+static const struct {
+    const char *code;
+    const char *msg[3]; /* en, nl, fr */
+} refusals[RF__COUNT] = {
+    [RF_NONE] = {"none",
+                 {"The care is covered.", "De zorg is gedekt.", "Les soins sont couverts."}},
+    [RF_INVALID_SSIN] = {"invalid_ssin",
+                         {"The national register or BIS number is not valid.",
+                          "Het rijksregisternummer of BIS-nummer is ongeldig.",
+                          "Le numéro de registre national ou le numéro BIS n'est pas valable."}},
+    [RF_SERVICE_DATE_IN_FUTURE] = {"service_date_in_future",
+                                   {"The service date is in the future.",
+                                    "De datum van de verstrekking ligt in de toekomst.",
+                                    "La date de la prestation se situe dans le futur."}},
+    [RF_SERVICE_DATE_TOO_OLD] =
+        {"service_date_too_old",
+         {"The service date is more than two months in the past.",
+          "De datum van de verstrekking ligt meer dan twee maanden in het verleden.",
+          "La date de la prestation remonte à plus de deux mois."}},
+    [RF_DECEASED] = {"deceased",
+                     {"The beneficiary died on or before the service date.",
+                      "De begunstigde is overleden op of vóór de datum van de verstrekking.",
+                      "Le bénéficiaire est décédé à la date de la prestation ou avant celle-ci."}},
+    [RF_NO_DECISION] =
+        {"no_decision",
+         {"No medical-aid decision has been recorded for this person.",
+          "Er is voor deze persoon geen beslissing tot medische hulp geregistreerd.",
+          "Aucune décision d'aide médicale n'a été enregistrée pour cette personne."}},
+    [RF_NO_ACTIVE_DECISION] =
+        {"no_active_decision",
+         {"No medical-aid decision is valid on the service date.",
+          "Er is geen geldige beslissing tot medische hulp op de datum van de verstrekking.",
+          "Aucune décision d'aide médicale n'est valable à la date de la prestation."}},
+    [RF_SUSPENDED] = {"suspended",
+                      {"The medical-aid decision is suspended.",
+                       "De beslissing tot medische hulp is geschorst.",
+                       "La décision d'aide médicale est suspendue."}},
+    [RF_CARE_TYPE_ABSENT] = {"care_type_absent",
+                             {"The decision does not cover this type of care.",
+                              "De beslissing dekt dit soort zorg niet.",
+                              "La décision ne couvre pas ce type de soins."}},
+    [RF_CARE_TYPE_INACTIVE] =
+        {"care_type_inactive",
+         {"The decision covers this type of care, but not on the service date.",
+          "De beslissing dekt dit soort zorg, maar niet op de datum van de verstrekking.",
+          "La décision couvre ce type de soins, mais pas à la date de la prestation."}},
+    [RF_PROVIDER_NOT_DESIGNATED] =
+        {"provider_not_designated",
+         {"The decision designates other care providers for this type of care.",
+          "De beslissing wijst voor dit soort zorg andere zorgverleners aan.",
+          "La décision désigne d'autres prestataires pour ce type de soins."}},
+};
+
+const char *refusal_code(enum refusal r)
+{
+    return (unsigned)r < RF__COUNT ? refusals[r].code : "unknown";
+}
+
+const char *refusal_message(enum refusal r, enum lang l)
+{
+    if ((unsigned)r >= RF__COUNT)
+        r = RF_NO_ACTIVE_DECISION;
+    if ((unsigned)l > LANG_FR)
+        l = LANG_EN;
+    return refusals[r].msg[l];
+}
+
+/* ---- the question --------------------------------------------------------- */
+
+enum parse_result coverage_parse_question(const char *buf, size_t len, struct coverage_question *q,
+                                          struct verrs *errs)
+{
+    verrs_init(errs);
+    memset(q, 0, sizeof *q);
+    cJSON *root = jx_parse(buf, len);
+    if (root == NULL || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return PARSE_MALFORMED;
+    }
+    struct jx_field f[] = {{"ssin", NULL}, {"service_date", NULL}, {"care_type", NULL}};
+    jx_walk(root, "", f, 3, NULL, errs);
+
+    /* ssin: any string; its content is judged by the answer */
+    if (f[0].item == NULL || cJSON_IsNull(f[0].item)) {
+        verrs_add(errs, "ssin", "required", "is required");
+    } else if (!cJSON_IsString(f[0].item) || f[0].item->valuestring == NULL) {
+        verrs_add(errs, "ssin", "wrong_type", "must be a string");
+    } else {
+        const char *s = f[0].item->valuestring;
+        size_t n = strlen(s);
+        memcpy(q->ssin, s, n < sizeof q->ssin - 1 ? n : sizeof q->ssin - 1);
+        q->ssin_valid = ids_ssin_valid(s, n);
+    }
+    jx_get_date(f[1].item, "service_date", true, false, &q->service_date, errs);
+    const char *ct = NULL;
+    if (jx_get_string(f[2].item, "care_type", true, false, &ct, errs) == JX_OK &&
+        !care_type_from_name(ct, strlen(ct), &q->care_type))
+        verrs_add(errs, "care_type", "invalid_value",
+                  "must be one of: hospitalisation, ambulatory_hospital, general_practice, "
+                  "paramedical, pharmacy, prosthesis, medical_transport, miscellaneous");
+    cJSON_Delete(root);
+    return errs->n > 0 || errs->truncated ? PARSE_INVALID : PARSE_OK;
+}
+
+/* ---- the decision ------------------------------------------------------------ */
+
+static bool in_period(const struct period *p, pdate d)
+{
+    return p->start <= d && d <= p->end;
+}
+
+/* the outcome of one coverage decision that contains the service date */
+static enum refusal judge(const struct decision *d, const struct coverage_question *q,
+                          const char *provider, const struct cover **cover)
+{
+    *cover = NULL;
+    if (d->status == DS_SUSPENDED)
+        return RF_SUSPENDED;
+    const struct cover *c = decision_cover(d, q->care_type);
+    if (c == NULL)
+        return RF_CARE_TYPE_ABSENT;
+    *cover = c;
+    if (!in_period(&c->period, q->service_date))
+        return RF_CARE_TYPE_INACTIVE;
+    if (c->n_designated > 0) {
+        bool found = false;
+        for (int i = 0; provider != NULL && i < c->n_designated && i < MAX_DESIGNATED; i++)
+            if (strcmp(c->designated[i], provider) == 0)
+                found = true;
+        if (!found)
+            return RF_PROVIDER_NOT_DESIGNATED;
+    }
+    return RF_NONE;
+}
+
+void coverage_evaluate(const struct coverage_question *q, const struct decision *decisions,
+                       size_t n, const char *provider, pdate today, struct coverage_result *result)
+{
+    result->reason = RF_NONE;
+    result->decision = NULL;
+    result->cover = NULL;
+    if (!q->ssin_valid) {
+        result->reason = RF_INVALID_SSIN;
+        return;
+    }
+    if (q->service_date > today) {
+        result->reason = RF_SERVICE_DATE_IN_FUTURE;
+        return;
+    }
+    if (q->service_date < date_add_months(today, -2)) {
+        result->reason = RF_SERVICE_DATE_TOO_OLD;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (decisions[i].has_death_date && decisions[i].death_date <= q->service_date) {
+            result->reason = RF_DECEASED;
+            return;
+        }
+    }
+    if (n == 0) {
+        result->reason = RF_NO_DECISION;
+        return;
+    }
+    /* Normally at most one coverage decision contains the date; should there
+     * be several (e.g. a suspended one next to an active one), the most
+     * favourable outcome wins, the first one on a tie. */
+    enum refusal best = RF_NO_ACTIVE_DECISION;
+    for (size_t i = 0; i < n; i++) {
+        const struct decision *d = &decisions[i];
+        if (d->kind != DK_COVERAGE || !in_period(&d->period, q->service_date))
+            continue;
+        const struct cover *c;
+        enum refusal r = judge(d, q, provider, &c);
+        if (result->decision == NULL || r < best) {
+            best = r;
+            result->decision = d;
+            result->cover = c;
+        }
+    }
+    result->reason = best;
+    if (best == RF_SUSPENDED || best == RF_CARE_TYPE_ABSENT)
+        result->cover = NULL;
+}
+
+static bool add_decision(cJSON *root, const struct decision *d)
+{
+    cJSON *o = cJSON_AddObjectToObject(root, "decision");
+    return o != NULL && jx_add_str(o, "id", d->id) && jx_add_int(o, "version", d->version) &&
+           jx_add_str(o, "ocmw", d->ocmw) &&
+           jx_add_period(o, "period", d->period.start, d->period.end);
+}
+
+char *coverage_encode_answer(const struct coverage_result *r, enum lang l)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root == NULL)
+        return NULL;
+    bool ok;
+    if (r->reason == RF_NONE && r->decision != NULL && r->cover != NULL) {
+        const struct cover *c = r->cover;
+        ok = jx_add_bool(root, "covered", true) && add_decision(root, r->decision);
+        cJSON *co = ok ? cJSON_AddObjectToObject(root, "cover") : NULL;
+        ok = co != NULL && jx_add_str(co, "care_type", care_type_name(c->care_type)) &&
+             jx_add_period(co, "period", c->period.start, c->period.end) &&
+             jx_add_bool(co, "prescription_required", c->prescription_required) &&
+             jx_add_bool(co, "convention", c->convention) &&
+             jx_add_bool(co, "urgent_attestation_required",
+                         r->decision->urgent_attestation_required);
+    } else {
+        /* RF_NONE without a decision cannot be a guarantee: answer as refused */
+        enum refusal why = r->reason == RF_NONE ? RF_NO_ACTIVE_DECISION : r->reason;
+        ok = jx_add_bool(root, "covered", false);
+        cJSON *re = ok ? cJSON_AddObjectToObject(root, "reason") : NULL;
+        ok = re != NULL && jx_add_str(re, "code", refusal_code(why)) &&
+             jx_add_str(re, "message", refusal_message(why, l));
+        if (ok && r->decision != NULL)
+            ok = add_decision(root, r->decision);
+    }
+    if (!ok) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return jx_print_free(root);
+}

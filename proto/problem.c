@@ -1,0 +1,161 @@
+/*
+ * problem: RFC 9457 problem details and per-field validation errors
+ * (see problem.h).
+ */
+#include "problem.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "jsonx.h"
+
+static const struct {
+    const char *code;
+    int status;
+    const char *title;
+} problems[PROBLEM__COUNT] = {
+    [PROBLEM_BAD_REQUEST] = {"bad_request", 400, "Bad request"},
+    [PROBLEM_MALFORMED_JSON] = {"malformed_json", 400, "Malformed JSON"},
+    [PROBLEM_INVALID_PARAMETER] = {"invalid_parameter", 400, "Invalid parameter"},
+    [PROBLEM_PRINCIPAL_UNKNOWN] = {"principal_unknown", 403, "Unknown principal"},
+    [PROBLEM_PRINCIPAL_REVOKED] = {"principal_revoked", 403, "Principal revoked"},
+    [PROBLEM_FORBIDDEN] = {"forbidden", 403, "Forbidden"},
+    [PROBLEM_NOT_FOUND] = {"not_found", 404, "Not found"},
+    [PROBLEM_METHOD_NOT_ALLOWED] = {"method_not_allowed", 405, "Method not allowed"},
+    [PROBLEM_REQUEST_TIMEOUT] = {"request_timeout", 408, "Request timeout"},
+    [PROBLEM_LENGTH_REQUIRED] = {"length_required", 411, "Length required"},
+    [PROBLEM_BODY_TOO_LARGE] = {"body_too_large", 413, "Request body too large"},
+    [PROBLEM_UNSUPPORTED_MEDIA_TYPE] = {"unsupported_media_type", 415, "Unsupported media type"},
+    [PROBLEM_VALIDATION_FAILED] = {"validation_failed", 422, "Validation failed"},
+    [PROBLEM_HEADERS_TOO_LARGE] = {"headers_too_large", 431, "Request headers too large"},
+    [PROBLEM_INTERNAL_ERROR] = {"internal_error", 500, "Internal error"},
+    [PROBLEM_NOT_IMPLEMENTED] = {"not_implemented", 501, "Not implemented"},
+    [PROBLEM_DATABASE_UNAVAILABLE] = {"database_unavailable", 503, "Database unavailable"},
+    [PROBLEM_SHUTTING_DOWN] = {"shutting_down", 503, "Service shutting down"},
+};
+
+static enum problem clamp(enum problem p)
+{
+    return (unsigned)p < PROBLEM__COUNT ? p : PROBLEM_INTERNAL_ERROR;
+}
+
+const char *problem_code(enum problem p)
+{
+    return problems[clamp(p)].code;
+}
+
+int problem_status(enum problem p)
+{
+    return problems[clamp(p)].status;
+}
+
+const char *problem_title(enum problem p)
+{
+    return problems[clamp(p)].title;
+}
+
+bool problem_from_code(const char *code, enum problem *out)
+{
+    if (code == NULL)
+        return false;
+    for (int i = 0; i < PROBLEM__COUNT; i++) {
+        if (strcmp(problems[i].code, code) == 0) {
+            *out = (enum problem)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+void verrs_init(struct verrs *e)
+{
+    memset(e, 0, sizeof *e);
+}
+
+/* After a truncating snprintf, drop a trailing partial UTF-8 sequence. */
+static void trim_utf8(char *s)
+{
+    size_t len = strlen(s);
+    size_t i = len;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (lead >= 0x80 && len - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
+void verrs_add(struct verrs *e, const char *field, const char *code, const char *fmt, ...)
+{
+    if (e == NULL)
+        return;
+    if (e->n >= VERRS_MAX) {
+        e->truncated = true;
+        return;
+    }
+    struct verr *v = &e->items[e->n++];
+    snprintf(v->field, sizeof v->field, "%s", field ? field : "");
+    snprintf(v->code, sizeof v->code, "%s", code ? code : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->message, sizeof v->message, fmt, ap);
+    va_end(ap);
+    trim_utf8(v->field);
+    trim_utf8(v->message);
+}
+
+static bool reserved(const char *k)
+{
+    static const char *const names[] = {"type",   "title",  "status",           "code",
+                                        "detail", "errors", "errors_truncated", NULL};
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], k) == 0)
+            return true;
+    return false;
+}
+
+char *problem_encode(enum problem p, const char *detail, const struct verrs *errs,
+                     const struct cJSON *extra)
+{
+    p = clamp(p);
+    char type[64];
+    snprintf(type, sizeof type, "urn:medaid:problem:%s", problems[p].code);
+    cJSON *root = cJSON_CreateObject();
+    if (root == NULL)
+        return NULL;
+    bool ok = jx_add_str(root, "type", type) && jx_add_str(root, "title", problems[p].title) &&
+              jx_add_int(root, "status", problems[p].status) &&
+              jx_add_str(root, "code", problems[p].code) &&
+              jx_add_str(root, "detail", detail ? detail : problems[p].title);
+    if (ok && errs != NULL && errs->n > 0) {
+        cJSON *arr = cJSON_AddArrayToObject(root, "errors");
+        ok = arr != NULL;
+        for (int i = 0; ok && i < errs->n && i < VERRS_MAX; i++) {
+            cJSON *o = cJSON_CreateObject();
+            ok = o != NULL && cJSON_AddItemToArray(arr, o) &&
+                 jx_add_str(o, "field", errs->items[i].field) &&
+                 jx_add_str(o, "code", errs->items[i].code) &&
+                 jx_add_str(o, "message", errs->items[i].message);
+        }
+        if (ok && errs->truncated)
+            ok = jx_add_bool(root, "errors_truncated", true);
+    }
+    if (ok && extra != NULL && cJSON_IsObject(extra)) {
+        for (const cJSON *m = extra->child; ok && m != NULL; m = m->next) {
+            if (m->string == NULL || reserved(m->string))
+                continue;
+            cJSON *dup = cJSON_Duplicate(m, true);
+            ok = dup != NULL && cJSON_AddItemToObject(root, m->string, dup);
+        }
+    }
+    if (!ok) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return jx_print_free(root);
+}
