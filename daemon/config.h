@@ -1,0 +1,60 @@
+/*
+ * config: the one option table of medaidd.
+ *
+ * Every option has a name, a type, a default, bounds and a description;
+ * the config file (key = value), command-line flags (--key=value, which
+ * override the file) and the documentation check all read the same table.
+ */
+#ifndef MEDAID_CONFIG_H
+#define MEDAID_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct config {
+    char *listen;
+    int64_t workers;
+    char *tls_cert;
+    char *tls_key;
+    char *tls_ca;
+    char *tls_crl;
+    char *database;
+    int64_t db_pool_size;
+    int64_t db_queue_timeout_ms;
+    int64_t db_statement_timeout_ms;
+    int64_t db_connect_timeout_ms;
+    int64_t db_retry_max_ms;
+    int64_t max_body_bytes;
+    int64_t max_header_bytes;
+    int64_t max_connections;
+    int64_t request_timeout_ms;
+    int64_t idle_timeout_ms;
+    int64_t shutdown_timeout_ms;
+    int64_t principal_cache_ms;
+    char *timezone;
+    char *schema_dir;
+    char *log_level;
+    char *log_file;
+    char *log_hash_key;
+    char *pid_file;
+};
+
+/* Fill with defaults. */
+void config_init(struct config *c);
+void config_free(struct config *c);
+
+/* Read a config file. err (size n) gets "file:line: message" on failure. */
+bool config_load_file(struct config *c, const char *path, char *err, size_t n);
+/* Apply one "key=value" (from a --key=value flag). */
+bool config_set(struct config *c, const char *key, const char *value, char *err, size_t n);
+/* Cross-option checks (required TLS files, database, time zone, ...). */
+bool config_validate(const struct config *c, bool need_tls, char *err, size_t n);
+
+/* Print every option (name = value); sensitive ones masked. */
+void config_dump(const struct config *c, FILE *out);
+/* Print the option names, one per line (used by the docs check). */
+void config_list_options(FILE *out);
+
+#endif

@@ -1,0 +1,6 @@
+/* h_coverage: the provider's question, POST /v1/coverage. */
+#ifndef MEDAID_H_COVERAGE_H
+#define MEDAID_H_COVERAGE_H
+#include "request.h"
+void h_coverage(struct request *r);
+#endif

@@ -1,0 +1,69 @@
+/*
+ * pg: a per-worker pool of non-blocking libpq connections.
+ *
+ * Connections are opened with PQconnectStartParams/PQconnectPoll, every
+ * statement of the registry is prepared once per connection, and queries
+ * run with PQsendQueryPrepared driven by PQsocket events on the worker's
+ * event loop. Nothing here blocks.
+ *
+ * Every pg_submit gets exactly one callback, always later from the event
+ * loop (never from inside pg_submit), so a caller may free its own state in
+ * the callback and may submit again from it.
+ */
+#ifndef MEDAID_PG_H
+#define MEDAID_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+struct event_base;
+struct pg_pool;
+
+enum pg_outcome {
+    PG_OK,          /* res: PGRES_TUPLES_OK or PGRES_COMMAND_OK */
+    PG_ERROR,       /* the statement failed; res holds the error (pg_sqlstate) */
+    PG_UNAVAILABLE, /* never sent: no connection in time; safe to retry */
+    PG_LOST,        /* connection lost after sending: outcome unknown */
+};
+
+typedef void (*pg_cb)(void *arg, enum pg_outcome outcome, const PGresult *res);
+
+#define PG_MAX_PARAMS 16
+
+struct pg_stmt {
+    const char *name;
+    const char *sql;
+    int nparams;
+};
+
+struct pg_pool_opts {
+    int size;
+    int64_t queue_timeout_ms;
+    int64_t statement_timeout_ms;
+    int64_t connect_timeout_ms;
+    int64_t retry_max_ms;
+};
+
+/* stmts: NULL-terminated array of every statement to prepare. tag names the
+ * pool in logs ("w0"). */
+struct pg_pool *pg_pool_new(struct event_base *base, const char *conninfo,
+                            const struct pg_pool_opts *opts, const struct pg_stmt *const *stmts,
+                            const char *tag);
+/* Close every connection. Queries not yet completed are dropped without
+ * callback: call only after the callers are gone. */
+void pg_pool_free(struct pg_pool *p);
+
+/* Run a prepared statement; params are copied (NULL = SQL NULL). */
+void pg_submit(struct pg_pool *p, const struct pg_stmt *stmt, const char *const *params, pg_cb cb,
+               void *arg);
+
+/* true when at least one connection is ready or busy */
+bool pg_pool_up(const struct pg_pool *p);
+
+/* SQLSTATE of an error result ("23505"), or "" */
+const char *pg_sqlstate(const PGresult *res);
+
+#endif

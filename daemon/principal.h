@@ -1,0 +1,34 @@
+/*
+ * principal: who is on the other end of a verified client certificate.
+ * Principals live in PostgreSQL (table principal), keyed by the SHA-256
+ * fingerprint of the certificate; `medaidd principal add|list|revoke`
+ * manages them from the host.
+ */
+#ifndef MEDAID_PRINCIPAL_H
+#define MEDAID_PRINCIPAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+enum role { ROLE_OCMW, ROLE_PROVIDER, ROLE_AUDITOR, ROLE_ADMIN, ROLE__COUNT };
+
+#define ROLE_BIT(r) (1u << (r))
+
+struct principal {
+    int64_t id;
+    enum role role;
+    char org[16]; /* KBO (ocmw, auditor, admin), NIHII or KBO (provider) */
+};
+
+const char *role_name(enum role r);
+bool role_from_name(const char *s, enum role *out);
+/* Is org a valid organisation number for that role? */
+bool principal_org_valid(enum role r, const char *org);
+
+/* The host-side subcommand: argv after "principal". Blocking (it runs
+ * before and outside the daemon). Returns the process exit code. */
+int principal_command(const struct config *cfg, int argc, char **argv);
+
+#endif

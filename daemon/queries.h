@@ -1,0 +1,20 @@
+/*
+ * queries: every SQL statement the daemon runs after start-up. Each is
+ * prepared once per pooled connection; handlers refer to them by address.
+ */
+#ifndef MEDAID_QUERIES_H
+#define MEDAID_QUERIES_H
+
+#include "pg.h"
+
+extern const struct pg_stmt Q_PRINCIPAL_BY_FINGERPRINT;
+extern const struct pg_stmt Q_HEALTH;
+extern const struct pg_stmt Q_DECISION_INSERT;
+extern const struct pg_stmt Q_DECISION_GET;
+extern const struct pg_stmt Q_DECISIONS_OF_PERSON;
+extern const struct pg_stmt Q_AGREEMENT_INSERT;
+
+/* NULL-terminated list of all of the above, for pg_pool_new */
+extern const struct pg_stmt *const queries_all[];
+
+#endif

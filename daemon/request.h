@@ -1,0 +1,56 @@
+/*
+ * request: what a handler sees of one HTTP request, and how it answers.
+ *
+ * A handler runs on its worker's loop, may start asynchronous work
+ * (pg_submit) and must eventually call exactly one of request_respond,
+ * request_json or request_problem; after that it must not touch the
+ * request. If the client went away meanwhile, the answer is dropped and
+ * the connection freed: handlers need not care.
+ */
+#ifndef MEDAID_REQUEST_H
+#define MEDAID_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../proto/coverage.h"
+#include "../proto/date.h"
+#include "../proto/problem.h"
+#include "http_parse.h"
+#include "principal.h"
+
+struct request;
+struct worker;
+struct cJSON;
+
+#define REQUEST_MAX_PARAMS 4
+
+enum http_method request_method(const struct request *r);
+/* path without the query string, NUL-terminated */
+const char *request_path(const struct request *r);
+/* value of a query parameter (percent-decoded), NULL when absent */
+const char *request_query(struct request *r, const char *name);
+/* header value as a NUL-terminated copy owned by the request, NULL if absent */
+const char *request_header(struct request *r, const char *name);
+const char *request_body(const struct request *r, size_t *len);
+/* the i-th "{...}" segment of the matched route */
+const char *request_param(const struct request *r, int i);
+const struct principal *request_principal(const struct request *r);
+struct worker *request_worker(const struct request *r);
+enum lang request_lang(const struct request *r);
+/* the registry's calendar date (configured time zone) when the request came */
+pdate request_today(const struct request *r);
+/* prefix for log lines about this request ("w0 c7 r=..."), never NULL */
+const char *request_log_prefix(const struct request *r);
+
+/* Extra response header (copied), before the answer. */
+void request_add_header(struct request *r, const char *name, const char *value);
+/* Answer; body is taken over (malloc'd) and may be NULL for no body. */
+void request_respond(struct request *r, int status, const char *content_type, char *body,
+                     size_t len);
+/* Answer with JSON text (taken over); NULL body means allocation failure -> 500. */
+void request_json(struct request *r, int status, char *json);
+void request_problem(struct request *r, enum problem p, const char *detail,
+                     const struct verrs *errs, const struct cJSON *extra);
+
+#endif
