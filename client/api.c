@@ -1,0 +1,401 @@
+/*
+ * api: one HTTP/1.1 exchange with medaidd over mutual TLS (libcurl).
+ */
+#include "api.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#ifndef MEDAID_VERSION
+#define MEDAID_VERSION "0"
+#endif
+
+struct sink {
+    char *buf;
+    size_t len, cap;
+    bool too_large;
+    bool no_memory;
+};
+
+static size_t sink_write(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    struct sink *s = userdata;
+    size_t n = size * nmemb;
+
+    if (n > API_MAX_RESPONSE - s->len) {
+        s->too_large = true;
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 16384;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        char *nb = realloc(s->buf, cap);
+        if (!nb) {
+            s->no_memory = true;
+            return 0;
+        }
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, data, n);
+    s->len += n;
+    s->buf[s->len] = '\0';
+    return n;
+}
+
+bool api_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+void api_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+const char *api_backend_version(void)
+{
+    return curl_version();
+}
+
+static void set_error(struct api_response *res, enum api_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_error(struct api_response *res, enum api_outcome o, const char *fmt, ...)
+{
+    va_list ap;
+
+    res->outcome = o;
+    va_start(ap, fmt);
+    vsnprintf(res->error, sizeof res->error, fmt, ap);
+    va_end(ap);
+}
+
+/* A local file curl will need: say which one and why, before curl hides it. */
+static bool check_readable(struct api_response *res, const char *what, const char *path)
+{
+    if (!path)
+        return true;
+    if (access(path, R_OK) == 0)
+        return true;
+    set_error(res, API_LOCAL, "cannot read %s %s: %s", what, path, strerror(errno));
+    return false;
+}
+
+static bool starts_with_ci(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* base URL without trailing slashes + path */
+static char *join_url(const char *base, const char *path)
+{
+    size_t bl = strlen(base);
+    while (bl > 0 && base[bl - 1] == '/')
+        bl--;
+    size_t pl = strlen(path);
+    char *u = malloc(bl + pl + 1);
+    if (!u)
+        return NULL;
+    memcpy(u, base, bl);
+    memcpy(u + bl, path, pl + 1);
+    return u;
+}
+
+/* media type, lower case, parameters and blanks removed */
+static char *media_type(const char *ct)
+{
+    if (!ct)
+        return NULL;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    size_t n = strcspn(ct, "; \t");
+    char *m = malloc(n + 1);
+    if (!m)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        m[i] = (char)tolower((unsigned char)ct[i]);
+    m[n] = '\0';
+    return m;
+}
+
+static char *header_value(CURL *c, const char *name)
+{
+    struct curl_header *h = NULL;
+
+    if (curl_easy_header(c, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h || !h->value)
+        return NULL;
+    return strdup(h->value);
+}
+
+static enum api_outcome classify(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_FAILED_INIT:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_UNKNOWN_OPTION:
+    case CURLE_READ_ERROR:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CERTPROBLEM: /* our certificate or key */
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+        return API_LOCAL;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_FILESIZE_EXCEEDED:
+    case CURLE_BAD_CONTENT_ENCODING:
+        return API_BAD_ANSWER;
+    default: /* connect, resolve, timeout, TLS handshake, peer verification, send/recv */
+        return API_UNREACHABLE;
+    }
+}
+
+#define SETOPT(c, opt, val)                                                                        \
+    do {                                                                                           \
+        if (curl_easy_setopt((c), (opt), (val)) != CURLE_OK)                                       \
+            goto setopt_failed;                                                                    \
+    } while (0)
+
+void api_exchange(const struct api_options *o, const struct api_request *rq,
+                  struct api_response *res)
+{
+    char errbuf[CURL_ERROR_SIZE];
+    struct sink sink = {0};
+    struct curl_slist *hdrs = NULL;
+    char *url = NULL;
+    char line[512];
+    CURL *c = NULL;
+
+    memset(res, 0, sizeof *res);
+    errbuf[0] = '\0';
+
+    if (!starts_with_ci(o->url, "https://")) {
+        set_error(res, API_LOCAL, "URL must start with https:// (got %s)", o->url);
+        return;
+    }
+    if (strpbrk(o->url, "?# \t\r\n")) {
+        set_error(res, API_LOCAL, "URL must not contain a query, fragment or blanks: %s", o->url);
+        return;
+    }
+    if (!check_readable(res, "client certificate", o->cert) ||
+        !check_readable(res, "client key", o->key) || !check_readable(res, "CA certificate", o->ca))
+        return;
+
+    url = join_url(o->url, rq->path);
+    c = curl_easy_init();
+    if (!url || !c) {
+        set_error(res, API_LOCAL, "out of memory");
+        goto out;
+    }
+
+    SETOPT(c, CURLOPT_URL, url);
+    SETOPT(c, CURLOPT_PROTOCOLS_STR, "https");
+    SETOPT(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    SETOPT(c, CURLOPT_FOLLOWLOCATION, 0L);
+    SETOPT(c, CURLOPT_ERRORBUFFER, errbuf);
+    SETOPT(c, CURLOPT_TIMEOUT, o->timeout);
+    SETOPT(c, CURLOPT_CONNECTTIMEOUT, o->timeout);
+    SETOPT(c, CURLOPT_USERAGENT, "medaid/" MEDAID_VERSION);
+
+    /* TLS: always verify the server; present our certificate. */
+    SETOPT(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    SETOPT(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    SETOPT(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->ca)
+        SETOPT(c, CURLOPT_CAINFO, o->ca);
+    if (o->cert) {
+        SETOPT(c, CURLOPT_SSLCERT, o->cert);
+        SETOPT(c, CURLOPT_SSLCERTTYPE, "PEM");
+    }
+    if (o->key) {
+        SETOPT(c, CURLOPT_SSLKEY, o->key);
+        SETOPT(c, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+    /* An empty pass phrase makes an encrypted key fail instead of letting
+     * OpenSSL prompt on the terminal: medaid never prompts. */
+    SETOPT(c, CURLOPT_KEYPASSWD, "");
+
+    /* Response: capped body. */
+    SETOPT(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)API_MAX_RESPONSE);
+    SETOPT(c, CURLOPT_WRITEFUNCTION, sink_write);
+    SETOPT(c, CURLOPT_WRITEDATA, &sink);
+
+    /* Method and body. */
+    if (strcmp(rq->method, "GET") == 0) {
+        SETOPT(c, CURLOPT_HTTPGET, 1L);
+    } else {
+        if (rq->body || strcmp(rq->method, "POST") == 0) {
+            SETOPT(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->body_len : 0));
+            SETOPT(c, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+        }
+        if (strcmp(rq->method, "POST") != 0)
+            SETOPT(c, CURLOPT_CUSTOMREQUEST, rq->method);
+    }
+
+    /* Headers. */
+    {
+        const char *fixed[6];
+        size_t nf = 0;
+        fixed[nf++] = "Expect:"; /* no 100-continue round trip */
+        snprintf(line, sizeof line, "Accept: %s", rq->accept ? rq->accept : "application/json");
+        hdrs = curl_slist_append(hdrs, line);
+        if (!hdrs)
+            goto no_memory;
+        if (rq->content_type) {
+            snprintf(line, sizeof line, "Content-Type: %s", rq->content_type);
+            if (!curl_slist_append(hdrs, line))
+                goto no_memory;
+        } else if (strcmp(rq->method, "GET") != 0) {
+            fixed[nf++] = "Content-Type:";
+        }
+        if (o->lang) {
+            snprintf(line, sizeof line, "Accept-Language: %s", o->lang);
+            if (!curl_slist_append(hdrs, line))
+                goto no_memory;
+        }
+        if (o->request_id) {
+            snprintf(line, sizeof line, "X-Request-Id: %s", o->request_id);
+            if (!curl_slist_append(hdrs, line))
+                goto no_memory;
+        }
+        for (size_t i = 0; i < nf; i++)
+            if (!curl_slist_append(hdrs, fixed[i]))
+                goto no_memory;
+        for (size_t i = 0; rq->headers && rq->headers[i]; i++)
+            if (!curl_slist_append(hdrs, rq->headers[i]))
+                goto no_memory;
+        SETOPT(c, CURLOPT_HTTPHEADER, hdrs);
+    }
+
+    if (o->verbose)
+        fprintf(stderr, "medaid: %s %s\n", rq->method, url);
+
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) {
+        const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+        if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED)
+            set_error(res, API_BAD_ANSWER, "answer larger than %u MiB", API_MAX_RESPONSE >> 20);
+        else if (sink.no_memory)
+            set_error(res, API_LOCAL, "out of memory reading the answer");
+        else
+            set_error(res, classify(rc), "%s: %s", url, why);
+        goto out;
+    }
+
+    long status = 0;
+    char *ct = NULL;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+    res->outcome = API_ANSWERED;
+    res->status = status;
+    res->content_type = media_type(ct);
+    res->request_id = header_value(c, "X-Request-Id");
+    res->retry_after = header_value(c, "Retry-After");
+    if (!sink.buf) {
+        sink.buf = strdup("");
+        if (!sink.buf)
+            goto no_memory;
+    }
+    res->body = sink.buf;
+    res->len = sink.len;
+    sink.buf = NULL;
+    if (o->verbose)
+        fprintf(stderr, "medaid: HTTP %ld X-Request-Id: %s\n", status,
+                res->request_id ? res->request_id : "-");
+    goto out;
+
+no_memory:
+    set_error(res, API_LOCAL, "out of memory");
+    goto out;
+setopt_failed:
+    set_error(res, API_LOCAL, "libcurl refused an option (libcurl too old or built without TLS?)");
+out:
+    free(sink.buf);
+    curl_slist_free_all(hdrs);
+    if (c)
+        curl_easy_cleanup(c);
+    free(url);
+}
+
+void api_response_free(struct api_response *res)
+{
+    free(res->content_type);
+    free(res->body);
+    free(res->request_id);
+    free(res->retry_after);
+    res->content_type = res->body = res->request_id = res->retry_after = NULL;
+    res->len = 0;
+}
+
+enum exit_code api_exit_for_status(long status)
+{
+    if (status >= 200 && status < 300)
+        return EXIT_OK;
+    if (status >= 400 && status < 500)
+        return EXIT_REFUSED;
+    return EXIT_SERVER;
+}
+
+enum exit_code api_exit_for_outcome(enum api_outcome o)
+{
+    switch (o) {
+    case API_ANSWERED:
+        return EXIT_OK;
+    case API_UNREACHABLE:
+        return EXIT_UNREACHABLE;
+    case API_LOCAL:
+        return EXIT_USAGE;
+    case API_BAD_ANSWER:
+        return EXIT_SERVER;
+    }
+    return EXIT_SERVER;
+}
+
+bool api_is_json(const struct api_response *res)
+{
+    return res->content_type && (strcmp(res->content_type, "application/json") == 0 ||
+                                 strcmp(res->content_type, "application/problem+json") == 0);
+}
+
+bool api_is_problem(const struct api_response *res)
+{
+    return res->content_type && strcmp(res->content_type, "application/problem+json") == 0;
+}
+
+char *api_escape_segment(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1);
+    char *p = out;
+
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+            *p++ = (char)ch;
+        } else {
+            *p++ = '%';
+            *p++ = hex[ch >> 4];
+            *p++ = hex[ch & 15];
+        }
+    }
+    *p = '\0';
+    return out;
+}

@@ -1,0 +1,817 @@
+/*
+ * medaid: command-line client of medaidd.
+ *
+ * Argument parsing and subcommands. Every subcommand is one entry in
+ * `commands[]` and one function; global options may come before or after
+ * the subcommand. stdout carries data only; errors go to stderr; the exit
+ * codes are `enum exit_code` (api.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "api.h"
+#include "config.h"
+#include "output.h"
+
+#ifndef MEDAID_VERSION
+#define MEDAID_VERSION "0"
+#endif
+
+#define INPUT_MAX       (16u * 1024u * 1024u) /* request body read from a file */
+#define MAX_POS         4
+#define MAX_CMD_OPTS    8
+#define TIMEOUT_MAX     86400
+#define REQ_ID_MAX      128
+#define DEFAULT_TIMEOUT 30
+
+/* ---- exit codes, as documented ------------------------------------------------ */
+
+static const struct {
+    enum exit_code code;
+    const char *meaning;
+} exit_doc[] = {
+    {EXIT_OK, "success (coverage: covered)"},
+    {EXIT_USAGE, "usage or local error (bad option, unreadable or invalid input file)"},
+    {EXIT_REFUSED, "refused by the server (HTTP 4xx)"},
+    {EXIT_UNREACHABLE, "server unreachable (connection, DNS, TLS handshake, timeout)"},
+    {EXIT_SERVER, "server error or unavailable (HTTP 5xx), or an unusable answer"},
+    {EXIT_NOT_COVERED, "coverage answered: not covered"},
+};
+
+/* ---- options and commands ---------------------------------------------------- */
+
+enum gopt {
+    G_URL,
+    G_CERT,
+    G_KEY,
+    G_CA,
+    G_CONFIG,
+    G_FORMAT,
+    G_LANG,
+    G_TIMEOUT,
+    G_REQUEST_ID,
+    G_VERBOSE,
+    G_HELP,
+    G_VERSION,
+    G__COUNT
+};
+
+struct opt_def {
+    const char *name; /* long name without "--" */
+    char short_name;  /* 0 when none */
+    const char *arg;  /* metavariable, NULL for a flag */
+    const char *help;
+};
+
+static const struct opt_def gopts[G__COUNT] = {
+    [G_URL] = {"url", 0, "URL", "server base URL (MEDAID_URL; default " CONFIG_DEFAULT_URL ")"},
+    [G_CERT] = {"cert", 0, "FILE", "client certificate, PEM (MEDAID_CERT)"},
+    [G_KEY] = {"key", 0, "FILE", "client private key, PEM, unencrypted (MEDAID_KEY)"},
+    [G_CA] = {"ca", 0, "FILE", "CA that signed the server certificate (MEDAID_CA)"},
+    [G_CONFIG] = {"config", 0, "FILE",
+                  "config file (MEDAID_CONFIG; default ~/.config/medaid/medaid.conf)"},
+    [G_FORMAT] = {"format", 0, "FMT", "output format: json (default) or table"},
+    [G_LANG] = {"lang", 0, "LANG", "language of messages: en, nl or fr (Accept-Language)"},
+    [G_TIMEOUT] = {"timeout", 0, "SECONDS", "give up after SECONDS (default 30)"},
+    [G_REQUEST_ID] = {"request-id", 0, "ID", "send ID as X-Request-Id"},
+    [G_VERBOSE] = {"verbose", 'v', NULL, "print the HTTP status and X-Request-Id on stderr"},
+    [G_HELP] = {"help", 'h', NULL, "show this help (or a command's) and exit"},
+    [G_VERSION] = {"version", 0, NULL, "show the version and exit"},
+};
+
+struct ctx {
+    struct api_options api;
+    enum output_format format;
+    const char *pos[MAX_POS];
+    int npos;
+    const char *opt[MAX_CMD_OPTS]; /* values of the command's options, by index */
+};
+
+struct command {
+    const char *group;
+    const char *name; /* NULL when the group alone is the command */
+    int (*run)(struct ctx *c);
+    const char *args; /* usage after "medaid group [name]" */
+    const char *summary;
+    const struct opt_def *opts; /* terminated by a NULL name; may be NULL */
+    int min_pos, max_pos;
+};
+
+static int cmd_decision_create(struct ctx *c);
+static int cmd_decision_show(struct ctx *c);
+static int cmd_coverage(struct ctx *c);
+static int cmd_health(struct ctx *c);
+
+enum { CREATE_IDEMPOTENCY_KEY };
+static const struct opt_def create_opts[] = {
+    {"idempotency-key", 0, "KEY", "send KEY as Idempotency-Key: a retry gets the first answer"},
+    {NULL, 0, NULL, NULL},
+};
+
+enum { SHOW_VERSION };
+static const struct opt_def show_opts[] = {
+    {"version", 0, "N", "show version N instead of the current one"},
+    {NULL, 0, NULL, NULL},
+};
+
+enum { COV_SSIN, COV_DATE, COV_CARE_TYPE };
+static const struct opt_def coverage_opts[] = {
+    {"ssin", 0, "SSIN", "beneficiary's national register or BIS number (11 digits)"},
+    {"date", 0, "YYYY-MM-DD", "service date"},
+    {"care-type", 0, "TYPE", "one of the eight care types"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct command commands[] = {
+    {"decision", "create", cmd_decision_create, "[FILE|-] [--idempotency-key KEY]",
+     "record a decision from JSON (FILE or stdin)", create_opts, 0, 1},
+    {"decision", "show", cmd_decision_show, "ID [--version N]", "show a decision", show_opts, 1, 1},
+    {"coverage", NULL, cmd_coverage, "--ssin SSIN --date YYYY-MM-DD --care-type TYPE | [FILE|-]",
+     "ask whether a person is covered (exit 5: not covered)", coverage_opts, 0, 1},
+    {"health", NULL, cmd_health, "", "check that the server and its database answer", NULL, 0, 0},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const char *const care_types[] = {
+    "hospitalisation", "ambulatory_hospital", "general_practice",  "paramedical",
+    "pharmacy",        "prosthesis",          "medical_transport", "miscellaneous",
+};
+
+/* ---- messages ------------------------------------------------------------------ */
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("medaid: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'medaid --help'.\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int local_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int local_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("medaid: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_USAGE;
+}
+
+static void print_opts(FILE *out, const struct opt_def *opts, size_t n)
+{
+    for (size_t i = 0; i < n && opts[i].name; i++) {
+        char left[64];
+        if (opts[i].short_name)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", opts[i].short_name, opts[i].name,
+                     opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+                     opts[i].arg ? opts[i].arg : "");
+        fprintf(out, "  %-28s %s\n", left, opts[i].help);
+    }
+}
+
+static void command_usage(FILE *out, const struct command *cmd)
+{
+    fprintf(out, "usage: medaid [OPTIONS] %s%s%s%s%s\n", cmd->group, cmd->name ? " " : "",
+            cmd->name ? cmd->name : "", *cmd->args ? " " : "", cmd->args);
+}
+
+static void help_command(const struct command *cmd)
+{
+    command_usage(stdout, cmd);
+    printf("\n%s\n", cmd->summary);
+    if (cmd->opts) {
+        printf("\nOptions:\n");
+        print_opts(stdout, cmd->opts, MAX_CMD_OPTS);
+    }
+    if (strcmp(cmd->group, "coverage") == 0) {
+        printf("\nCare types:");
+        for (size_t i = 0; i < sizeof care_types / sizeof care_types[0]; i++)
+            printf(" %s", care_types[i]);
+        printf("\n");
+    }
+    printf("\nGlobal options are listed by 'medaid --help'.\n");
+}
+
+static void help_group(const char *group)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].group, group) == 0)
+            command_usage(stdout, &commands[i]);
+}
+
+static void help_all(void)
+{
+    printf("usage: medaid [OPTIONS] COMMAND [ARGS]\n\n"
+           "Command-line client of medaidd, the registry of OCMW medical-aid decisions.\n\n"
+           "Commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        char left[160];
+        snprintf(left, sizeof left, "%s%s%s%s%s", commands[i].group, commands[i].name ? " " : "",
+                 commands[i].name ? commands[i].name : "", *commands[i].args ? " " : "",
+                 commands[i].args);
+        printf("  %s\n      %s\n", left, commands[i].summary);
+    }
+    printf("\nOptions (before or after the command):\n");
+    print_opts(stdout, gopts, G__COUNT);
+    printf("\nEnvironment: MEDAID_URL, MEDAID_CERT, MEDAID_KEY, MEDAID_CA, MEDAID_CONFIG.\n"
+           "Precedence: options, then environment, then the config file (keys url, cert,\n"
+           "key, ca as 'key = value' lines).\n"
+           "\nOutput: json prints the server's answer exactly as received; table prints\n"
+           "aligned key/value lines. Errors are reported on stderr.\n"
+           "\nExit codes:\n");
+    for (size_t i = 0; i < sizeof exit_doc / sizeof exit_doc[0]; i++)
+        printf("  %d  %s\n", (int)exit_doc[i].code, exit_doc[i].meaning);
+}
+
+/* ---- small checks -------------------------------------------------------------- */
+
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+    if (!*s || !isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool is_digits(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* strict YYYY-MM-DD, a real calendar day */
+static bool date_ok(const char *s)
+{
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+            return false;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1900 || m < 1 || m > 12 || d < 1)
+        return false;
+    int max = mdays[m - 1];
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        max = 29;
+    return d <= max;
+}
+
+/* visible ASCII only: safe to put in a header */
+static bool header_safe(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+            return false;
+    return true;
+}
+
+/* ---- input ---------------------------------------------------------------------- */
+
+/*
+ * Read a JSON object from path ("-" or NULL: standard input) with a size cap,
+ * and check that it is one JSON object before anything is sent. On success
+ * *buf holds the bytes exactly as read (sent as they are).
+ */
+static int read_json_input(const char *path, char **buf, size_t *len)
+{
+    bool is_stdin = !path || strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "standard input" : path;
+    FILE *f;
+
+    *buf = NULL;
+    *len = 0;
+    if (is_stdin) {
+        if (!path && isatty(STDIN_FILENO))
+            return usage_error("expected JSON on standard input, which is a terminal; "
+                               "give a FILE or pipe the JSON in");
+        f = stdin;
+    } else {
+        f = fopen(path, "rb");
+        if (!f)
+            return local_error("cannot open %s: %s", path, strerror(errno));
+    }
+
+    size_t cap = 65536, n = 0;
+    char *b = malloc(cap);
+    int rc = EXIT_OK;
+    while (b) {
+        if (n == cap - 1) {
+            if (cap - 1 > INPUT_MAX) {
+                rc = local_error("%s: larger than %u MiB", name, INPUT_MAX >> 20);
+                break;
+            }
+            char *nb = realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                b = NULL;
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        size_t got = fread(b + n, 1, cap - 1 - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                rc = local_error("cannot read %s: %s", name, strerror(errno));
+            break;
+        }
+    }
+    if (!b)
+        rc = local_error("out of memory reading %s", name);
+    if (f != stdin)
+        fclose(f);
+    if (rc == EXIT_OK && n > INPUT_MAX)
+        rc = local_error("%s: larger than %u MiB", name, INPUT_MAX >> 20);
+    if (rc != EXIT_OK) {
+        free(b);
+        return rc;
+    }
+    b[n] = '\0';
+
+    if (memchr(b, '\0', n))
+        rc = local_error("%s: contains a NUL byte; not JSON text", name);
+    else if (strspn(b, " \t\r\n") == n)
+        rc = local_error("%s: empty; expected a JSON object", name);
+    if (rc == EXIT_OK) {
+        const char *end = NULL;
+        cJSON *doc = cJSON_ParseWithLengthOpts(b, n, &end, false);
+        if (doc && end)
+            end += strspn(end, " \t\r\n");
+        if (!doc || !end || end != b + n) {
+            const char *at = doc ? end : cJSON_GetErrorPtr();
+            if (!at || at < b || at > b + n)
+                at = b + n;
+            int line = 1, col = 1;
+            for (const char *p = b; p < at; p++) {
+                if (*p == '\n') {
+                    line++;
+                    col = 1;
+                } else {
+                    col++;
+                }
+            }
+            rc = local_error("%s: %s (line %d, column %d)", name,
+                             doc ? "unexpected text after the JSON object" : "not valid JSON", line,
+                             col);
+        } else if (!cJSON_IsObject(doc)) {
+            rc = local_error("%s: expected a JSON object", name);
+        }
+        cJSON_Delete(doc);
+    }
+    if (rc != EXIT_OK) {
+        free(b);
+        return rc;
+    }
+    *buf = b;
+    *len = n;
+    return EXIT_OK;
+}
+
+/* ---- answers -------------------------------------------------------------------- */
+
+/* Report failures; on a 2xx JSON answer, *doc is the parsed body. */
+static int receive(const struct ctx *c, const struct api_response *res, cJSON **doc)
+{
+    *doc = NULL;
+    if (res->outcome != API_ANSWERED) {
+        output_transport_error(res);
+        if (res->outcome == API_UNREACHABLE && !c->api.cert)
+            fprintf(stderr, "medaid: note: no client certificate given (--cert, MEDAID_CERT, "
+                            "or 'cert' in the config file)\n");
+        return api_exit_for_outcome(res->outcome);
+    }
+    if (res->status < 200 || res->status > 299) {
+        output_error_answer(res);
+        return api_exit_for_status(res->status);
+    }
+    *doc = cJSON_ParseWithLength(res->body, res->len);
+    if (!*doc) {
+        fprintf(stderr, "medaid: %ld answer is not JSON (content type %s)\n", res->status,
+                res->content_type ? res->content_type : "none");
+        return EXIT_SERVER;
+    }
+    return EXIT_OK;
+}
+
+typedef void (*render_fn)(FILE *out, const struct cJSON *doc);
+
+static void emit(const struct ctx *c, const struct api_response *res, const cJSON *doc,
+                 render_fn render)
+{
+    if (c->format == OUT_JSON)
+        output_raw(stdout, res->body, res->len);
+    else
+        (render ? render : output_generic_table)(stdout, doc);
+}
+
+/* one exchange, then the usual reporting and printing */
+static int exchange_and_print(struct ctx *c, const struct api_request *rq, render_fn render)
+{
+    struct api_response res;
+    cJSON *doc = NULL;
+
+    api_exchange(&c->api, rq, &res);
+    int rc = receive(c, &res, &doc);
+    if (rc == EXIT_OK)
+        emit(c, &res, doc, render);
+    cJSON_Delete(doc);
+    api_response_free(&res);
+    return rc;
+}
+
+/* ---- commands ------------------------------------------------------------------- */
+
+static int cmd_decision_create(struct ctx *c)
+{
+    char *body;
+    size_t len;
+    char idem[256];
+    const char *headers[2] = {NULL, NULL};
+
+    if (c->opt[CREATE_IDEMPOTENCY_KEY]) {
+        if (!header_safe(c->opt[CREATE_IDEMPOTENCY_KEY], 200))
+            return usage_error("--idempotency-key: 1 to 200 visible ASCII characters");
+        snprintf(idem, sizeof idem, "Idempotency-Key: %s", c->opt[CREATE_IDEMPOTENCY_KEY]);
+        headers[0] = idem;
+    }
+    int rc = read_json_input(c->npos ? c->pos[0] : NULL, &body, &len);
+    if (rc != EXIT_OK)
+        return rc;
+    struct api_request rq = {
+        .method = "POST",
+        .path = "/v1/decisions",
+        .body = body,
+        .body_len = len,
+        .content_type = "application/json",
+        .headers = headers,
+    };
+    rc = exchange_and_print(c, &rq, output_decision_table);
+    free(body);
+    return rc;
+}
+
+static int cmd_decision_show(struct ctx *c)
+{
+    long version = 0;
+    if (!*c->pos[0])
+        return usage_error("decision show: empty ID");
+    if (c->opt[SHOW_VERSION] && !parse_long(c->opt[SHOW_VERSION], 1, 2147483647L, &version))
+        return usage_error("--version: expected a positive whole number, not '%s'",
+                           c->opt[SHOW_VERSION]);
+    char *id = api_escape_segment(c->pos[0]);
+    if (!id)
+        return local_error("out of memory");
+    char *path = NULL;
+    int n = version ? asprintf(&path, "/v1/decisions/%s?version=%ld", id, version)
+                    : asprintf(&path, "/v1/decisions/%s", id);
+    free(id);
+    if (n < 0)
+        return local_error("out of memory");
+    struct api_request rq = {.method = "GET", .path = path};
+    int rc = exchange_and_print(c, &rq, output_decision_table);
+    free(path);
+    return rc;
+}
+
+static int cmd_coverage(struct ctx *c)
+{
+    const char *ssin = c->opt[COV_SSIN], *date = c->opt[COV_DATE], *ct = c->opt[COV_CARE_TYPE];
+    char *body = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (ssin || date || ct) {
+        if (c->npos)
+            return usage_error("coverage: give either --ssin/--date/--care-type or a FILE, "
+                               "not both");
+        if (!ssin || !date || !ct)
+            return usage_error("coverage: missing%s%s%s", ssin ? "" : " --ssin",
+                               date ? "" : " --date", ct ? "" : " --care-type");
+        if (!date_ok(date))
+            return usage_error("--date: expected a calendar date YYYY-MM-DD, not '%s'", date);
+        bool known = false;
+        for (size_t i = 0; i < sizeof care_types / sizeof care_types[0]; i++)
+            known = known || strcmp(ct, care_types[i]) == 0;
+        if (!known)
+            return usage_error("--care-type: unknown '%s' (see 'medaid coverage --help')", ct);
+        if (!is_digits(ssin, 11))
+            fprintf(stderr,
+                    "medaid: warning: SSIN '%s' is not 11 digits; the registry will "
+                    "answer invalid_ssin\n",
+                    ssin);
+        cJSON *q = cJSON_CreateObject();
+        if (q && cJSON_AddStringToObject(q, "ssin", ssin) &&
+            cJSON_AddStringToObject(q, "service_date", date) &&
+            cJSON_AddStringToObject(q, "care_type", ct))
+            body = cJSON_PrintUnformatted(q);
+        cJSON_Delete(q);
+        if (!body)
+            return local_error("out of memory");
+        len = strlen(body);
+    } else {
+        rc = read_json_input(c->npos ? c->pos[0] : NULL, &body, &len);
+        if (rc != EXIT_OK)
+            return rc;
+    }
+
+    struct api_request rq = {
+        .method = "POST",
+        .path = "/v1/coverage",
+        .body = body,
+        .body_len = len,
+        .content_type = "application/json",
+    };
+    struct api_response res;
+    cJSON *doc = NULL;
+    api_exchange(&c->api, &rq, &res);
+    free(body);
+    rc = receive(c, &res, &doc);
+    if (rc == EXIT_OK) {
+        const cJSON *covered = cJSON_GetObjectItemCaseSensitive(doc, "covered");
+        if (!cJSON_IsBool(covered)) {
+            fprintf(stderr, "medaid: %ld answer has no boolean 'covered'\n", res.status);
+            rc = EXIT_SERVER;
+        } else {
+            emit(c, &res, doc, output_coverage_table);
+            rc = cJSON_IsTrue(covered) ? EXIT_OK : EXIT_NOT_COVERED;
+        }
+    }
+    cJSON_Delete(doc);
+    api_response_free(&res);
+    return rc;
+}
+
+static int cmd_health(struct ctx *c)
+{
+    struct api_request rq = {.method = "GET", .path = "/v1/health"};
+    return exchange_and_print(c, &rq, NULL);
+}
+
+/* ---- argument parsing ------------------------------------------------------------ */
+
+static const struct opt_def *find_opt(const struct opt_def *opts, size_t n, const char *name,
+                                      size_t nlen, char short_name, size_t *index)
+{
+    for (size_t i = 0; opts && i < n && opts[i].name; i++) {
+        bool hit = short_name
+                       ? opts[i].short_name == short_name
+                       : strlen(opts[i].name) == nlen && strncmp(opts[i].name, name, nlen) == 0;
+        if (hit) {
+            *index = i;
+            return &opts[i];
+        }
+    }
+    return NULL;
+}
+
+static bool group_exists(const char *g, bool *has_names)
+{
+    bool found = false;
+    *has_names = false;
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].group, g) == 0) {
+            found = true;
+            *has_names = *has_names || commands[i].name != NULL;
+        }
+    return found;
+}
+
+static const struct command *find_command(const char *g, const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].group, g) == 0 &&
+            (name ? commands[i].name && strcmp(commands[i].name, name) == 0 : !commands[i].name))
+            return &commands[i];
+    return NULL;
+}
+
+static void list_group(FILE *out, const char *g)
+{
+    fprintf(out, "commands of '%s':", g);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].group, g) == 0 && commands[i].name)
+            fprintf(out, " %s", commands[i].name);
+    fputc('\n', out);
+}
+
+struct parsed {
+    const char *gval[G__COUNT];
+    bool gflag[G__COUNT];
+    const char *group;
+    const struct command *cmd;
+};
+
+static int parse_args(int argc, char **argv, struct parsed *p, struct ctx *c)
+{
+    bool only_pos = false;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_pos && strcmp(a, "--") == 0) {
+            only_pos = true;
+            continue;
+        }
+        if (!only_pos && a[0] == '-' && a[1] != '\0') {
+            const char *name = a[1] == '-' ? a + 2 : a + 1;
+            char short_name = 0;
+            const char *eq = NULL;
+            size_t nlen;
+            if (a[1] != '-') {
+                if (a[2] != '\0')
+                    return usage_error("unknown option '%s'", a);
+                short_name = a[1];
+                nlen = 1;
+            } else {
+                eq = strchr(name, '=');
+                nlen = eq ? (size_t)(eq - name) : strlen(name);
+            }
+            size_t idx = 0;
+            bool is_cmd = false;
+            const struct opt_def *d = NULL;
+            if (p->cmd && p->cmd->opts)
+                d = find_opt(p->cmd->opts, MAX_CMD_OPTS, name, nlen, short_name, &idx);
+            if (d)
+                is_cmd = true;
+            else
+                d = find_opt(gopts, G__COUNT, name, nlen, short_name, &idx);
+            if (!d) {
+                bool belongs = false;
+                for (size_t k = 0; !p->cmd && k < N_COMMANDS; k++) {
+                    size_t ignored;
+                    belongs = belongs || find_opt(commands[k].opts, MAX_CMD_OPTS, name, nlen,
+                                                  short_name, &ignored);
+                }
+                return usage_error("unknown option '%s'%s", a,
+                                   belongs ? " (command options go after the command)" : "");
+            }
+            const char *val = NULL;
+            if (d->arg) {
+                if (eq)
+                    val = eq + 1;
+                else if (i + 1 < argc)
+                    val = argv[++i];
+                else
+                    return usage_error("option '--%s' needs a value (%s)", d->name, d->arg);
+            } else if (eq) {
+                return usage_error("option '--%s' takes no value", d->name);
+            }
+            if (is_cmd)
+                c->opt[idx] = val ? val : "";
+            else if (val)
+                p->gval[idx] = val;
+            else
+                p->gflag[idx] = true;
+            continue;
+        }
+        /* a word: group, command name, or a command argument */
+        if (!p->group) {
+            bool has_names;
+            if (!group_exists(a, &has_names))
+                return usage_error("unknown command '%s'", a);
+            p->group = a;
+            if (!has_names)
+                p->cmd = find_command(a, NULL);
+        } else if (!p->cmd) {
+            p->cmd = find_command(p->group, a);
+            if (!p->cmd) {
+                fprintf(stderr, "medaid: unknown command '%s %s'; ", p->group, a);
+                list_group(stderr, p->group);
+                return EXIT_USAGE;
+            }
+        } else {
+            if (c->npos >= p->cmd->max_pos || c->npos >= MAX_POS) {
+                fprintf(stderr, "medaid: unexpected argument '%s'\n", a);
+                command_usage(stderr, p->cmd);
+                return EXIT_USAGE;
+            }
+            c->pos[c->npos++] = a;
+        }
+    }
+    return EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    struct parsed p = {0};
+    struct ctx c = {0};
+
+    int rc = parse_args(argc, argv, &p, &c);
+    if (rc != EXIT_OK)
+        return rc;
+
+    if (p.gflag[G_HELP]) {
+        if (p.cmd)
+            help_command(p.cmd);
+        else if (p.group)
+            help_group(p.group);
+        else
+            help_all();
+        return EXIT_OK;
+    }
+    if (p.gflag[G_VERSION]) {
+        printf("medaid %s (%s)\n", MEDAID_VERSION, api_backend_version());
+        return EXIT_OK;
+    }
+    if (!p.group)
+        return usage_error("missing command");
+    if (!p.cmd) {
+        fprintf(stderr, "medaid: missing command after '%s'; ", p.group);
+        list_group(stderr, p.group);
+        return EXIT_USAGE;
+    }
+    if (c.npos < p.cmd->min_pos) {
+        fprintf(stderr, "medaid: missing argument\n");
+        command_usage(stderr, p.cmd);
+        return EXIT_USAGE;
+    }
+
+    /* global options */
+    c.format = OUT_JSON;
+    if (p.gval[G_FORMAT] && !output_format_from_name(p.gval[G_FORMAT], &c.format))
+        return usage_error("--format: expected json or table, not '%s'", p.gval[G_FORMAT]);
+    const char *lang = p.gval[G_LANG];
+    if (lang && strcmp(lang, "en") != 0 && strcmp(lang, "nl") != 0 && strcmp(lang, "fr") != 0)
+        return usage_error("--lang: expected en, nl or fr, not '%s'", lang);
+    long timeout = DEFAULT_TIMEOUT;
+    if (p.gval[G_TIMEOUT] && !parse_long(p.gval[G_TIMEOUT], 1, TIMEOUT_MAX, &timeout))
+        return usage_error("--timeout: expected whole seconds from 1 to %d, not '%s'", TIMEOUT_MAX,
+                           p.gval[G_TIMEOUT]);
+    if (p.gval[G_REQUEST_ID] && !header_safe(p.gval[G_REQUEST_ID], REQ_ID_MAX))
+        return usage_error("--request-id: 1 to %d visible ASCII characters", REQ_ID_MAX);
+
+    struct config_flags flags = {
+        .url = p.gval[G_URL],
+        .cert = p.gval[G_CERT],
+        .key = p.gval[G_KEY],
+        .ca = p.gval[G_CA],
+        .config = p.gval[G_CONFIG],
+    };
+    struct config cfg;
+    char err[512];
+    if (!config_resolve(&flags, &cfg, err, sizeof err))
+        return local_error("%s", err);
+
+    c.api = (struct api_options){
+        .url = cfg.url,
+        .cert = cfg.cert,
+        .key = cfg.key,
+        .ca = cfg.ca,
+        .lang = lang,
+        .request_id = p.gval[G_REQUEST_ID],
+        .timeout = timeout,
+        .verbose = p.gflag[G_VERBOSE],
+    };
+    if (c.api.verbose && cfg.file)
+        fprintf(stderr, "medaid: config file %s\n", cfg.file);
+
+    if (!api_global_init()) {
+        config_free(&cfg);
+        return local_error("cannot initialise libcurl");
+    }
+    rc = p.cmd->run(&c);
+    api_global_cleanup();
+    config_free(&cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = run(argc, argv);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "medaid: cannot write the output: %s\n", strerror(errno));
+        if (rc == EXIT_OK || rc == EXIT_NOT_COVERED)
+            rc = EXIT_USAGE;
+    }
+    return rc;
+}

@@ -1,0 +1,466 @@
+/*
+ * output: json pass-through, tables, and error reports.
+ */
+#include "output.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+bool output_format_from_name(const char *s, enum output_format *out)
+{
+    if (strcmp(s, "json") == 0)
+        *out = OUT_JSON;
+    else if (strcmp(s, "table") == 0)
+        *out = OUT_TABLE;
+    else
+        return false;
+    return true;
+}
+
+void output_raw(FILE *out, const char *body, size_t len)
+{
+    fwrite(body, 1, len, out);
+    if (len == 0 || body[len - 1] != '\n')
+        fputc('\n', out);
+}
+
+/* ---- text helpers ---------------------------------------------------------- */
+
+/* Print server text with C0 controls and DEL replaced, so that an answer
+ * cannot drive the terminal. Bytes >= 0x80 (UTF-8) pass. */
+static void put_clean(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        fputc(c < 0x20 || c == 0x7f ? '?' : c, out);
+    }
+}
+
+/* ---- a table of key/value rows, printed aligned ----------------------------- */
+
+struct row {
+    char *key;
+    char *value;
+};
+struct table {
+    struct row *rows;
+    size_t n, cap;
+    bool failed;
+};
+
+static void table_add(struct table *t, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void table_add(struct table *t, const char *key, const char *fmt, ...)
+{
+    if (t->failed)
+        return;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 16;
+        struct row *nr = realloc(t->rows, cap * sizeof *nr);
+        if (!nr) {
+            t->failed = true;
+            return;
+        }
+        t->rows = nr;
+        t->cap = cap;
+    }
+    va_list ap;
+    char *v = NULL;
+    va_start(ap, fmt);
+    int rc = vasprintf(&v, fmt, ap);
+    va_end(ap);
+    char *k = strdup(key);
+    if (rc < 0 || !k) {
+        free(k);
+        if (rc >= 0)
+            free(v);
+        t->failed = true;
+        return;
+    }
+    t->rows[t->n].key = k;
+    t->rows[t->n].value = v;
+    t->n++;
+}
+
+static void table_print(FILE *out, struct table *t)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t l = strlen(t->rows[i].key);
+        if (l > w)
+            w = l;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        put_clean(out, t->rows[i].key);
+        for (size_t l = strlen(t->rows[i].key); l < w + 2; l++)
+            fputc(' ', out);
+        put_clean(out, t->rows[i].value);
+        fputc('\n', out);
+    }
+    if (t->failed)
+        fprintf(stderr, "medaid: out of memory; table incomplete\n");
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->rows[i].key);
+        free(t->rows[i].value);
+    }
+    free(t->rows);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- JSON accessors ---------------------------------------------------------- */
+
+static const cJSON *get(const cJSON *o, const char *name)
+{
+    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, name) : NULL;
+}
+
+static const cJSON *array_or_null(const cJSON *v)
+{
+    return cJSON_IsArray(v) ? v : NULL;
+}
+
+static const cJSON *object_or_null(const cJSON *v)
+{
+    return cJSON_IsObject(v) ? v : NULL;
+}
+
+static const char *str(const cJSON *o, const char *name)
+{
+    const cJSON *v = get(o, name);
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
+}
+
+static bool integer(const cJSON *v, int64_t *out)
+{
+    if (!cJSON_IsNumber(v))
+        return false;
+    double d = v->valuedouble;
+    if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0))
+        return false;
+    int64_t i = (int64_t)d;
+    if ((double)i != d)
+        return false;
+    *out = i;
+    return true;
+}
+
+/* scalar as text into buf */
+static const char *scalar(const cJSON *v, char *buf, size_t len)
+{
+    int64_t i;
+    if (!v)
+        return "-";
+    if (cJSON_IsString(v))
+        return v->valuestring ? v->valuestring : "";
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? "true" : "false";
+    if (cJSON_IsNull(v))
+        return "null";
+    if (integer(v, &i)) {
+        snprintf(buf, len, "%" PRId64, i);
+        return buf;
+    }
+    if (cJSON_IsNumber(v)) {
+        snprintf(buf, len, "%.17g", v->valuedouble);
+        return buf;
+    }
+    return "?";
+}
+
+static const char *yes_no(const cJSON *o, const char *name)
+{
+    const cJSON *v = get(o, name);
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? "yes" : "no";
+    return "-";
+}
+
+static const char *or_dash(const char *s)
+{
+    return s ? s : "-";
+}
+
+/* "2026-11-01 .. 2027-04-30" */
+static const char *period(const cJSON *p, char *buf, size_t len)
+{
+    if (!cJSON_IsObject(p))
+        return "-";
+    const char *s = str(p, "start"), *e = str(p, "end");
+    snprintf(buf, len, "%s .. %s", or_dash(s), e ? e : "(open)");
+    return buf;
+}
+
+/* integer cents as euros: 3000 -> "30.00" */
+static const char *cents(const cJSON *o, const char *name, char *buf, size_t len)
+{
+    int64_t c;
+    if (!integer(get(o, name), &c))
+        return "-";
+    uint64_t a = c < 0 ? (uint64_t)0 - (uint64_t)c : (uint64_t)c;
+    snprintf(buf, len, "%s%" PRIu64 ".%02" PRIu64, c < 0 ? "-" : "", a / 100, a % 100);
+    return buf;
+}
+
+/* ---- decision ----------------------------------------------------------------- */
+
+static void add_scalar(struct table *t, const char *key, const cJSON *o, const char *name)
+{
+    char buf[64];
+    const cJSON *v = get(o, name);
+    if (v)
+        table_add(t, key, "%s", scalar(v, buf, sizeof buf));
+}
+
+void output_decision_table(FILE *out, const cJSON *d)
+{
+    struct table t = {0};
+    char b1[64], b2[64], b3[64];
+
+    add_scalar(&t, "id", d, "id");
+    add_scalar(&t, "version", d, "version");
+    add_scalar(&t, "status", d, "status");
+    add_scalar(&t, "ocmw", d, "ocmw");
+    add_scalar(&t, "kind", d, "kind");
+    const cJSON *ben = get(d, "beneficiary");
+    table_add(&t, "ssin", "%s", or_dash(str(ben, "ssin")));
+    if (str(ben, "death_date"))
+        table_add(&t, "death date", "%s", str(ben, "death_date"));
+    table_add(&t, "period", "%s", period(get(d, "period"), b1, sizeof b1));
+    if (str(d, "reference"))
+        table_add(&t, "reference", "%s", str(d, "reference"));
+    if (get(d, "urgent_attestation_required"))
+        table_add(&t, "urgent attestation", "%s", yes_no(d, "urgent_attestation_required"));
+    if (str(d, "recorded_at"))
+        table_add(&t, "recorded at", "%s", str(d, "recorded_at"));
+
+    const cJSON *ss = object_or_null(get(d, "state_share"));
+    const cJSON *dom;
+    cJSON_ArrayForEach(dom, ss)
+    {
+        table_add(&t, "state share", "%s: insurance %s%%, patient share %s%%", or_dash(dom->string),
+                  scalar(get(dom, "insurance_pct"), b1, sizeof b1),
+                  scalar(get(dom, "patient_share_pct"), b2, sizeof b2));
+    }
+
+    const cJSON *covers = array_or_null(get(d, "covers"));
+    const cJSON *c;
+    cJSON_ArrayForEach(c, covers)
+    {
+        const cJSON *pays = get(c, "ocmw_pays");
+        char extra[192] = "";
+        if (cJSON_IsObject(pays))
+            snprintf(extra, sizeof extra,
+                     "  ocmw pays: insurance %s, patient share %s, supplements %s",
+                     or_dash(str(pays, "insurance_part")), or_dash(str(pays, "patient_share")),
+                     or_dash(str(pays, "supplements")));
+        table_add(&t, "cover", "%-20s %s%s", or_dash(str(c, "care_type")),
+                  period(get(c, "period"), b1, sizeof b1), extra);
+        if (get(c, "patient_share_cap_cents"))
+            table_add(&t, "", "%-20s patient share cap %s/month", "",
+                      cents(c, "patient_share_cap_cents", b3, sizeof b3));
+        if (get(c, "supplements_cap_cents"))
+            table_add(&t, "", "%-20s supplements cap %s", "",
+                      cents(c, "supplements_cap_cents", b3, sizeof b3));
+        const cJSON *dp = get(c, "designated_providers");
+        if (cJSON_IsArray(dp) && cJSON_GetArraySize(dp) > 0) {
+            const cJSON *p;
+            cJSON_ArrayForEach(p, dp)
+            {
+                table_add(&t, "", "%-20s designated provider %s", "", scalar(p, b2, sizeof b2));
+            }
+        }
+    }
+    table_print(out, &t);
+}
+
+/* ---- coverage answer ------------------------------------------------------------ */
+
+void output_coverage_table(FILE *out, const cJSON *a)
+{
+    struct table t = {0};
+    char b1[64], b2[64], b3[64], b4[64], b5[64];
+
+    table_add(&t, "covered", "%s", yes_no(a, "covered"));
+    table_add(&t, "agreement", "%s", or_dash(str(a, "agreement")));
+    const cJSON *reason = get(a, "reason");
+    if (reason)
+        table_add(&t, "reason", "%s: %s", or_dash(str(reason, "code")),
+                  or_dash(str(reason, "message")));
+    const cJSON *dec = get(a, "decision");
+    if (cJSON_IsObject(dec)) {
+        table_add(&t, "decision", "%s version %s", or_dash(str(dec, "id")),
+                  scalar(get(dec, "version"), b1, sizeof b1));
+        table_add(&t, "ocmw", "%s", or_dash(str(dec, "ocmw")));
+        if (get(dec, "period"))
+            table_add(&t, "decision period", "%s", period(get(dec, "period"), b1, sizeof b1));
+    }
+    const cJSON *cov = get(a, "cover");
+    if (cJSON_IsObject(cov)) {
+        table_add(&t, "cover", "%s %s", or_dash(str(cov, "care_type")),
+                  period(get(cov, "period"), b1, sizeof b1));
+        table_add(&t, "conditions",
+                  "prescription required: %s, convention: %s, urgent attestation required: %s",
+                  yes_no(cov, "prescription_required"), yes_no(cov, "convention"),
+                  yes_no(cov, "urgent_attestation_required"));
+    }
+    const cJSON *items = array_or_null(get(a, "items"));
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        const cJSON *ref = get(it, "refused");
+        if (ref)
+            table_add(&t, "item", "%s x%s refused %s: %s", or_dash(str(it, "code")),
+                      scalar(get(it, "quantity"), b1, sizeof b1), or_dash(str(ref, "code")),
+                      or_dash(str(ref, "message")));
+        else
+            table_add(
+                &t, "item", "%s x%s fee %s state %s ocmw %s patient %s", or_dash(str(it, "code")),
+                scalar(get(it, "quantity"), b1, sizeof b1), cents(it, "fee_cents", b2, sizeof b2),
+                cents(it, "state_cents", b3, sizeof b3), cents(it, "ocmw_cents", b4, sizeof b4),
+                cents(it, "patient_cents", b5, sizeof b5));
+    }
+    const cJSON *tot = get(a, "totals");
+    if (cJSON_IsObject(tot))
+        table_add(&t, "totals", "fee %s state %s ocmw %s patient %s",
+                  cents(tot, "fee_cents", b2, sizeof b2), cents(tot, "state_cents", b3, sizeof b3),
+                  cents(tot, "ocmw_cents", b4, sizeof b4),
+                  cents(tot, "patient_cents", b5, sizeof b5));
+    table_print(out, &t);
+}
+
+/* ---- any JSON ------------------------------------------------------------------- */
+
+static void flatten(struct table *t, const cJSON *v, char *path, size_t cap, size_t len, int depth)
+{
+    char buf[64];
+    if (depth > 64) {
+        table_add(t, path, "%s", "(too deep)");
+        return;
+    }
+    if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+        if (!v->child) {
+            table_add(t, len ? path : "(value)", "%s", cJSON_IsObject(v) ? "{}" : "[]");
+            return;
+        }
+        int i = 0;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, v)
+        {
+            int n;
+            if (cJSON_IsObject(v))
+                n = snprintf(path + len, cap - len, "%s%s", len ? "." : "", or_dash(c->string));
+            else
+                n = snprintf(path + len, cap - len, "[%d]", i);
+            size_t nl = n < 0 ? len : len + (size_t)n;
+            if (nl >= cap)
+                nl = cap - 1;
+            flatten(t, c, path, cap, nl, depth + 1);
+            path[len] = '\0';
+            i++;
+        }
+        return;
+    }
+    table_add(t, len ? path : "(value)", "%s", scalar(v, buf, sizeof buf));
+}
+
+void output_generic_table(FILE *out, const cJSON *value)
+{
+    struct table t = {0};
+    char path[512] = "";
+    flatten(&t, value, path, sizeof path, 0, 0);
+    table_print(out, &t);
+}
+
+/* ---- errors ------------------------------------------------------------------- */
+
+static const char *const problem_members[] = {"type", "title",  "status",   "detail",
+                                              "code", "errors", "instance", NULL};
+
+static bool is_problem_member(const char *name)
+{
+    for (size_t i = 0; problem_members[i]; i++)
+        if (name && strcmp(name, problem_members[i]) == 0)
+            return true;
+    return false;
+}
+
+void output_error_answer(const struct api_response *res)
+{
+    cJSON *doc = NULL;
+    char buf[64];
+
+    if (res->len > 0 && api_is_json(res))
+        doc = cJSON_ParseWithLength(res->body, res->len);
+
+    if (cJSON_IsObject(doc)) {
+        const char *code = str(doc, "code");
+        const char *title = str(doc, "title");
+        const char *detail = str(doc, "detail");
+        fprintf(stderr, "medaid: %ld ", res->status);
+        put_clean(stderr, code ? code : "error");
+        if (detail || title) {
+            fputs(": ", stderr);
+            put_clean(stderr, detail ? detail : title);
+        }
+        fputc('\n', stderr);
+        const cJSON *e;
+        const cJSON *errs = array_or_null(get(doc, "errors"));
+        cJSON_ArrayForEach(e, errs)
+        {
+            const char *field = str(e, "field");
+            fputs("  ", stderr);
+            put_clean(stderr, field && *field ? field : "(body)");
+            fputs(": ", stderr);
+            put_clean(stderr, or_dash(str(e, "code")));
+            fputs(": ", stderr);
+            put_clean(stderr, or_dash(str(e, "message")));
+            fputc('\n', stderr);
+        }
+        /* extension members, e.g. the conflicting decision of a 409 */
+        const cJSON *m;
+        cJSON_ArrayForEach(m, doc)
+        {
+            if (is_problem_member(m->string))
+                continue;
+            char *text = cJSON_IsObject(m) || cJSON_IsArray(m) ? cJSON_PrintUnformatted(m) : NULL;
+            fputs("  ", stderr);
+            put_clean(stderr, or_dash(m->string));
+            fputs(": ", stderr);
+            put_clean(stderr, text ? text : scalar(m, buf, sizeof buf));
+            fputc('\n', stderr);
+            free(text);
+        }
+    } else if (res->len > 0) {
+        /* not a problem document: show the start of it */
+        char snippet[201];
+        size_t n = res->len < 200 ? res->len : 200;
+        memcpy(snippet, res->body, n);
+        snippet[n] = '\0';
+        fprintf(stderr, "medaid: %ld ", res->status);
+        put_clean(stderr, snippet);
+        fprintf(stderr, "%s\n", res->len > 200 ? "..." : "");
+    } else {
+        fprintf(stderr, "medaid: %ld (empty answer)\n", res->status);
+    }
+    if (res->retry_after) {
+        const char *ra = res->retry_after;
+        bool seconds = *ra != '\0' && strspn(ra, "0123456789") == strlen(ra);
+        fputs("medaid: retry after ", stderr);
+        put_clean(stderr, ra);
+        fputs(seconds ? " seconds\n" : "\n", stderr);
+    }
+    cJSON_Delete(doc);
+}
+
+void output_transport_error(const struct api_response *res)
+{
+    fputs("medaid: ", stderr);
+    put_clean(stderr, res->error[0] ? res->error : "request failed");
+    fputc('\n', stderr);
+}

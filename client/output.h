@@ -1,0 +1,37 @@
+/*
+ * output: what the client prints.
+ *
+ * stdout carries data only: in json format the server's body exactly as
+ * received (plus a final newline when it has none); in table format aligned
+ * `key  value` lines. Errors go to stderr, problem+json documents as
+ * `medaid: <status> <code>: <detail>` followed by one line per errors[] entry.
+ * Text that came from the server is printed with control characters replaced.
+ */
+#ifndef MEDAID_CLIENT_OUTPUT_H
+#define MEDAID_CLIENT_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "api.h"
+
+struct cJSON;
+
+enum output_format { OUT_JSON, OUT_TABLE };
+bool output_format_from_name(const char *s, enum output_format *out);
+
+/* the body as received, then "\n" if it does not end with one */
+void output_raw(FILE *out, const char *body, size_t len);
+
+/* table renderings */
+void output_decision_table(FILE *out, const struct cJSON *decision);
+void output_coverage_table(FILE *out, const struct cJSON *answer);
+/* any JSON value as flattened `a.b[0].c  value` lines */
+void output_generic_table(FILE *out, const struct cJSON *value);
+
+/* An answer that is not a success (status not 2xx), on stderr. */
+void output_error_answer(const struct api_response *res);
+/* A transport failure (not answered), on stderr. */
+void output_transport_error(const struct api_response *res);
+
+#endif
