@@ -193,9 +193,6 @@ void router_dispatch(struct request *r)
 {
     struct conn *c = r->conn;
     const struct config *cfg = c->w->cfg;
-    if (c->w->draining && request_method(r) != HM_GET) {
-        /* in-flight requests finish; new work is refused cleanly */
-    }
     if (c->pstate == PS_KNOWN && mono_ms() - c->principal_checked_ms < cfg->principal_cache_ms) {
         route(r);
         return;
