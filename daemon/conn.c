@@ -32,6 +32,9 @@
 #include "router.h"
 #include "server.h"
 
+/* how long to read and discard after an error answer before closing */
+#define LINGER_MS 1000
+
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
@@ -374,6 +377,10 @@ static void early_problem(struct conn *c, enum problem p, const char *detail)
         request_begin(c);
     c->state = CS_DISPATCHED;
     c->req.close_after = true;
+    /* the client may still be sending (a body we refused): closing with
+     * unread bytes would make the kernel reset the connection and lose
+     * the answer, so read and discard for a while after answering */
+    c->linger = true;
     request_problem(&c->req, p, detail, NULL, NULL);
 }
 
@@ -494,6 +501,11 @@ static void conn_process(struct conn *c)
     const struct config *cfg = c->w->cfg;
     struct request *r = &c->req;
     for (;;) {
+        if (c->state == CS_LINGER) {
+            struct evbuffer *lin = bufferevent_get_input(c->bev);
+            evbuffer_drain(lin, evbuffer_get_length(lin));
+            return;
+        }
         if (c->state != CS_IDLE && c->state != CS_READ_HEAD && c->state != CS_READ_BODY)
             return;
         struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -586,6 +598,12 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
         return;
     bool close_after = c->req.close_after;
     request_clear(&c->req);
+    if (close_after && c->linger) {
+        c->state = CS_LINGER;
+        conn_arm(c, LINGER_MS);
+        conn_process(c);
+        return;
+    }
     if (close_after) {
         conn_close(c, "answered, closing");
         worker_check_drained(c->w);
@@ -666,6 +684,9 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
         return;
     case CS_WRITING:
         conn_close(c, "write timeout");
+        break;
+    case CS_LINGER:
+        conn_close(c, "answered an error, closing");
         break;
     case CS_DISPATCHED:
     case CS_CLOSED:

@@ -31,6 +31,7 @@ enum conn_state {
     CS_READ_BODY,  /* head parsed, body incomplete */
     CS_DISPATCHED, /* request handed to a handler */
     CS_WRITING,    /* response queued, not yet flushed */
+    CS_LINGER,     /* error answered; discarding what the client still sends */
     CS_CLOSED,     /* socket gone; struct kept while a handler runs */
 };
 
@@ -73,6 +74,7 @@ struct conn {
     struct principal principal;
     int64_t principal_checked_ms;
     struct request req;
+    bool linger;  /* after this answer, drain input before closing */
     bool on_reap;
     TAILQ_ENTRY(conn) link;
 };
