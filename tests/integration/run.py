@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Integration tests of medaidd: real PostgreSQL, real daemon, real clients.
+
+    /usr/bin/python3 tests/integration/run.py --build build [--keep] [--only GROUP,...]
+
+Creates one throwaway PostgreSQL cluster and one dev CA per run (scripts/lib.sh),
+migrates, registers principals, then runs the groups of tests, each against its own
+medaidd on a free loopback port. Prints TAP (`ok N - name` / `not ok N - name`, then
+`1..N`); exits 1 when a test failed. Everything it started is stopped at the end,
+also when a test fails or the run is interrupted.
+"""
+
+import argparse
+import atexit
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+from harness import Env, Failure  # noqa: E402
+import tests_api  # noqa: E402
+import tests_faults  # noqa: E402
+
+
+class Tap:
+    def __init__(self, only=None):
+        self.n = 0
+        self.failed = 0
+        self.prefix = ""
+        self.only = only
+
+    def result(self, good, name, diag=""):
+        self.n += 1
+        if not good:
+            self.failed += 1
+        print(f"{'ok' if good else 'not ok'} {self.n} - {self.prefix}{name}", flush=True)
+        if diag:
+            for line in str(diag).rstrip().splitlines()[:80]:
+                print(f"#   {line}")
+        sys.stdout.flush()
+
+    def case(self, name):
+        """Decorator: run the function now as one test case."""
+        def deco(fn):
+            t0 = time.monotonic()
+            try:
+                fn()
+            except Failure as e:
+                self.result(False, name, str(e))
+            except Exception:  # noqa: BLE001 - a broken test is a failed test
+                self.result(False, name, traceback.format_exc())
+            else:
+                self.result(True, name)
+            dt = time.monotonic() - t0
+            if dt > 2:
+                print(f"#   ({dt:.1f}s)")
+            return fn
+        return deco
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build", help="meson build directory")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
+    ap.add_argument("--only", default="", help="comma-separated groups: api,slow,database,shutdown")
+    args = ap.parse_args()
+    only = set(filter(None, args.only.split(",")))
+
+    tap = Tap()
+    t_start = time.monotonic()
+    env = None
+    done = [False]
+
+    def cleanup():
+        if env is not None and not done[0]:
+            done[0] = True
+            env.teardown(keep=args.keep)
+
+    atexit.register(cleanup)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+
+    try:
+        groups = [
+            ("api", tests_api.run),
+            ("slow", tests_faults.slow_clients),
+            ("database", tests_faults.database_down),
+            ("shutdown", tests_faults.shutdown),
+        ]
+        try:
+            env = Env(args.build)
+            env.setup()
+        except Exception as e:  # noqa: BLE001
+            tap.result(False, "set-up: cluster, certificates, migrate, principals",
+                       e if isinstance(e, Failure) else traceback.format_exc())
+            groups = []
+        else:
+            tap.result(True, "set-up: cluster, certificates, migrate, principals")
+
+        for name, fn in groups:
+            if only and name not in only:
+                continue
+            tap.prefix = f"{name}: "
+            t0 = time.monotonic()
+            try:
+                fn(env, tap)
+            except Exception:  # noqa: BLE001 - a group that breaks is one failure
+                tap.result(False, "group aborted", traceback.format_exc())
+            finally:
+                for d in env.daemons:
+                    d.kill()
+                env.daemons.clear()
+            print(f"# group {name}: {time.monotonic() - t0:.1f}s", flush=True)
+
+        tap.prefix = "logs: "
+
+        @tap.case("no test SSIN appears in clear in the daemon logs")
+        def _():
+            harness.expect(env is not None, "no environment")
+            found = []
+            for fname, text in env.logs():
+                for s in set(harness.USED_SSINS):
+                    if s in text:
+                        found.append(f"{fname}: {s}")
+            harness.expect(not found, "SSINs in logs: " + ", ".join(found[:20]))
+    finally:
+        cleanup()
+
+    print(f"1..{tap.n}")
+    print(f"# integration: {tap.n - tap.failed} passed, {tap.failed} failed "
+          f"in {time.monotonic() - t_start:.0f}s")
+    return 1 if tap.failed else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("LC_ALL", "C.UTF-8")
+    sys.exit(main())
