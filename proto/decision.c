@@ -40,6 +40,7 @@
  *   duplicate_provider       the same provider twice
  */
 #include "decision.h"
+#include "lifecycle.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -152,6 +153,7 @@ struct ctx {
     bool stored; /* decision_parse_stored: structure only, no date relations */
     pdate today;
     struct verrs *e;
+    const struct decision *current; /* decision_parse_update: the version it replaces */
 };
 
 #define PATH 96
@@ -625,7 +627,10 @@ static enum parse_result parse_doc(const struct ctx *c, const char *buf, size_t 
         pdate earliest = c->today - 60;
         pdate latest_end = date_add_years(d->period.start, 1) - 1;
         char a[PDATE_STRLEN + 1], b[PDATE_STRLEN + 1];
-        if (d->period.start < earliest) {
+        /* an update may keep a start that has since moved further back;
+         * changing the start is judged by decision_check_change */
+        bool start_kept = c->current != NULL && c->current->period.start == d->period.start;
+        if (d->period.start < earliest && !start_kept) {
             date_format(c->today, a);
             date_format(earliest, b);
             verrs_add(c->e, "period.start", "start_too_early",
@@ -680,6 +685,18 @@ enum parse_result decision_parse_input(const char *buf, size_t len, pdate today,
     verrs_init(errs);
     struct ctx c = {.stored = false, .today = today, .e = errs};
     return parse_doc(&c, buf, len, out);
+}
+
+enum parse_result decision_parse_update(const char *buf, size_t len, pdate today,
+                                        const struct decision *current, struct decision *out,
+                                        struct verrs *errs)
+{
+    verrs_init(errs);
+    struct ctx c = {.stored = false, .today = today, .e = errs, .current = current};
+    enum parse_result r = parse_doc(&c, buf, len, out);
+    if (r != PARSE_OK)
+        return r;
+    return decision_check_change(current, out, today, errs) ? PARSE_OK : PARSE_INVALID;
 }
 
 bool decision_parse_stored(const char *buf, size_t len, struct decision *out)

@@ -135,6 +135,16 @@ enum parse_result decision_parse_input(const char *buf, size_t len, pdate today,
                                        struct decision *out, struct verrs *errs);
 
 /*
+ * Parse a new version of a decision (PUT): the same rules as
+ * decision_parse_input, except that a start date equal to the current
+ * version's is not held to "60 days back", then decision_check_change
+ * (lifecycle.h) against the current version.
+ */
+enum parse_result decision_parse_update(const char *buf, size_t len, pdate today,
+                                        const struct decision *current, struct decision *out,
+                                        struct verrs *errs);
+
+/*
  * Parse a decision as the registry stored it (decision_encode output with or
  * without meta). Structural checks only: no rule that depends on today.
  * Returns false on any problem (the caller treats that as corruption).

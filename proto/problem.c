@@ -35,6 +35,11 @@ static const struct {
     [PROBLEM_NOT_IMPLEMENTED] = {"not_implemented", 501, "Not implemented"},
     [PROBLEM_DATABASE_UNAVAILABLE] = {"database_unavailable", 503, "Database unavailable"},
     [PROBLEM_SHUTTING_DOWN] = {"shutting_down", 503, "Service shutting down"},
+    [PROBLEM_DECISION_OVERLAP] = {"decision_overlap", 409, "Overlapping decision"},
+    [PROBLEM_INVALID_STATUS] = {"invalid_status", 409, "Not possible in this status"},
+    [PROBLEM_VERSION_MISMATCH] = {"version_mismatch", 412, "Stale version"},
+    [PROBLEM_PRECONDITION_REQUIRED] = {"precondition_required", 428, "If-Match required"},
+    [PROBLEM_IDEMPOTENCY_KEY_REUSED] = {"idempotency_key_reused", 422, "Idempotency key reused"},
 };
 
 static enum problem clamp(enum problem p)

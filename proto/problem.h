@@ -28,6 +28,11 @@ enum problem {
     PROBLEM_NOT_IMPLEMENTED,        /* 501 unknown method / transfer coding */
     PROBLEM_DATABASE_UNAVAILABLE,   /* 503 + Retry-After */
     PROBLEM_SHUTTING_DOWN,          /* 503 daemon is stopping */
+    PROBLEM_DECISION_OVERLAP,       /* 409 another decision covers those days */
+    PROBLEM_INVALID_STATUS,         /* 409 not possible in the decision's status */
+    PROBLEM_VERSION_MISMATCH,       /* 412 If-Match is not the current version */
+    PROBLEM_PRECONDITION_REQUIRED,  /* 428 If-Match missing */
+    PROBLEM_IDEMPOTENCY_KEY_REUSED, /* 422 same key, different request */
     PROBLEM__COUNT
 };
 
@@ -41,8 +46,8 @@ bool problem_from_code(const char *code, enum problem *out);
  * VERRS_MAX the list is marked truncated and further errors are dropped. */
 #define VERRS_MAX 32
 struct verr {
-    char field[96];   /* JSON path: "covers[0].period.end", "" for the body */
-    char code[40];    /* stable: "invalid_ssin", "unknown_field", ... */
+    char field[96]; /* JSON path: "covers[0].period.end", "" for the body */
+    char code[40];  /* stable: "invalid_ssin", "unknown_field", ... */
     char message[200];
 };
 struct verrs {

@@ -32,6 +32,11 @@ int main(void)
         {PROBLEM_NOT_IMPLEMENTED, "not_implemented", 501},
         {PROBLEM_DATABASE_UNAVAILABLE, "database_unavailable", 503},
         {PROBLEM_SHUTTING_DOWN, "shutting_down", 503},
+        {PROBLEM_DECISION_OVERLAP, "decision_overlap", 409},
+        {PROBLEM_INVALID_STATUS, "invalid_status", 409},
+        {PROBLEM_VERSION_MISMATCH, "version_mismatch", 412},
+        {PROBLEM_PRECONDITION_REQUIRED, "precondition_required", 428},
+        {PROBLEM_IDEMPOTENCY_KEY_REUSED, "idempotency_key_reused", 422},
     };
     is_int(sizeof t / sizeof t[0], PROBLEM__COUNT, "every problem is listed");
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
