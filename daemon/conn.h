@@ -74,7 +74,7 @@ struct conn {
     struct principal principal;
     int64_t principal_checked_ms;
     struct request req;
-    bool linger;  /* after this answer, drain input before closing */
+    bool linger; /* after this answer, drain input before closing */
     bool on_reap;
     TAILQ_ENTRY(conn) link;
 };

@@ -2,7 +2,8 @@
  * h_coverage: POST /v1/coverage (provider).
  *
  * 1. parse the question (a bad SSIN is an answer, not an error);
- * 2. fetch the current version of every decision of the person;
+ * 2. fetch every decision of the person as it stood for the service date
+ *    (the last version recorded on or before it: no change is retroactive);
  * 3. decide (proto/coverage.c, pure);
  * 4. record the answer as an agreement, numbered by the database, and send
  *    exactly the text that was recorded. Nothing is sent before the
@@ -176,6 +177,8 @@ void h_coverage(struct request *r)
         answer(job);
         return;
     }
-    const char *params[] = {job->q.ssin};
-    pg_submit(request_worker(r)->pool, &Q_DECISIONS_OF_PERSON, params, decisions_cb, job);
+    char date[PDATE_STRLEN + 1];
+    date_format(job->q.service_date, date);
+    const char *params[] = {job->q.ssin, date, request_worker(r)->cfg->timezone};
+    pg_submit(request_worker(r)->pool, &Q_COVERAGE_DECISIONS, params, decisions_cb, job);
 }

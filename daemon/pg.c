@@ -331,6 +331,7 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
         }
         PQclear(c->res);
         c->res = NULL;
+        log_debug("%s db%d: prepared %s", p->tag, c->idx, p->stmts[c->prep_i]->name);
         c->prep_i++;
         prepare_next(c);
         return;
@@ -369,9 +370,10 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
             c->state = PGC_IDLE;
             ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
             bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+            /* expected refusals (constraints) are the handler's to judge */
             if (!ok && res)
-                log_warn("%s db%d: %s failed: %s %s", p->tag, c->idx, q->stmt->name,
-                         pg_sqlstate(res), PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+                log_debug("%s db%d: %s failed: %s %s", p->tag, c->idx, q->stmt->name,
+                          pg_sqlstate(res), PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
             query_complete(p, q, ok ? PG_OK : PG_ERROR, res);
             if (PQstatus(c->conn) == CONNECTION_BAD) {
                 conn_fail(c, "after result");
@@ -396,6 +398,14 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
         conn_fail(c, "connect timeout");
 }
 
+/* libpq's notices (and errors it reports outside a query, such as the
+ * server terminating a connection) go to our log, not to stderr */
+static void notice_cb(void *arg, const char *message)
+{
+    struct pg_conn *c = arg;
+    log_warn("%s db%d: server says: %s", c->pool->tag, c->idx, message);
+}
+
 static void conn_start(struct pg_conn *c)
 {
     struct pg_pool *p = c->pool;
@@ -406,6 +416,7 @@ static void conn_start(struct pg_conn *c)
         conn_fail(c, "start");
         return;
     }
+    PQsetNoticeProcessor(c->conn, notice_cb, c);
     c->state = PGC_CONNECTING;
     struct timeval tv;
     tv_from_ms(&tv, p->opts.connect_timeout_ms);

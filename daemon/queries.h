@@ -10,6 +10,11 @@
 extern const struct pg_stmt Q_PRINCIPAL_BY_FINGERPRINT;
 extern const struct pg_stmt Q_HEALTH;
 extern const struct pg_stmt Q_DECISION_INSERT;
+extern const struct pg_stmt Q_DECISION_NEW_VERSION;
+extern const struct pg_stmt Q_IDEMPOTENCY_GET;
+extern const struct pg_stmt Q_DECISION_CONFLICT;
+extern const struct pg_stmt Q_DECISION_HISTORY;
+extern const struct pg_stmt Q_COVERAGE_DECISIONS;
 extern const struct pg_stmt Q_DECISION_GET;
 extern const struct pg_stmt Q_DECISIONS_OF_PERSON;
 extern const struct pg_stmt Q_AGREEMENT_INSERT;

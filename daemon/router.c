@@ -30,6 +30,14 @@ static const struct route routes[] = {
     {HM_GET, "/v1/health", ANY_ROLE, h_health},
     {HM_POST, "/v1/decisions", ROLE_BIT(ROLE_OCMW), h_decision_create},
     {HM_GET, "/v1/decisions/*", ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR), h_decision_get},
+    {HM_PUT, "/v1/decisions/*", ROLE_BIT(ROLE_OCMW), h_decision_update},
+    {HM_POST, "/v1/decisions/*/suspend", ROLE_BIT(ROLE_OCMW), h_decision_suspend},
+    {HM_POST, "/v1/decisions/*/resume", ROLE_BIT(ROLE_OCMW), h_decision_resume},
+    {HM_POST, "/v1/decisions/*/stop", ROLE_BIT(ROLE_OCMW), h_decision_stop},
+    {HM_GET, "/v1/decisions/*/history", ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR),
+     h_decision_history},
+    {HM_GET, "/v1/beneficiaries/*/decisions", ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR),
+     h_beneficiary_decisions},
     {HM_POST, "/v1/coverage", ROLE_BIT(ROLE_PROVIDER), h_coverage},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
