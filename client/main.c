@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
 #include <cjson/cJSON.h>
 
 #include "api.h"
@@ -30,6 +32,8 @@
 #define TIMEOUT_MAX     86400
 #define REQ_ID_MAX      128
 #define DEFAULT_TIMEOUT 30
+#define IDEM_KEY_MAX    200
+#define IDEM_KEY_BYTES  16 /* a generated key: 32 hex digits */
 
 /* ---- exit codes, as documented ------------------------------------------------ */
 
@@ -105,13 +109,50 @@ struct command {
 };
 
 static int cmd_decision_create(struct ctx *c);
+static int cmd_decision_update(struct ctx *c);
+static int cmd_decision_suspend(struct ctx *c);
+static int cmd_decision_resume(struct ctx *c);
+static int cmd_decision_stop(struct ctx *c);
 static int cmd_decision_show(struct ctx *c);
+static int cmd_decision_history(struct ctx *c);
+static int cmd_beneficiary_decisions(struct ctx *c);
 static int cmd_coverage(struct ctx *c);
 static int cmd_health(struct ctx *c);
 
-enum { CREATE_IDEMPOTENCY_KEY };
+/* The write commands share the positions of their options, so that one
+ * helper reads them: a table lists a prefix of these. */
+enum { W_IDEMPOTENCY_KEY, W_IF_MATCH, W_END };
+#define OPT_IDEMPOTENCY_KEY                                                                        \
+    {                                                                                              \
+        "idempotency-key", 0, "KEY",                                                               \
+            "send KEY as Idempotency-Key (default: a random key, on stderr)"                       \
+    }
+#define OPT_IF_MATCH(what)                                                                         \
+    {                                                                                              \
+        "if-match", 0, "VERSION", what "only if the current version is VERSION (else 412)"         \
+    }
+
 static const struct opt_def create_opts[] = {
-    {"idempotency-key", 0, "KEY", "send KEY as Idempotency-Key: a retry gets the first answer"},
+    OPT_IDEMPOTENCY_KEY,
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct opt_def update_opts[] = {
+    OPT_IDEMPOTENCY_KEY,
+    OPT_IF_MATCH("required: replace "),
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct opt_def status_opts[] = {
+    OPT_IDEMPOTENCY_KEY,
+    OPT_IF_MATCH("act "),
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct opt_def stop_opts[] = {
+    OPT_IDEMPOTENCY_KEY,
+    OPT_IF_MATCH("act "),
+    {"end", 0, "YYYY-MM-DD", "required: last day of the decision (inclusive)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -132,7 +173,21 @@ static const struct opt_def coverage_opts[] = {
 static const struct command commands[] = {
     {"decision", "create", cmd_decision_create, "[FILE|-] [--idempotency-key KEY]",
      "record a decision from JSON (FILE or stdin)", create_opts, 0, 1},
+    {"decision", "update", cmd_decision_update,
+     "ID FILE|- --if-match VERSION [--idempotency-key KEY]",
+     "replace a decision with the JSON in FILE (or stdin): a new version", update_opts, 2, 2},
+    {"decision", "suspend", cmd_decision_suspend, "ID [--if-match VERSION] [--idempotency-key KEY]",
+     "suspend a decision: a new version", status_opts, 1, 1},
+    {"decision", "resume", cmd_decision_resume, "ID [--if-match VERSION] [--idempotency-key KEY]",
+     "resume a suspended decision: a new version", status_opts, 1, 1},
+    {"decision", "stop", cmd_decision_stop,
+     "ID --end YYYY-MM-DD [--if-match VERSION] [--idempotency-key KEY]",
+     "stop a decision: --end is its last day; a new version", stop_opts, 1, 1},
     {"decision", "show", cmd_decision_show, "ID [--version N]", "show a decision", show_opts, 1, 1},
+    {"decision", "history", cmd_decision_history, "ID",
+     "list every version of a decision, with who recorded it and when", NULL, 1, 1},
+    {"beneficiary", "decisions", cmd_beneficiary_decisions, "SSIN",
+     "list a person's decisions (OCMW: a summary; auditor: in full)", NULL, 1, 1},
     {"coverage", NULL, cmd_coverage, "--ssin SSIN --date YYYY-MM-DD --care-type TYPE | [FILE|-]",
      "ask whether a person is covered (exit 5: not covered)", coverage_opts, 0, 1},
     {"health", NULL, cmd_health, "", "check that the server and its database answer", NULL, 0, 0},
@@ -452,32 +507,226 @@ static int exchange_and_print(struct ctx *c, const struct api_request *rq, rende
 
 /* ---- commands ------------------------------------------------------------------- */
 
+/*
+ * A write request: the Idempotency-Key (given, or generated here) and the
+ * optional If-Match. A generated key is shown on stderr just before the
+ * request is sent, so that a script can repeat the request with it after a
+ * timeout or a lost connection.
+ */
+struct write {
+    char idem_header[32 + IDEM_KEY_MAX];
+    char if_match_header[48];
+    const char *headers[3];
+    const char *generated; /* the generated key, inside idem_header; NULL when given */
+};
+
+static bool random_hex(char *out, size_t bytes)
+{
+    unsigned char r[IDEM_KEY_BYTES];
+    size_t got = 0;
+
+    errno = 0;
+    if (bytes > sizeof r)
+        return false;
+    while (got < bytes) {
+        ssize_t n = getrandom(r + got, bytes - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        got += (size_t)n;
+    }
+    for (size_t i = 0; i < bytes; i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    return true;
+}
+
+/* Check the write options; `need_if_match`: --if-match is required. */
+static int write_prepare(const struct ctx *c, const char *what, bool need_if_match, struct write *w)
+{
+    const char *key = c->opt[W_IDEMPOTENCY_KEY];
+    const char *if_match = c->opt[W_IF_MATCH];
+    size_t nh = 0;
+    long version;
+
+    memset(w, 0, sizeof *w);
+    if (if_match) {
+        if (!parse_long(if_match, 1, 2147483647L, &version))
+            return usage_error("--if-match: expected a version number (1 or more), not '%s'",
+                               if_match);
+        snprintf(w->if_match_header, sizeof w->if_match_header, "If-Match: %ld", version);
+        w->headers[nh++] = w->if_match_header;
+    } else if (need_if_match) {
+        return usage_error("%s: missing --if-match VERSION (the version being replaced; "
+                           "see 'medaid decision show ID')",
+                           what);
+    }
+    if (key) {
+        if (!header_safe(key, IDEM_KEY_MAX))
+            return usage_error("--idempotency-key: 1 to %d visible ASCII characters", IDEM_KEY_MAX);
+        snprintf(w->idem_header, sizeof w->idem_header, "Idempotency-Key: %s", key);
+    } else {
+        char hex[2 * IDEM_KEY_BYTES + 1];
+        if (!random_hex(hex, IDEM_KEY_BYTES))
+            return local_error("cannot make an idempotency key: %s (give --idempotency-key)",
+                               strerror(errno ? errno : EIO));
+        int n = snprintf(w->idem_header, sizeof w->idem_header, "Idempotency-Key: %s", hex);
+        w->generated = w->idem_header + n - (int)(2 * IDEM_KEY_BYTES);
+    }
+    w->headers[nh++] = w->idem_header;
+    w->headers[nh] = NULL;
+    return EXIT_OK;
+}
+
+/* Send a write whose answer is a decision (2xx), and print it. */
+static int write_send(struct ctx *c, const struct write *w, const char *method, const char *path,
+                      const char *body, size_t len)
+{
+    if (w->generated)
+        fprintf(stderr, "medaid: idempotency key: %s\n", w->generated);
+    struct api_request rq = {
+        .method = method,
+        .path = path,
+        .body = body,
+        .body_len = len,
+        .content_type = "application/json",
+        .headers = w->headers,
+    };
+    return exchange_and_print(c, &rq, output_decision_table);
+}
+
+/* "/v1/decisions/ID" + suffix, ID escaped; NULL (after a message) on failure */
+static char *decision_path(const char *what, const char *id, const char *suffix, int *rc)
+{
+    char *path = NULL;
+    if (!*id) {
+        *rc = usage_error("%s: empty ID", what);
+        return NULL;
+    }
+    char *e = api_escape_segment(id);
+    if (!e || asprintf(&path, "/v1/decisions/%s%s", e, suffix) < 0) {
+        path = NULL;
+        *rc = local_error("out of memory");
+    }
+    free(e);
+    return path;
+}
+
 static int cmd_decision_create(struct ctx *c)
 {
     char *body;
     size_t len;
-    char idem[256];
-    const char *headers[2] = {NULL, NULL};
+    struct write w;
 
-    if (c->opt[CREATE_IDEMPOTENCY_KEY]) {
-        if (!header_safe(c->opt[CREATE_IDEMPOTENCY_KEY], 200))
-            return usage_error("--idempotency-key: 1 to 200 visible ASCII characters");
-        snprintf(idem, sizeof idem, "Idempotency-Key: %s", c->opt[CREATE_IDEMPOTENCY_KEY]);
-        headers[0] = idem;
-    }
-    int rc = read_json_input(c->npos ? c->pos[0] : NULL, &body, &len);
+    int rc = write_prepare(c, "decision create", false, &w);
     if (rc != EXIT_OK)
         return rc;
-    struct api_request rq = {
-        .method = "POST",
-        .path = "/v1/decisions",
-        .body = body,
-        .body_len = len,
-        .content_type = "application/json",
-        .headers = headers,
-    };
-    rc = exchange_and_print(c, &rq, output_decision_table);
+    rc = read_json_input(c->npos ? c->pos[0] : NULL, &body, &len);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = write_send(c, &w, "POST", "/v1/decisions", body, len);
     free(body);
+    return rc;
+}
+
+static int cmd_decision_update(struct ctx *c)
+{
+    char *body;
+    size_t len;
+    struct write w;
+    int rc = write_prepare(c, "decision update", true, &w);
+    if (rc != EXIT_OK)
+        return rc;
+    char *path = decision_path("decision update", c->pos[0], "", &rc);
+    if (!path)
+        return rc;
+    rc = read_json_input(c->pos[1], &body, &len);
+    if (rc == EXIT_OK) {
+        rc = write_send(c, &w, "PUT", path, body, len);
+        free(body);
+    }
+    free(path);
+    return rc;
+}
+
+/* suspend, resume, stop: POST /v1/decisions/ID/<change> with a small body */
+static int status_change(struct ctx *c, const char *change, const char *end)
+{
+    char what[32];
+    struct write w;
+    char *body = NULL;
+
+    snprintf(what, sizeof what, "decision %s", change);
+    int rc = write_prepare(c, what, false, &w);
+    if (rc != EXIT_OK)
+        return rc;
+    char suffix[16];
+    snprintf(suffix, sizeof suffix, "/%s", change);
+    char *path = decision_path(what, c->pos[0], suffix, &rc);
+    if (!path)
+        return rc;
+    cJSON *o = cJSON_CreateObject();
+    if (o && (!end || cJSON_AddStringToObject(o, "end", end)))
+        body = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!body)
+        rc = local_error("out of memory");
+    else
+        rc = write_send(c, &w, "POST", path, body, strlen(body));
+    cJSON_free(body);
+    free(path);
+    return rc;
+}
+
+static int cmd_decision_suspend(struct ctx *c)
+{
+    return status_change(c, "suspend", NULL);
+}
+
+static int cmd_decision_resume(struct ctx *c)
+{
+    return status_change(c, "resume", NULL);
+}
+
+static int cmd_decision_stop(struct ctx *c)
+{
+    const char *end = c->opt[W_END];
+    if (!end)
+        return usage_error("decision stop: missing --end YYYY-MM-DD (the last day covered)");
+    if (!date_ok(end))
+        return usage_error("--end: expected a calendar date YYYY-MM-DD, not '%s'", end);
+    return status_change(c, "stop", end);
+}
+
+static int cmd_decision_history(struct ctx *c)
+{
+    int rc;
+    char *path = decision_path("decision history", c->pos[0], "/history", &rc);
+    if (!path)
+        return rc;
+    struct api_request rq = {.method = "GET", .path = path};
+    rc = exchange_and_print(c, &rq, output_history_table);
+    free(path);
+    return rc;
+}
+
+static int cmd_beneficiary_decisions(struct ctx *c)
+{
+    const char *ssin = c->pos[0];
+    char *path = NULL;
+    if (!*ssin)
+        return usage_error("beneficiary decisions: empty SSIN");
+    if (!is_digits(ssin, 11))
+        fprintf(stderr, "medaid: warning: SSIN '%s' is not 11 digits\n", ssin);
+    char *e = api_escape_segment(ssin);
+    if (!e || asprintf(&path, "/v1/beneficiaries/%s/decisions", e) < 0) {
+        free(e);
+        return local_error("out of memory");
+    }
+    free(e);
+    struct api_request rq = {.method = "GET", .path = path};
+    int rc = exchange_and_print(c, &rq, output_decision_list_table);
+    free(path);
     return rc;
 }
 

@@ -334,6 +334,121 @@ void output_coverage_table(FILE *out, const cJSON *a)
     table_print(out, &t);
 }
 
+/* ---- lists: one line per element, in aligned columns ------------------------------ */
+
+#define GRID_COLS 6
+
+struct grid {
+    char *(*rows)[GRID_COLS];
+    size_t n, cap, ncols;
+    bool failed;
+};
+
+static void grid_add(struct grid *g, const char *const cells[])
+{
+    if (g->failed)
+        return;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 16;
+        char *(*nr)[GRID_COLS] = realloc(g->rows, cap * sizeof *nr);
+        if (!nr) {
+            g->failed = true;
+            return;
+        }
+        g->rows = nr;
+        g->cap = cap;
+    }
+    for (size_t i = 0; i < g->ncols; i++) {
+        g->rows[g->n][i] = strdup(cells[i] ? cells[i] : "-");
+        if (!g->rows[g->n][i]) {
+            while (i-- > 0)
+                free(g->rows[g->n][i]);
+            g->failed = true;
+            return;
+        }
+    }
+    g->n++;
+}
+
+/* columns separated by two spaces; the last one is not padded */
+static void grid_print(FILE *out, struct grid *g)
+{
+    size_t w[GRID_COLS] = {0};
+    for (size_t r = 0; r < g->n; r++)
+        for (size_t i = 0; i < g->ncols; i++) {
+            size_t l = strlen(g->rows[r][i]);
+            if (l > w[i])
+                w[i] = l;
+        }
+    for (size_t r = 0; r < g->n; r++) {
+        for (size_t i = 0; i < g->ncols; i++) {
+            put_clean(out, g->rows[r][i]);
+            if (i + 1 < g->ncols)
+                for (size_t l = strlen(g->rows[r][i]); l < w[i] + 2; l++)
+                    fputc(' ', out);
+        }
+        fputc('\n', out);
+    }
+    if (g->failed)
+        fprintf(stderr, "medaid: out of memory; table incomplete\n");
+    for (size_t r = 0; r < g->n; r++)
+        for (size_t i = 0; i < g->ncols; i++)
+            free(g->rows[r][i]);
+    free(g->rows);
+    memset(g, 0, sizeof *g);
+}
+
+void output_history_table(FILE *out, const cJSON *h)
+{
+    static const char *const head[] = {"version",     "change",      "status",
+                                       "recorded_at", "recorded_by", "period"};
+    struct grid g = {.ncols = 6};
+    const cJSON *v;
+
+    grid_add(&g, head);
+    cJSON_ArrayForEach(v, array_or_null(get(h, "versions")))
+    {
+        char b1[64], b2[64], by[160];
+        const cJSON *d = get(v, "decision");
+        const cJSON *who = get(v, "recorded_by");
+        const char *role = str(who, "role"), *org = str(who, "organisation");
+        if (role && org)
+            snprintf(by, sizeof by, "%s:%s", role, org);
+        else
+            snprintf(by, sizeof by, "%s", role ? role : or_dash(org));
+        const char *const row[] = {
+            scalar(get(v, "version"), b1, sizeof b1),
+            or_dash(str(v, "change")),
+            or_dash(str(d, "status")),
+            or_dash(str(v, "recorded_at")),
+            by,
+            period(get(d, "period"), b2, sizeof b2),
+        };
+        grid_add(&g, row);
+    }
+    grid_print(out, &g);
+}
+
+void output_decision_list_table(FILE *out, const cJSON *l)
+{
+    static const char *const head[] = {"id", "ocmw", "kind", "period", "status"};
+    struct grid g = {.ncols = 5};
+    const cJSON *d;
+
+    grid_add(&g, head);
+    cJSON_ArrayForEach(d, array_or_null(get(l, "decisions")))
+    {
+        char b1[64];
+        const char *const row[] = {
+            or_dash(str(d, "id")),     or_dash(str(d, "ocmw")),
+            or_dash(str(d, "kind")),   period(get(d, "period"), b1, sizeof b1),
+            or_dash(str(d, "status")),
+        };
+        grid_add(&g, row);
+    }
+    grid_print(out, &g);
+}
+
 /* ---- any JSON ------------------------------------------------------------------- */
 
 static void flatten(struct table *t, const cJSON *v, char *path, size_t cap, size_t len, int depth)
@@ -390,6 +505,43 @@ static bool is_problem_member(const char *name)
     return false;
 }
 
+/* A 409 overlap: `  conflict: decision D... of OCMW ...`, then any other
+ * members of the conflict object. False when it has no decision number. */
+static bool print_conflict(const cJSON *c)
+{
+    char buf[64];
+    const char *id = str(c, "decision");
+    if (!id)
+        return false;
+    fputs("  conflict: decision ", stderr);
+    put_clean(stderr, id);
+    const char *ocmw = str(c, "ocmw");
+    if (ocmw) {
+        fputs(" of OCMW ", stderr);
+        put_clean(stderr, ocmw);
+    }
+    fputc('\n', stderr);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, c)
+    {
+        if (!m->string || strcmp(m->string, "decision") == 0 || strcmp(m->string, "ocmw") == 0)
+            continue;
+        bool is_period = strcmp(m->string, "period") == 0 && cJSON_IsObject(m);
+        char *text = !is_period && (cJSON_IsObject(m) || cJSON_IsArray(m))
+                         ? cJSON_PrintUnformatted(m)
+                         : NULL;
+        fputs("  conflict ", stderr);
+        put_clean(stderr, m->string);
+        fputs(": ", stderr);
+        put_clean(stderr, is_period ? period(m, buf, sizeof buf)
+                          : text    ? text
+                                    : scalar(m, buf, sizeof buf));
+        fputc('\n', stderr);
+        free(text);
+    }
+    return true;
+}
+
 void output_error_answer(const struct api_response *res)
 {
     cJSON *doc = NULL;
@@ -402,12 +554,17 @@ void output_error_answer(const struct api_response *res)
         const char *code = str(doc, "code");
         const char *title = str(doc, "title");
         const char *detail = str(doc, "detail");
+        int64_t current;
+        bool has_current = integer(get(doc, "current_version"), &current);
         fprintf(stderr, "medaid: %ld ", res->status);
         put_clean(stderr, code ? code : "error");
         if (detail || title) {
             fputs(": ", stderr);
             put_clean(stderr, detail ? detail : title);
         }
+        /* a 412: the version to read before trying again */
+        if (has_current)
+            fprintf(stderr, " (current version %" PRId64 ")", current);
         fputc('\n', stderr);
         const cJSON *e;
         const cJSON *errs = array_or_null(get(doc, "errors"));
@@ -427,6 +584,10 @@ void output_error_answer(const struct api_response *res)
         cJSON_ArrayForEach(m, doc)
         {
             if (is_problem_member(m->string))
+                continue;
+            if (has_current && m->string && strcmp(m->string, "current_version") == 0)
+                continue;
+            if (m->string && strcmp(m->string, "conflict") == 0 && print_conflict(m))
                 continue;
             char *text = cJSON_IsObject(m) || cJSON_IsArray(m) ? cJSON_PrintUnformatted(m) : NULL;
             fputs("  ", stderr);

@@ -3,7 +3,8 @@
  *
  * stdout carries data only: in json format the server's body exactly as
  * received (plus a final newline when it has none); in table format aligned
- * `key  value` lines. Errors go to stderr, problem+json documents as
+ * `key  value` lines, or for lists one line per element under a header line.
+ * Errors go to stderr, problem+json documents as
  * `medaid: <status> <code>: <detail>` followed by one line per errors[] entry.
  * Text that came from the server is printed with control characters replaced.
  */
@@ -26,6 +27,10 @@ void output_raw(FILE *out, const char *body, size_t len);
 /* table renderings */
 void output_decision_table(FILE *out, const struct cJSON *decision);
 void output_coverage_table(FILE *out, const struct cJSON *answer);
+/* one line per version of a decision history ({"id", "versions": [...]}) */
+void output_history_table(FILE *out, const struct cJSON *history);
+/* one line per decision of a beneficiary ({"ssin", "decisions": [...]}) */
+void output_decision_list_table(FILE *out, const struct cJSON *list);
 /* any JSON value as flattened `a.b[0].c  value` lines */
 void output_generic_table(FILE *out, const struct cJSON *value);
 
