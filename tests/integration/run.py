@@ -25,6 +25,7 @@ import harness  # noqa: E402
 from harness import Env, Failure  # noqa: E402
 import tests_api  # noqa: E402
 import tests_faults  # noqa: E402
+import tests_lifecycle  # noqa: E402
 
 
 class Tap:
@@ -67,7 +68,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build", help="meson build directory")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
-    ap.add_argument("--only", default="", help="comma-separated groups: api,slow,database,shutdown")
+    ap.add_argument("--only", default="",
+                    help="comma-separated groups: api,lifecycle,agreements,slow,"
+                         "database,shutdown")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -88,6 +91,7 @@ def main():
     try:
         groups = [
             ("api", tests_api.run),
+            ("lifecycle", tests_lifecycle.run),
             ("slow", tests_faults.slow_clients),
             ("database", tests_faults.database_down),
             ("shutdown", tests_faults.shutdown),
