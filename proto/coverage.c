@@ -10,7 +10,14 @@
  *   duplicate_field   the same key twice
  *   invalid_date      service_date not a calendar date YYYY-MM-DD in 1900-9999
  *   invalid_value     care_type not one of the eight care types
- *   invalid_utf8, control_character   care_type or service_date text is not clean
+ *   invalid_utf8, control_character   care_type, service_date or supplement_type text is
+ *                     not clean
+ *   too_many          more than 64 items
+ *   invalid_code      items[i].code not 6 digits
+ *   out_of_range      items[i].quantity not 1..999, items[i].supplements_cents not
+ *                     0..10^9 (or any integer beyond +-2^53)
+ *   not_integer       quantity or supplements_cents with a fractional part
+ *   invalid_supplement_type  items[i].supplement_type not [a-z0-9_]{1,32}
  *
  * A malformed SSIN is not an error: it is the refusal invalid_ssin.
  */
@@ -178,6 +185,13 @@ static const struct {
          {"The decision designates other care providers for this type of care.",
           "De beslissing wijst voor dit soort zorg andere zorgverleners aan.",
           "La décision désigne d'autres prestataires pour ce type de soins."}},
+    [RF_UNKNOWN_CODE] =
+        {"unknown_code",
+         {"No tariff is known for this code for this type of care on the service date.",
+          "Voor deze code is er geen tarief bekend voor dit soort zorg op de datum van de "
+          "verstrekking.",
+          "Aucun tarif n'est connu pour ce code pour ce type de soins à la date de la "
+          "prestation."}},
 };
 
 const char *refusal_code(enum refusal r)
@@ -196,6 +210,89 @@ const char *refusal_message(enum refusal r, enum lang l)
 
 /* ---- the question --------------------------------------------------------- */
 
+#define PATH 96
+
+static bool six_digits(const char *s)
+{
+    for (int i = 0; i < 6; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return s[6] == '\0';
+}
+
+static bool supplement_type_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 32)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+static void parse_item(const cJSON *el, const char *base, struct coverage_item *it, struct verrs *e)
+{
+    it->quantity = 1;
+    if (jx_get_object(el, base, true, e) != JX_OK)
+        return;
+    struct jx_field f[] = {
+        {"code", NULL}, {"quantity", NULL}, {"supplements_cents", NULL}, {"supplement_type", NULL}};
+    jx_walk(el, base, f, 4, NULL, e);
+    char p[PATH];
+    const char *s = NULL;
+    jx_path(p, sizeof p, base, "code");
+    if (jx_get_string(f[0].item, p, true, false, &s, e) == JX_OK) {
+        if (six_digits(s))
+            memcpy(it->code, s, 7);
+        else
+            verrs_add(e, p, "invalid_code", "must be 6 digits");
+    }
+    int64_t v;
+    jx_path(p, sizeof p, base, "quantity");
+    if (jx_get_int(f[1].item, p, false, &v, e) == JX_OK) {
+        if (v < 1 || v > 999)
+            verrs_add(e, p, "out_of_range", "must be from 1 to 999");
+        else
+            it->quantity = (int)v;
+    }
+    jx_path(p, sizeof p, base, "supplements_cents");
+    if (jx_get_int(f[2].item, p, false, &v, e) == JX_OK) {
+        if (v < 0 || v > 1000000000)
+            verrs_add(e, p, "out_of_range", "must be from 0 to 1000000000");
+        else
+            it->supplements_cents = v;
+    }
+    jx_path(p, sizeof p, base, "supplement_type");
+    if (jx_get_string(f[3].item, p, false, false, &s, e) == JX_OK) {
+        if (supplement_type_ok(s)) {
+            it->has_supplement_type = true;
+            memcpy(it->supplement_type, s, strlen(s) + 1);
+        } else {
+            verrs_add(e, p, "invalid_supplement_type",
+                      "must be 1 to 32 characters among a-z, 0-9 and _");
+        }
+    }
+}
+
+static void parse_items(const cJSON *items, struct coverage_question *q, struct verrs *e)
+{
+    if (jx_get_array(items, "items", false, e) != JX_OK)
+        return;
+    int n = cJSON_GetArraySize(items);
+    if (n > COVERAGE_MAX_ITEMS) {
+        verrs_add(e, "items", "too_many", "must list at most %d items", COVERAGE_MAX_ITEMS);
+        return;
+    }
+    int i = 0;
+    for (const cJSON *el = items->child; el != NULL && i < COVERAGE_MAX_ITEMS; el = el->next, i++) {
+        char base[PATH];
+        jx_path_index(base, sizeof base, "items", (size_t)i);
+        parse_item(el, base, &q->items[i], e);
+    }
+    q->n_items = i;
+}
+
 enum parse_result coverage_parse_question(const char *buf, size_t len, struct coverage_question *q,
                                           struct verrs *errs)
 {
@@ -206,8 +303,9 @@ enum parse_result coverage_parse_question(const char *buf, size_t len, struct co
         cJSON_Delete(root);
         return PARSE_MALFORMED;
     }
-    struct jx_field f[] = {{"ssin", NULL}, {"service_date", NULL}, {"care_type", NULL}};
-    jx_walk(root, "", f, 3, NULL, errs);
+    struct jx_field f[] = {
+        {"ssin", NULL}, {"service_date", NULL}, {"care_type", NULL}, {"items", NULL}};
+    jx_walk(root, "", f, 4, NULL, errs);
 
     /* ssin: any string; its content is judged by the answer */
     if (f[0].item == NULL || cJSON_IsNull(f[0].item)) {
@@ -227,6 +325,7 @@ enum parse_result coverage_parse_question(const char *buf, size_t len, struct co
         verrs_add(errs, "care_type", "invalid_value",
                   "must be one of: hospitalisation, ambulatory_hospital, general_practice, "
                   "paramedical, pharmacy, prosthesis, medical_transport, miscellaneous");
+    parse_items(f[3].item, q, errs);
     cJSON_Delete(root);
     return errs->n > 0 || errs->truncated ? PARSE_INVALID : PARSE_OK;
 }
@@ -268,6 +367,8 @@ void coverage_evaluate(const struct coverage_question *q, const struct decision 
     result->reason = RF_NONE;
     result->decision = NULL;
     result->cover = NULL;
+    result->n_items = 0;
+    memset(&result->totals, 0, sizeof result->totals);
     if (!q->ssin_valid) {
         result->reason = RF_INVALID_SSIN;
         return;
@@ -319,7 +420,114 @@ static bool add_decision(cJSON *root, const struct decision *d)
            jx_add_period(o, "period", d->period.start, d->period.end);
 }
 
-char *coverage_encode_answer(const struct coverage_result *r, enum lang l)
+/* ---- the split of the items ----------------------------------------------- */
+
+/* the tariff line of code on the date for the care type; NULL when none */
+static const struct tariff *find_tariff(const struct tariff *t, size_t n, const char *code,
+                                        pdate date, enum care_type ct)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(t[i].code, code, 6) == 0 && in_period(&t[i].period, date) &&
+            (unsigned)ct < CT__COUNT && (t[i].care_types & (1u << ct)))
+            return &t[i];
+    return NULL;
+}
+
+static void add_split(struct split_result *sum, const struct split_result *x)
+{
+    sum->fee_cents += x->fee_cents;
+    sum->supplements_cents += x->supplements_cents;
+    sum->state_cents += x->state_cents;
+    sum->ocmw_cents += x->ocmw_cents;
+    sum->patient_cents += x->patient_cents;
+    sum->ocmw_patient_share_cents += x->ocmw_patient_share_cents;
+    sum->ocmw_supplements_cents += x->ocmw_supplements_cents;
+}
+
+void coverage_split(const struct coverage_question *q, const struct tariff *tariffs, size_t n,
+                    int64_t used_this_month, struct coverage_result *r)
+{
+    if (r->reason != RF_NONE || r->decision == NULL || r->cover == NULL)
+        return;
+    const struct cover *cv = r->cover;
+    const struct state_share *ss = &r->decision->state_share[care_type_domain(cv->care_type)];
+    struct split_budget b;
+    split_budget_init(&b, cv, used_this_month);
+    memset(&r->totals, 0, sizeof r->totals);
+    int ni = q->n_items < 0 ? 0 : q->n_items > COVERAGE_MAX_ITEMS ? COVERAGE_MAX_ITEMS : q->n_items;
+    for (int i = 0; i < ni; i++) {
+        const struct coverage_item *it = &q->items[i];
+        struct item_answer *a = &r->items[i];
+        memset(a, 0, sizeof *a);
+        const struct tariff *t =
+            find_tariff(tariffs, tariffs ? n : 0, it->code, q->service_date, q->care_type);
+        if (t == NULL) {
+            a->refused = true;
+            continue;
+        }
+        int64_t qty = it->quantity < 1 ? 1 : it->quantity;
+        struct split_line in = {
+            .fee_cents = t->fee_cents * qty,
+            .patient_share_cents = t->patient_share_cents * qty,
+            .supplements_cents = it->supplements_cents,
+            .supplement_type = it->has_supplement_type ? it->supplement_type : NULL,
+        };
+        split_line(ss, cv, &in, &b, &a->split);
+        add_split(&r->totals, &a->split);
+    }
+    r->n_items = ni;
+}
+
+/* ---- the answer ------------------------------------------------------------ */
+
+static bool add_amounts(cJSON *o, const struct split_result *x, bool supplements)
+{
+    return jx_add_int(o, "fee_cents", x->fee_cents) &&
+           jx_add_int(o, "state_cents", x->state_cents) &&
+           jx_add_int(o, "ocmw_cents", x->ocmw_cents) &&
+           jx_add_int(o, "patient_cents", x->patient_cents) &&
+           (!supplements || jx_add_int(o, "supplements_cents", x->supplements_cents));
+}
+
+static bool add_items(cJSON *root, const struct coverage_question *q,
+                      const struct coverage_result *r, enum lang l)
+{
+    cJSON *arr = cJSON_AddArrayToObject(root, "items");
+    if (arr == NULL)
+        return false;
+    bool any_supplements = false;
+    for (int i = 0; i < r->n_items; i++) {
+        const struct coverage_item *it = &q->items[i];
+        const struct item_answer *a = &r->items[i];
+        if (it->supplements_cents > 0)
+            any_supplements = true;
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL)
+            return false;
+        if (!cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            return false;
+        }
+        char code[7];
+        memcpy(code, it->code, 6);
+        code[6] = '\0';
+        if (!jx_add_str(o, "code", code) || !jx_add_int(o, "quantity", it->quantity))
+            return false;
+        if (a->refused) {
+            cJSON *re = cJSON_AddObjectToObject(o, "refused");
+            if (re == NULL || !jx_add_str(re, "code", refusal_code(RF_UNKNOWN_CODE)) ||
+                !jx_add_str(re, "message", refusal_message(RF_UNKNOWN_CODE, l)))
+                return false;
+        } else if (!add_amounts(o, &a->split, it->supplements_cents > 0)) {
+            return false;
+        }
+    }
+    cJSON *t = cJSON_AddObjectToObject(root, "totals");
+    return t != NULL && add_amounts(t, &r->totals, any_supplements);
+}
+
+char *coverage_encode_answer(const struct coverage_question *q, const struct coverage_result *r,
+                             enum lang l)
 {
     cJSON *root = cJSON_CreateObject();
     if (root == NULL)
@@ -335,6 +543,11 @@ char *coverage_encode_answer(const struct coverage_result *r, enum lang l)
              jx_add_bool(co, "convention", c->convention) &&
              jx_add_bool(co, "urgent_attestation_required",
                          r->decision->urgent_attestation_required);
+        if (ok && q != NULL && q->n_items > 0) {
+            /* items asked but not split (coverage_split not called): no guarantee
+             * without its amounts, so no answer at all */
+            ok = r->n_items == q->n_items && add_items(root, q, r, l);
+        }
     } else {
         /* RF_NONE without a decision cannot be a guarantee: answer as refused */
         enum refusal why = r->reason == RF_NONE ? RF_NO_ACTIVE_DECISION : r->reason;

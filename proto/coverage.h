@@ -12,6 +12,8 @@
 #include "date.h"
 #include "decision.h"
 #include "problem.h"
+#include "split.h"
+#include "tariff.h"
 
 enum lang { LANG_EN, LANG_NL, LANG_FR };
 
@@ -33,31 +35,57 @@ enum refusal {
     RF_CARE_TYPE_ABSENT,
     RF_CARE_TYPE_INACTIVE,
     RF_PROVIDER_NOT_DESIGNATED,
+    RF_UNKNOWN_CODE, /* per item, never for the whole answer */
     RF__COUNT
 };
 const char *refusal_code(enum refusal r);                 /* "no_active_decision" */
 const char *refusal_message(enum refusal r, enum lang l); /* readable, in that language */
+
+#define COVERAGE_MAX_ITEMS 64
+
+struct coverage_item {
+    char code[7];              /* 6 digits */
+    int quantity;              /* 1..999, default 1 */
+    int64_t supplements_cents; /* asked, >= 0, default 0 */
+    bool has_supplement_type;
+    char supplement_type[33]; /* [a-z0-9_]{1,32} */
+};
 
 struct coverage_question {
     char ssin[12];   /* as asked, when it was 11 chars or fewer (else truncated) */
     bool ssin_valid; /* false -> the answer is invalid_ssin (200, not a 422) */
     pdate service_date;
     enum care_type care_type;
+    int n_items;
+    struct coverage_item items[COVERAGE_MAX_ITEMS];
 };
 
 /*
- * Parse {"ssin": "...", "service_date": "YYYY-MM-DD", "care_type": "..."}.
+ * Parse {"ssin": "...", "service_date": "YYYY-MM-DD", "care_type": "...",
+ *        "items": [{"code": "101076", "quantity": 1, "supplements_cents": 0,
+ *                   "supplement_type": "room"}]}.
  * ssin must be a string (any content: a bad number is an answer, not an
- * error); service_date a valid date; care_type one of the eight.
+ * error); service_date a valid date; care_type one of the eight; items
+ * optional, 0..64, each with a 6-digit code (invalid_code), quantity
+ * 1..999 (default 1), supplements_cents >= 0 and <= 10^9 (default 0),
+ * supplement_type optional [a-z0-9_]{1,32} (invalid_supplement_type).
  * Unknown fields and duplicate keys are refused (PARSE_INVALID).
  */
-enum parse_result coverage_parse_question(const char *buf, size_t len,
-                                          struct coverage_question *q, struct verrs *errs);
+enum parse_result coverage_parse_question(const char *buf, size_t len, struct coverage_question *q,
+                                          struct verrs *errs);
+
+struct item_answer {
+    bool refused; /* unknown_code: no tariff for it on the service date and care type */
+    struct split_result split;
+};
 
 struct coverage_result {
-    enum refusal reason;               /* RF_NONE when covered */
-    const struct decision *decision;   /* the decision that answered, or NULL */
-    const struct cover *cover;         /* the cover that answered, or NULL */
+    enum refusal reason;             /* RF_NONE when covered */
+    const struct decision *decision; /* the decision that answered, or NULL */
+    const struct cover *cover;       /* the cover that answered, or NULL */
+    int n_items;                     /* set by coverage_split */
+    struct item_answer items[COVERAGE_MAX_ITEMS];
+    struct split_result totals; /* over the items not refused */
 };
 
 /*
@@ -77,8 +105,19 @@ struct coverage_result {
  * result->decision and ->cover point into decisions[] (valid while it is).
  */
 void coverage_evaluate(const struct coverage_question *q, const struct decision *decisions,
-                       size_t n, const char *provider, pdate today,
-                       struct coverage_result *result);
+                       size_t n, const char *provider, pdate today, struct coverage_result *result);
+
+/*
+ * Split the items of a covered answer (no-op when r->reason != RF_NONE).
+ * tariffs[0..n) are the tariff lines valid on the service date for the
+ * question's codes (any order; other lines are ignored). used_this_month:
+ * the OCMW patient share already granted this calendar month for this
+ * beneficiary and care type. An item whose code has no tariff on the
+ * service date, or whose tariff is not for the question's care type, is
+ * refused (unknown_code) and has no amounts.
+ */
+void coverage_split(const struct coverage_question *q, const struct tariff *tariffs, size_t n,
+                    int64_t used_this_month, struct coverage_result *r);
 
 /*
  * Encode the answer WITHOUT the agreement number; the daemon prepends
@@ -86,11 +125,18 @@ void coverage_evaluate(const struct coverage_question *q, const struct decision 
  * covered: {"covered":true,"decision":{"id","version","ocmw","period"},
  *           "cover":{"care_type","period","prescription_required",
  *                    "convention","urgent_attestation_required"}}
+ *           plus, when the question had items,
+ *           "items":[{"code","quantity","fee_cents","state_cents","ocmw_cents",
+ *                     "patient_cents"} (+ "supplements_cents" when asked) or
+ *                    {"code","quantity","refused":{"code":"unknown_code","message"}}],
+ *           "totals":{"fee_cents","state_cents","ocmw_cents","patient_cents"}
+ *                    (+ "supplements_cents" when any item asked supplements)
  * refused: {"covered":false,"reason":{"code","message"}} plus "decision"
  *          (id, version, ocmw, period) when one decision was found for the
  *          date (suspended, care_type_*, provider_not_designated).
  * Returns malloc'd JSON text starting with '{', or NULL on allocation failure.
  */
-char *coverage_encode_answer(const struct coverage_result *r, enum lang l);
+char *coverage_encode_answer(const struct coverage_question *q, const struct coverage_result *r,
+                             enum lang l);
 
 #endif

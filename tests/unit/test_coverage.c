@@ -187,8 +187,9 @@ static void test_refusals(void)
            "empty list: any provider");
 
     /* answers */
-    eval(Q("2026-11-20", CT_GENERAL_PRACTICE), &cov, 1, NULL, &r);
-    char *s = coverage_encode_answer(&r, LANG_EN);
+    struct coverage_question qa = Q("2026-11-20", CT_GENERAL_PRACTICE);
+    eval(qa, &cov, 1, NULL, &r);
+    char *s = coverage_encode_answer(&qa, &r, LANG_EN);
     is_str(s,
            "{\"covered\":true,\"decision\":{\"id\":\"D2026-00000001\",\"version\":3,\"ocmw\":"
            "\"0212345668\",\"period\":{\"start\":\"2026-10-01\",\"end\":\"2027-03-31\"}},"
@@ -197,8 +198,9 @@ static void test_refusals(void)
            "\"urgent_attestation_required\":true}}",
            "covered answer");
     free(s);
-    eval(Q("2026-11-20", CT_PARAMEDICAL), &cov, 1, NULL, &r);
-    s = coverage_encode_answer(&r, LANG_NL);
+    qa = Q("2026-11-20", CT_PARAMEDICAL);
+    eval(qa, &cov, 1, NULL, &r);
+    s = coverage_encode_answer(&qa, &r, LANG_NL);
     is_str(s,
            "{\"covered\":false,\"reason\":{\"code\":\"care_type_absent\",\"message\":\"De "
            "beslissing dekt dit soort zorg niet.\"},\"decision\":{\"id\":\"D2026-00000001\","
@@ -206,8 +208,8 @@ static void test_refusals(void)
            "\"end\":\"2027-03-31\"}}}",
            "refused answer with the decision, in Dutch");
     free(s);
-    eval(Q("2026-11-20", CT_PARAMEDICAL), &pri, 1, NULL, &r);
-    s = coverage_encode_answer(&r, LANG_FR);
+    eval(qa, &pri, 1, NULL, &r);
+    s = coverage_encode_answer(&qa, &r, LANG_FR);
     is_str(s,
            "{\"covered\":false,\"reason\":{\"code\":\"no_active_decision\",\"message\":\"Aucune "
            "décision d'aide médicale n'est valable à la date de la prestation.\"}}",
@@ -227,7 +229,8 @@ static void test_messages(void)
                                            "suspended",
                                            "care_type_absent",
                                            "care_type_inactive",
-                                           "provider_not_designated"};
+                                           "provider_not_designated",
+                                           "unknown_code"};
     for (int r = 0; r < RF__COUNT; r++) {
         is_str(refusal_code((enum refusal)r), codes[r], "refusal code %d", r);
         const char *en = refusal_message((enum refusal)r, LANG_EN);
@@ -331,6 +334,292 @@ static void test_question(void)
     is_int(coverage_parse_question("", 0, &q, &e), PARSE_MALFORMED, "question: empty");
 }
 
+/* ---- items: the question's codes and the split --------------------------------- */
+
+static bool has_err(const struct verrs *e, const char *field, const char *code)
+{
+    for (int i = 0; i < e->n; i++)
+        if (strcmp(e->items[i].field, field) == 0 && strcmp(e->items[i].code, code) == 0)
+            return true;
+    return false;
+}
+
+#define QHEAD "{\"ssin\":\"85073003328\",\"service_date\":\"2026-11-20\",\"care_type\":\"pharmacy\""
+
+static void test_items_parse(void)
+{
+    struct coverage_question q;
+    struct verrs e;
+    const char *j = QHEAD ",\"items\":[{\"code\":\"101076\"},{\"code\":\"000000\",\"quantity\":999,"
+                          "\"supplements_cents\":1000000000,\"supplement_type\":"
+                          "\"abcdefghijklmnopqrstuvwxyz_01234\"}]}";
+    is_int(coverage_parse_question(j, strlen(j), &q, &e), PARSE_OK, "items: parse");
+    ok(q.n_items == 2 && strcmp(q.items[0].code, "101076") == 0 && q.items[0].quantity == 1 &&
+           q.items[0].supplements_cents == 0 && !q.items[0].has_supplement_type,
+       "items: defaults (quantity 1, no supplements)");
+    ok(strcmp(q.items[1].code, "000000") == 0 && q.items[1].quantity == 999 &&
+           q.items[1].supplements_cents == 1000000000 && q.items[1].has_supplement_type &&
+           strcmp(q.items[1].supplement_type, "abcdefghijklmnopqrstuvwxyz_01234") == 0,
+       "items: upper bounds, 32-character supplement type");
+    j = QHEAD ",\"items\":[]}";
+    ok(coverage_parse_question(j, strlen(j), &q, &e) == PARSE_OK && q.n_items == 0,
+       "items: empty list");
+    j = QHEAD "}";
+    ok(coverage_parse_question(j, strlen(j), &q, &e) == PARSE_OK && q.n_items == 0,
+       "items: absent");
+
+    static const struct {
+        const char *items, *field, *code;
+    } bad[] = {
+        {"{}", "items", "wrong_type"},
+        {"null", "items", "wrong_type"},
+        {"[1]", "items[0]", "wrong_type"},
+        {"[{}]", "items[0].code", "required"},
+        {"[{\"code\":101076}]", "items[0].code", "wrong_type"},
+        {"[{\"code\":\"10107\"}]", "items[0].code", "invalid_code"},
+        {"[{\"code\":\"1010760\"}]", "items[0].code", "invalid_code"},
+        {"[{\"code\":\"10107a\"}]", "items[0].code", "invalid_code"},
+        {"[{\"code\":\"101076\"},{\"code\":\"\"}]", "items[1].code", "invalid_code"},
+        {"[{\"code\":\"101076\",\"quantity\":0}]", "items[0].quantity", "out_of_range"},
+        {"[{\"code\":\"101076\",\"quantity\":1000}]", "items[0].quantity", "out_of_range"},
+        {"[{\"code\":\"101076\",\"quantity\":-1}]", "items[0].quantity", "out_of_range"},
+        {"[{\"code\":\"101076\",\"quantity\":1.5}]", "items[0].quantity", "not_integer"},
+        {"[{\"code\":\"101076\",\"quantity\":\"2\"}]", "items[0].quantity", "wrong_type"},
+        {"[{\"code\":\"101076\",\"supplements_cents\":-1}]", "items[0].supplements_cents",
+         "out_of_range"},
+        {"[{\"code\":\"101076\",\"supplements_cents\":1000000001}]", "items[0].supplements_cents",
+         "out_of_range"},
+        {"[{\"code\":\"101076\",\"supplement_type\":\"Room\"}]", "items[0].supplement_type",
+         "invalid_supplement_type"},
+        {"[{\"code\":\"101076\",\"supplement_type\":\"\"}]", "items[0].supplement_type",
+         "invalid_supplement_type"},
+        {"[{\"code\":\"101076\",\"supplement_type\":\"abcdefghijklmnopqrstuvwxyz_012345\"}]",
+         "items[0].supplement_type", "invalid_supplement_type"},
+        {"[{\"code\":\"101076\",\"supplement_type\":null}]", "items[0].supplement_type",
+         "wrong_type"},
+        {"[{\"code\":\"101076\",\"price\":1}]", "items[0].price", "unknown_field"},
+        {"[{\"code\":\"101076\",\"quantity\":1,\"quantity\":2}]", "items[0].quantity",
+         "duplicate_field"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[512];
+        snprintf(buf, sizeof buf, QHEAD ",\"items\":%s}", bad[i].items);
+        enum parse_result r = coverage_parse_question(buf, strlen(buf), &q, &e);
+        ok(r == PARSE_INVALID && has_err(&e, bad[i].field, bad[i].code), "items refused: %s at %s",
+           bad[i].code, bad[i].field);
+    }
+
+    /* 64 items accepted, 65 refused */
+    char big[4096];
+    for (int n = 64; n <= 65; n++) {
+        size_t len = (size_t)snprintf(big, sizeof big, QHEAD ",\"items\":[");
+        for (int i = 0; i < n; i++)
+            len += (size_t)snprintf(big + len, sizeof big - len, "%s{\"code\":\"%06d\"}",
+                                    i ? "," : "", i);
+        len += (size_t)snprintf(big + len, sizeof big - len, "]}");
+        enum parse_result r = coverage_parse_question(big, len, &q, &e);
+        if (n == 64)
+            ok(r == PARSE_OK && q.n_items == 64 && strcmp(q.items[63].code, "000063") == 0,
+               "items: 64 accepted");
+        else
+            ok(r == PARSE_INVALID && has_err(&e, "items", "too_many"), "items: 65 too_many");
+    }
+}
+
+static const char *split_json =
+    "{\"kind\":\"coverage\",\"beneficiary\":{\"ssin\":\"85073003328\"},"
+    "\"period\":{\"start\":\"2026-10-01\",\"end\":\"2027-03-31\"},"
+    "\"state_share\":{\"hospitalisation\":{\"insurance_pct\":100,\"patient_share_pct\":100},"
+    "\"ambulatory_hospital\":{\"insurance_pct\":100,\"patient_share_pct\":0},"
+    "\"other\":{\"insurance_pct\":50,\"patient_share_pct\":50}},\"covers\":["
+    "{\"care_type\":\"general_practice\",\"period\":{\"start\":\"2026-10-01\",\"end\":"
+    "\"2027-03-31\"},\"ocmw_pays\":{\"insurance_part\":\"partial\",\"patient_share\":"
+    "\"partial\",\"supplements\":\"none\"},\"patient_share_cap_cents\":1000},"
+    "{\"care_type\":\"hospitalisation\",\"period\":{\"start\":\"2026-10-01\",\"end\":"
+    "\"2027-03-31\"},\"ocmw_pays\":{\"insurance_part\":\"none\",\"patient_share\":\"none\","
+    "\"supplements\":\"partial\"},\"supplements_cap_cents\":5000,"
+    "\"allowed_supplement_types\":[\"room\"]},"
+    "{\"care_type\":\"ambulatory_hospital\",\"period\":{\"start\":\"2026-10-01\",\"end\":"
+    "\"2027-03-31\"},\"ocmw_pays\":{\"insurance_part\":\"none\",\"patient_share\":\"full\","
+    "\"supplements\":\"full\"}}]}";
+
+static struct tariff T(const char *code, const char *start, const char *end, long long fee,
+                       long long share, unsigned types) {
+    struct tariff t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.code, sizeof t.code, "%s", code);
+    t.period.start = D(start);
+    t.period.end = D(end);
+    t.fee_cents = fee;
+    t.patient_share_cents = share;
+    t.care_types = types;
+    return t;
+}
+
+#define GP  (1u << CT_GENERAL_PRACTICE)
+#define HOS (1u << CT_HOSPITALISATION)
+
+static void
+item(struct coverage_question *q, const char *code, int qty, long long supp, const char *type)
+{
+    struct coverage_item *it = &q->items[q->n_items++];
+    memset(it, 0, sizeof *it);
+    snprintf(it->code, sizeof it->code, "%s", code);
+    it->quantity = qty;
+    it->supplements_cents = supp;
+    if (type) {
+        it->has_supplement_type = true;
+        snprintf(it->supplement_type, sizeof it->supplement_type, "%s", type);
+    }
+}
+
+static bool amounts(const struct item_answer *a, long long fee, long long state, long long ocmw,
+                    long long patient)
+{
+    return !a->refused && a->split.fee_cents == fee && a->split.state_cents == state &&
+           a->split.ocmw_cents == ocmw && a->split.patient_cents == patient;
+}
+
+static void test_items_split(void)
+{
+    struct decision d = make(split_json, "D2026-00000009", DS_ACTIVE);
+    const struct tariff tariffs[] = {
+        T("104000", "2026-01-01", "2026-12-31", 1001, 1001, GP),
+        T("101076", "2027-01-01", "2027-12-31", 9999, 0, GP), /* later */
+        T("101076", "2026-01-01", "2026-12-31", 3001, 601, GP | (1u << CT_PARAMEDICAL)),
+        T("102771", "2026-01-01", "2026-12-31", 2000, 400, 1u << CT_PHARMACY), /* other type */
+        T("103000", "2026-12-01", "2026-12-31", 2000, 400, GP),                /* not yet valid */
+        T("105000", "2026-01-01", "2026-12-31", 10001, 2001, HOS),
+    };
+    const size_t nt = sizeof tariffs / sizeof tariffs[0];
+
+    struct coverage_question q = Q("2026-11-20", CT_GENERAL_PRACTICE);
+    item(&q, "101076", 1, 0, NULL);
+    item(&q, "101076", 2, 0, NULL);
+    item(&q, "102771", 1, 0, NULL);
+    item(&q, "103000", 1, 0, NULL);
+    item(&q, "999999", 1, 0, NULL);
+    item(&q, "104000", 1, 500, "room");
+    struct coverage_result r;
+    coverage_evaluate(&q, &d, 1, NULL, today, &r);
+    is_int(r.reason, RF_NONE, "split: covered");
+    coverage_split(&q, tariffs, nt, 0, &r);
+    is_int(r.n_items, 6, "split: six items answered");
+    /* other: state 50/50. 101076: insurance 2400 -> state 1200, OCMW half of 1200 = 600;
+     * share 601 -> state 301, OCMW 300 of the 1000 cap */
+    ok(amounts(&r.items[0], 3001, 1501, 900, 600), "split: 101076 x 1");
+    /* x 2: 6002 / 1202: state 2400 + 601, OCMW 1200 + 601 (cap 700 left) */
+    ok(amounts(&r.items[1], 6002, 3001, 1801, 1200), "split: 101076 x 2 (quantity)");
+    ok(r.items[2].refused, "split: a tariff for another care type -> unknown_code");
+    ok(r.items[3].refused, "split: a tariff not valid on the service date -> unknown_code");
+    ok(r.items[4].refused, "split: a code without tariff -> unknown_code");
+    /* 104000: share 1001 -> state 501, OCMW 99 (what is left of the cap); supplements: the
+     * OCMW pays none on this cover, the patient pays them */
+    ok(amounts(&r.items[5], 1001, 501, 99, 901) && r.items[5].split.supplements_cents == 500,
+       "split: cap exhausted mid-answer, supplements to the patient");
+    ok(r.totals.fee_cents == 10004 && r.totals.supplements_cents == 500 &&
+           r.totals.state_cents == 5003 && r.totals.ocmw_cents == 2800 &&
+           r.totals.patient_cents == 2701 && r.totals.ocmw_patient_share_cents == 1000,
+       "split: totals exclude the refused items");
+
+    /* the month's used amount reduces the OCMW share */
+    coverage_evaluate(&q, &d, 1, NULL, today, &r);
+    coverage_split(&q, tariffs, nt, 800, &r);
+    ok(amounts(&r.items[0], 3001, 1501, 800, 700) && amounts(&r.items[1], 6002, 3001, 1200, 1801) &&
+           amounts(&r.items[5], 1001, 501, 0, 1000),
+       "split: 800 of 1000 used this month: 200 left for this answer");
+    coverage_evaluate(&q, &d, 1, NULL, today, &r);
+    coverage_split(&q, tariffs, nt, 1000, &r);
+    ok(r.totals.ocmw_patient_share_cents == 0 && amounts(&r.items[0], 3001, 1501, 600, 900),
+       "split: cap used up this month: OCMW pays no patient share");
+
+    /* the state's share is that of the care type's domain; supplements partial */
+    struct coverage_question h = Q("2026-11-20", CT_HOSPITALISATION);
+    item(&h, "105000", 1, 3000, "room");
+    item(&h, "105000", 1, 3000, "room");
+    item(&h, "105000", 1, 3000, "tv");
+    item(&h, "101076", 1, 0, NULL); /* a GP code: not for hospitalisation */
+    coverage_evaluate(&h, &d, 1, NULL, today, &r);
+    coverage_split(&h, tariffs, nt, 0, &r);
+    ok(amounts(&r.items[0], 10001, 10001, 3000, 0) &&
+           amounts(&r.items[1], 10001, 10001, 2000, 1000) &&
+           amounts(&r.items[2], 10001, 10001, 0, 3000) && r.items[3].refused,
+       "split: hospitalisation 100/100, supplements cap 5000 for allowed types only");
+
+    /* a refused answer: nothing split, no items in the answer */
+    struct coverage_question p = Q("2026-11-20", CT_PARAMEDICAL);
+    item(&p, "101076", 1, 0, NULL);
+    coverage_evaluate(&p, &d, 1, NULL, today, &r);
+    coverage_split(&p, tariffs, nt, 0, &r);
+    is_int(r.n_items, 0, "split: a refused answer has no items");
+    char *s = coverage_encode_answer(&p, &r, LANG_EN);
+    ok(s != NULL && strstr(s, "\"items\"") == NULL && strstr(s, "care_type_absent") != NULL,
+       "encode: a refused answer carries no items");
+    free(s);
+
+    /* encode: the exact text of a small case */
+    struct coverage_question e = Q("2026-11-20", CT_GENERAL_PRACTICE);
+    item(&e, "101076", 1, 0, NULL);
+    item(&e, "999999", 3, 0, NULL);
+    coverage_evaluate(&e, &d, 1, NULL, today, &r);
+    coverage_split(&e, tariffs, nt, 0, &r);
+    s = coverage_encode_answer(&e, &r, LANG_EN);
+    is_str(s,
+           "{\"covered\":true,\"decision\":{\"id\":\"D2026-00000009\",\"version\":3,\"ocmw\":"
+           "\"0212345668\",\"period\":{\"start\":\"2026-10-01\",\"end\":\"2027-03-31\"}},"
+           "\"cover\":{\"care_type\":\"general_practice\",\"period\":{\"start\":\"2026-10-01\","
+           "\"end\":\"2027-03-31\"},\"prescription_required\":false,\"convention\":false,"
+           "\"urgent_attestation_required\":false},"
+           "\"items\":[{\"code\":\"101076\",\"quantity\":1,\"fee_cents\":3001,\"state_cents\":"
+           "1501,\"ocmw_cents\":900,\"patient_cents\":600},{\"code\":\"999999\",\"quantity\":3,"
+           "\"refused\":{\"code\":\"unknown_code\",\"message\":\"No tariff is known for this "
+           "code for this type of care on the service date.\"}}],"
+           "\"totals\":{\"fee_cents\":3001,\"state_cents\":1501,\"ocmw_cents\":900,"
+           "\"patient_cents\":600}}",
+           "encode: items and totals, a refused item");
+    free(s);
+    s = coverage_encode_answer(&e, &r, LANG_FR);
+    ok(s != NULL && strstr(s, "\"message\":\"Aucun tarif n'est connu pour ce code") != NULL,
+       "encode: the refused item's message in French");
+    free(s);
+
+    /* supplements_cents appears where supplements were asked */
+    struct coverage_question e2 = Q("2026-11-20", CT_GENERAL_PRACTICE);
+    item(&e2, "104000", 1, 0, NULL);
+    item(&e2, "104000", 1, 250, "room");
+    coverage_evaluate(&e2, &d, 1, NULL, today, &r);
+    coverage_split(&e2, tariffs, nt, 1000, &r);
+    s = coverage_encode_answer(&e2, &r, LANG_EN);
+    ok(s != NULL &&
+           strstr(s, "\"items\":[{\"code\":\"104000\",\"quantity\":1,\"fee_cents\":1001,"
+                     "\"state_cents\":501,\"ocmw_cents\":0,\"patient_cents\":500},{\"code\":"
+                     "\"104000\",\"quantity\":1,\"fee_cents\":1001,\"state_cents\":501,"
+                     "\"ocmw_cents\":0,\"patient_cents\":750,\"supplements_cents\":250}],"
+                     "\"totals\":{\"fee_cents\":2002,\"state_cents\":1002,\"ocmw_cents\":0,"
+                     "\"patient_cents\":1250,\"supplements_cents\":250}}") != NULL,
+       "encode: supplements_cents on the item that asked them and in the totals");
+    free(s);
+
+    /* all items refused: items listed, totals zero */
+    struct coverage_question e3 = Q("2026-11-20", CT_GENERAL_PRACTICE);
+    item(&e3, "000000", 1, 0, NULL);
+    coverage_evaluate(&e3, &d, 1, NULL, today, &r);
+    coverage_split(&e3, NULL, 0, 0, &r);
+    s = coverage_encode_answer(&e3, &r, LANG_NL);
+    ok(s != NULL &&
+           strstr(s, "\"refused\":{\"code\":\"unknown_code\",\"message\":\"Voor deze code") &&
+           strstr(s, "\"totals\":{\"fee_cents\":0,\"state_cents\":0,\"ocmw_cents\":0,"
+                     "\"patient_cents\":0}}"),
+       "encode: no tariff at all: every item refused, totals 0 (Dutch)");
+    free(s);
+
+    /* items asked but never split: no answer rather than a guarantee without amounts */
+    coverage_evaluate(&e3, &d, 1, NULL, today, &r);
+    s = coverage_encode_answer(&e3, &r, LANG_EN);
+    ok(s == NULL, "encode: items not split -> NULL");
+    free(s);
+}
+
 int main(void)
 {
     today = D("2026-11-23");
@@ -338,5 +627,7 @@ int main(void)
     test_messages();
     test_lang();
     test_question();
+    test_items_parse();
+    test_items_split();
     return done_testing();
 }
