@@ -50,6 +50,8 @@ static const struct option_def options[] = {
     INT(db_connect_timeout_ms, 2000, 100, 60000, "longest connection attempt"),
     INT(db_retry_max_ms, 2000, 10, 60000, "longest delay between reconnection attempts"),
     INT(max_body_bytes, 1048576, 1024, 67108864, "largest request body (413 above)"),
+    INT(max_bulk_body_bytes, 16777216, 1024, 268435456,
+        "largest body of a tariff import or a coverage batch"),
     INT(max_header_bytes, 16384, 1024, 1048576, "largest request line + headers (431 above)"),
     INT(max_connections, 1024, 1, 1000000, "open client connections per worker"),
     INT(request_timeout_ms, 10000, 100, 600000, "time to complete the TLS handshake or a request"),

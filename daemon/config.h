@@ -27,6 +27,7 @@ struct config {
     int64_t db_connect_timeout_ms;
     int64_t db_retry_max_ms;
     int64_t max_body_bytes;
+    int64_t max_bulk_body_bytes;
     int64_t max_header_bytes;
     int64_t max_connections;
     int64_t request_timeout_ms;

@@ -309,6 +309,10 @@ const char *request_log_prefix(const struct request *r)
 {
     return r->log_prefix;
 }
+bool request_body_is_csv(const struct request *r)
+{
+    return r->csv;
+}
 
 const char *request_header(struct request *r, const char *name)
 {
@@ -384,7 +388,8 @@ static void early_problem(struct conn *c, enum problem p, const char *detail)
     request_problem(&c->req, p, detail, NULL, NULL);
 }
 
-static bool media_type_is_json(const char *v, size_t n)
+/* application/json or text/csv, with at most a UTF-8 charset */
+static bool media_type_ok(const char *v, size_t n, bool *csv)
 {
     size_t i = 0;
     while (i < n && v[i] != ';')
@@ -392,8 +397,12 @@ static bool media_type_is_json(const char *v, size_t n)
     size_t e = i;
     while (e > 0 && (v[e - 1] == ' ' || v[e - 1] == '\t'))
         e--;
-    static const char json[] = "application/json";
-    if (e != sizeof json - 1 || strncasecmp(v, json, e) != 0)
+    static const char json[] = "application/json", text_csv[] = "text/csv";
+    if (e == sizeof json - 1 && strncasecmp(v, json, e) == 0)
+        *csv = false;
+    else if (e == sizeof text_csv - 1 && strncasecmp(v, text_csv, e) == 0)
+        *csv = true;
+    else
         return false;
     /* a charset, when given, must be UTF-8 */
     for (const char *p = v + i; p < v + n; p++) {
@@ -470,9 +479,10 @@ static bool setup_request(struct conn *c)
         return false;
     }
     const struct http_header *ct = http_find_header(h, "Content-Type");
-    if (r->content_length > 0 && (!ct || !media_type_is_json(ct->value, ct->value_len))) {
+    if (r->content_length > 0 && (!ct || !media_type_ok(ct->value, ct->value_len, &r->csv))) {
         early_problem(c, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
-                      "request bodies must be application/json (UTF-8)");
+                      "request bodies must be application/json (or text/csv where a "
+                      "resource takes it), UTF-8");
         return false;
     }
     const struct http_header *ex = http_find_header(h, "Expect");
@@ -790,8 +800,9 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
     }
     bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
     /* bound what a client can pile up behind a request being handled */
-    bufferevent_setwatermark(c->bev, EV_READ, 0,
-                             (size_t)(cfg->max_header_bytes + cfg->max_body_bytes + 4096));
+    int64_t body_max = cfg->max_bulk_body_bytes > cfg->max_body_bytes ? cfg->max_bulk_body_bytes
+                                                                      : cfg->max_body_bytes;
+    bufferevent_setwatermark(c->bev, EV_READ, 0, (size_t)(cfg->max_header_bytes + body_max + 4096));
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->state = CS_HANDSHAKE;

@@ -48,6 +48,7 @@ struct request {
     char *body;
     size_t body_len;
     uint64_t content_length;
+    bool csv; /* the body is text/csv (else JSON, or none) */
     char request_id[65];
     enum lang lang;
     pdate today;

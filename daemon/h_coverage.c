@@ -1,13 +1,19 @@
 /*
- * h_coverage: POST /v1/coverage (provider).
+ * h_coverage: POST /v1/coverage and POST /v1/coverage/batch (provider).
  *
- * 1. parse the question (a bad SSIN is an answer, not an error);
- * 2. fetch every decision of the person as it stood for the service date
- *    (the last version recorded on or before it: no change is retroactive);
- * 3. decide (proto/coverage.c, pure);
- * 4. record the answer as an agreement, numbered by the database, and send
- *    exactly the text that was recorded. Nothing is sent before the
- *    agreement is committed.
+ * One question is one job:
+ *   1. parse (a bad SSIN is an answer, not an error);
+ *   2. look up, in one round trip, the person's decisions as they stood for
+ *      the service date, the tariffs of the asked codes, and what the
+ *      month's patient-share cap already granted (Q_COVERAGE_LOOKUP);
+ *   3. decide and split (proto/, pure);
+ *   4. record the answer as an agreement before it leaves: an answer that
+ *      grants part of a monthly cap is recorded by compare-and-set on the
+ *      month's usage (retried from 2. when another answer took from the cap
+ *      meanwhile), every other answer through the worker's group commit.
+ * A batch runs its questions as jobs, a window of them at a time, and
+ * answers them in order; a question that cannot be answered gets an error
+ * in its slot, the others keep their agreements.
  */
 #include "h_coverage.h"
 
@@ -18,123 +24,329 @@
 #include <cjson/cJSON.h>
 
 #include "../proto/coverage.h"
+#include "../proto/jsonx.h"
+#include "agreements.h"
 #include "h_decision.h"
 #include "log.h"
 #include "pg.h"
+#include "pgarray.h"
 #include "queries.h"
 #include "router.h"
 #include "server.h"
 
+#define BATCH_MAX    1000
+#define BATCH_WINDOW 32 /* questions of one batch in flight at once */
+#define CAP_RETRIES  50
+
+static const char TARIFF_HEADER[] = "code,start,end,fee_cents,patient_share_cents,care_types\n";
+
+struct batch;
+
 struct coverage_job {
     struct request *r;
+    struct batch *batch; /* NULL for a single question */
+    int index;
+    int attempts;
     struct coverage_question q;
     struct decision *decisions;
     size_t n;
+    struct tariff_set tariffs;
+    int64_t used;
 };
+
+struct batch {
+    struct request *r;
+    cJSON *root; /* the parsed body; questions are parsed one by one */
+    const cJSON *next_q;
+    int n, started, running, done;
+    char **slots; /* per question: the answer or {"error":...} */
+};
+
+static void batch_slot_done(struct batch *b, int index, char *text);
 
 static void job_free(struct coverage_job *job)
 {
     free(job->decisions);
+    tariff_set_free(&job->tariffs);
     free(job);
 }
 
-static void agreement_cb(void *arg, enum pg_outcome o, const PGresult *res)
+/* The job ends with an answer text (taken over) or a problem. */
+static void job_finish(struct coverage_job *job, char *text, enum problem p, const char *detail)
 {
-    struct coverage_job *job = arg;
     struct request *r = job->r;
-    if (o != PG_OK || PQntuples(res) != 1) {
-        request_db_error(r, o == PG_OK ? PG_ERROR : o, res);
-        job_free(job);
+    struct batch *b = job->batch;
+    int index = job->index;
+    job_free(job);
+    if (!b) {
+        if (text)
+            request_json(r, 200, text);
+        else
+            request_problem(r, p, detail, NULL, NULL);
         return;
     }
-    request_json(r, 200, strdup(PQgetvalue(res, 0, 0)));
-    job_free(job);
+    if (!text) {
+        char *doc = problem_encode(p, detail, NULL, NULL);
+        size_t n = doc ? strlen(doc) + 12 : 0;
+        text = doc ? malloc(n) : NULL;
+        if (text)
+            snprintf(text, n, "{\"error\":%s}", doc);
+        free(doc);
+    }
+    batch_slot_done(b, index, text);
+}
+
+static void job_db_error(struct coverage_job *job, enum pg_outcome o, const PGresult *res)
+{
+    if (!job->batch) {
+        struct request *r = job->r;
+        job_free(job);
+        request_db_error(r, o, res);
+        return;
+    }
+    const char *state = pg_sqlstate(res);
+    bool unavailable = o != PG_ERROR || strcmp(state, "57014") == 0 || strncmp(state, "08", 2) == 0;
+    if (!unavailable)
+        log_ctx(LOG_ERROR, request_log_prefix(job->r), "database error %s", state);
+    job_finish(job, NULL, unavailable ? PROBLEM_DATABASE_UNAVAILABLE : PROBLEM_INTERNAL_ERROR,
+               unavailable ? "the database is unavailable; ask this question again" : NULL);
 }
 
 static char *question_json(const struct coverage_question *q)
 {
-    char date[PDATE_STRLEN + 1];
-    date_format(q->service_date, date);
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    cJSON_AddStringToObject(o, "ssin", q->ssin);
-    cJSON_AddStringToObject(o, "service_date", date);
-    cJSON_AddStringToObject(o, "care_type", care_type_name(q->care_type));
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    bool ok = jx_add_str(o, "ssin", q->ssin) && jx_add_date(o, "service_date", q->service_date) &&
+              jx_add_str(o, "care_type", care_type_name(q->care_type));
+    if (ok && q->n_items > 0) {
+        cJSON *items = cJSON_AddArrayToObject(o, "items");
+        ok = items != NULL;
+        for (int i = 0; ok && i < q->n_items; i++) {
+            const struct coverage_item *it = &q->items[i];
+            cJSON *e = cJSON_CreateObject();
+            ok =
+                e && cJSON_AddItemToArray(items, e) && jx_add_str(e, "code", it->code) &&
+                jx_add_int(e, "quantity", it->quantity) &&
+                jx_add_int(e, "supplements_cents", it->supplements_cents) &&
+                (!it->has_supplement_type || jx_add_str(e, "supplement_type", it->supplement_type));
+        }
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return jx_print_free(o);
 }
 
+static void fill_rec(struct coverage_job *job, const struct coverage_result *res,
+                     struct agreement_rec *rec)
+{
+    const struct principal *p = request_principal(job->r);
+    memset(rec, 0, sizeof *rec);
+    rec->provider_id = p->id;
+    snprintf(rec->provider_org, sizeof rec->provider_org, "%s", p->org);
+    memcpy(rec->ssin, job->q.ssin, sizeof rec->ssin);
+    rec->service_date = job->q.service_date;
+    rec->care_type = job->q.care_type;
+    rec->covered = res->reason == RF_NONE;
+    rec->reason = res->reason == RF_NONE ? NULL : refusal_code(res->reason);
+    if (res->decision) {
+        snprintf(rec->decision_id, sizeof rec->decision_id, "%s", res->decision->id);
+        rec->decision_version = res->decision->version;
+    }
+}
+
+static void recorded_cb(void *arg, enum pg_outcome o, const char *answer, const PGresult *res)
+{
+    struct coverage_job *job = arg;
+    if (o != PG_OK) {
+        job_db_error(job, o, res);
+        return;
+    }
+    char *text = strdup(answer);
+    job_finish(job, text, PROBLEM_INTERNAL_ERROR, "out of memory");
+}
+
+static void lookup(struct coverage_job *job);
+
+static void cap_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct coverage_job *job = arg;
+    if (o != PG_OK) {
+        job_db_error(job, o, res);
+        return;
+    }
+    if (PQntuples(res) == 1) {
+        job_finish(job, strdup(PQgetvalue(res, 0, 0)), PROBLEM_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    /* another answer took from this month's cap since we looked: again */
+    if (++job->attempts >= CAP_RETRIES) {
+        job_finish(job, NULL, PROBLEM_DATABASE_UNAVAILABLE,
+                   "too many simultaneous questions for this person; ask again");
+        return;
+    }
+    free(job->decisions);
+    job->decisions = NULL;
+    tariff_set_free(&job->tariffs);
+    lookup(job);
+}
+
+/* Decide, split, encode, record. */
 static void answer(struct coverage_job *job)
 {
     struct request *r = job->r;
-    const struct principal *p = request_principal(r);
-    struct coverage_result res;
-    coverage_evaluate(&job->q, job->decisions, job->n, p->org, request_today(r), &res);
-    char *text = coverage_encode_answer(&res, request_lang(r));
+    struct coverage_result *res = calloc(1, sizeof *res);
+    if (!res) {
+        job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    coverage_evaluate(&job->q, job->decisions, job->n, request_principal(r)->org, request_today(r),
+                      res);
+    coverage_split(&job->q, job->tariffs.lines, job->tariffs.n, job->used, res);
+    char *text = coverage_encode_answer(&job->q, res, request_lang(r));
     char *qjson = question_json(&job->q);
     if (!text || !qjson) {
         free(text);
         free(qjson);
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-        job_free(job);
+        free(res);
+        job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "out of memory");
         return;
     }
-    char pid[24], date[PDATE_STRLEN + 1], version[16];
-    snprintf(pid, sizeof pid, "%lld", (long long)p->id);
-    date_format(job->q.service_date, date);
-    const char *decision_id = NULL, *decision_version = NULL;
-    if (res.decision) {
-        decision_id = res.decision->id;
-        snprintf(version, sizeof version, "%d", res.decision->version);
-        decision_version = version;
+    struct agreement_rec rec;
+    fill_rec(job, res, &rec);
+    rec.question = qjson;
+    rec.answer = text;
+    int64_t granted = res->reason == RF_NONE ? res->totals.ocmw_patient_share_cents : 0;
+    free(res);
+    if (granted <= 0) {
+        agreements_record(request_worker(r)->agreements, &rec, recorded_cb, job);
+        return;
     }
+    char pid[24], date[PDATE_STRLEN + 1], ver[16], cap[24], used[24];
+    snprintf(pid, sizeof pid, "%lld", (long long)rec.provider_id);
+    date_format(rec.service_date, date);
+    snprintf(ver, sizeof ver, "%d", rec.decision_version);
+    snprintf(cap, sizeof cap, "%lld", (long long)granted);
+    snprintf(used, sizeof used, "%lld", (long long)job->used);
     const char *params[] = {pid,
-                            p->org,
-                            job->q.ssin,
+                            rec.provider_org,
+                            rec.ssin,
                             date,
-                            care_type_name(job->q.care_type),
-                            res.reason == RF_NONE ? "true" : "false",
-                            res.reason == RF_NONE ? NULL : refusal_code(res.reason),
-                            decision_id,
-                            decision_version,
-                            qjson,
-                            text};
-    pg_submit(request_worker(r)->pool, &Q_AGREEMENT_INSERT, params, agreement_cb, job);
-    free(text);
-    free(qjson);
+                            care_type_name(rec.care_type),
+                            "t",
+                            NULL,
+                            rec.decision_id,
+                            ver,
+                            rec.question,
+                            rec.answer,
+                            cap,
+                            used};
+    pg_submit(request_worker(r)->pool, &Q_AGREEMENT_INSERT_CAP, params, cap_cb, job);
+    free(rec.question);
+    free(rec.answer);
 }
 
-static void decisions_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static bool load_tariffs(struct coverage_job *job, const char *csv)
+{
+    size_t hl = sizeof TARIFF_HEADER - 1, cl = strlen(csv);
+    char *buf = malloc(hl + cl + 1);
+    if (!buf)
+        return false;
+    memcpy(buf, TARIFF_HEADER, hl);
+    memcpy(buf + hl, csv, cl + 1);
+    struct verrs errs;
+    bool ok = tariff_parse(buf, hl + cl, true, &job->tariffs, &errs) == PARSE_OK;
+    free(buf);
+    return ok;
+}
+
+static void lookup_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct coverage_job *job = arg;
-    struct request *r = job->r;
     if (o != PG_OK) {
-        request_db_error(r, o, res);
-        job_free(job);
+        job_db_error(job, o, res);
         return;
     }
-    int n = PQntuples(res);
+    int rows = PQntuples(res);
+    int n = rows > 0 && !PQgetisnull(res, 0, 0) ? rows : 0;
     if (n > 0) {
         job->decisions = calloc((size_t)n, sizeof *job->decisions);
         if (!job->decisions) {
-            request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-            job_free(job);
+            job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "out of memory");
             return;
         }
     }
     for (int i = 0; i < n; i++) {
-        if (!h_decision_from_row(res, i, &job->decisions[i])) {
-            log_ctx(LOG_ERROR, request_log_prefix(r), "stored decision %s does not parse",
+        struct decision *d = &job->decisions[i];
+        if (!h_decision_from_row(res, i, d)) {
+            log_ctx(LOG_ERROR, request_log_prefix(job->r), "stored decision %s does not parse",
                     PQgetvalue(res, i, 0));
-            request_problem(r, PROBLEM_INTERNAL_ERROR, "stored decision unreadable", NULL, NULL);
-            job_free(job);
+            job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "stored decision unreadable");
             return;
         }
+        /* a death is a fact, not a change: the latest knowledge applies to
+         * every service date */
+        d->has_death_date =
+            !PQgetisnull(res, i, 6) &&
+            date_parse(PQgetvalue(res, i, 6), (size_t)PQgetlength(res, i, 6), &d->death_date);
+        /* stopped while suspended: still no guarantee until the end */
+        if (d->status == DS_STOPPED && !PQgetisnull(res, i, 9) &&
+            strcmp(PQgetvalue(res, i, 9), "suspended") == 0)
+            d->status = DS_SUSPENDED;
     }
     job->n = (size_t)n;
+    if (rows > 0 && !PQgetisnull(res, 0, 7) && !load_tariffs(job, PQgetvalue(res, 0, 7))) {
+        log_ctx(LOG_ERROR, request_log_prefix(job->r), "stored tariffs do not parse");
+        job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "stored tariffs unreadable");
+        return;
+    }
+    job->used = rows > 0 ? strtoll(PQgetvalue(res, 0, 8), NULL, 10) : 0;
     answer(job);
+}
+
+static void lookup(struct coverage_job *job)
+{
+    struct request *r = job->r;
+    char date[PDATE_STRLEN + 1];
+    date_format(job->q.service_date, date);
+    struct pgarray codes;
+    pgarray_init(&codes);
+    for (int i = 0; i < job->q.n_items; i++)
+        pgarray_add(&codes, job->q.items[i].code);
+    const char *codes_lit = pgarray_finish(&codes);
+    if (!codes_lit) {
+        pgarray_free(&codes);
+        job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    const char *params[] = {job->q.ssin, date, request_worker(r)->cfg->timezone,
+                            care_type_name(job->q.care_type), codes_lit};
+    pg_submit(request_worker(r)->pool, &Q_COVERAGE_LOOKUP, params, lookup_cb, job);
+    pgarray_free(&codes);
+}
+
+/* A parsed question: answer it. */
+static void job_start(struct coverage_job *job)
+{
+    if (!job->q.ssin_valid) {
+        /* recorded as asked, but only digits: a stray byte (or half of a
+         * multi-byte character cut at 11 bytes) never reaches the database */
+        for (char *p = job->q.ssin; *p; p++)
+            if (*p < '0' || *p > '9')
+                *p = '?';
+    }
+    /* reasons that need no decision are answered without reading any */
+    struct coverage_result pre;
+    coverage_evaluate(&job->q, NULL, 0, request_principal(job->r)->org, request_today(job->r),
+                      &pre);
+    if (pre.reason == RF_INVALID_SSIN || pre.reason == RF_SERVICE_DATE_IN_FUTURE ||
+        pre.reason == RF_SERVICE_DATE_TOO_OLD) {
+        answer(job);
+        return;
+    }
+    lookup(job);
 }
 
 void h_coverage(struct request *r)
@@ -151,34 +363,151 @@ void h_coverage(struct request *r)
     const char *body = request_body(r, &len);
     switch (coverage_parse_question(body, len, &job->q, &errs)) {
     case PARSE_MALFORMED:
-        request_problem(r, PROBLEM_MALFORMED_JSON, "the body is not a JSON object", NULL, NULL);
         job_free(job);
+        request_problem(r, PROBLEM_MALFORMED_JSON, "the body is not a JSON object", NULL, NULL);
         return;
     case PARSE_INVALID:
+        job_free(job);
         request_problem(r, PROBLEM_VALIDATION_FAILED, "the question is incomplete or wrong", &errs,
                         NULL);
-        job_free(job);
         return;
     case PARSE_OK:
         break;
     }
-    if (!job->q.ssin_valid) {
-        /* recorded as asked, but only digits: a stray byte (or half of a
-         * multi-byte character cut at 11 bytes) never reaches the database */
-        for (char *p = job->q.ssin; *p; p++)
-            if (*p < '0' || *p > '9')
-                *p = '?';
-    }
-    /* reasons that need no decision are answered without reading any */
-    struct coverage_result pre;
-    coverage_evaluate(&job->q, NULL, 0, request_principal(r)->org, request_today(r), &pre);
-    if (pre.reason == RF_INVALID_SSIN || pre.reason == RF_SERVICE_DATE_IN_FUTURE ||
-        pre.reason == RF_SERVICE_DATE_TOO_OLD) {
-        answer(job);
+    job_start(job);
+}
+
+/* ---- batch ------------------------------------------------------------------- */
+
+static void batch_free(struct batch *b)
+{
+    for (int i = 0; i < b->n; i++)
+        free(b->slots[i]);
+    free(b->slots);
+    cJSON_Delete(b->root);
+    free(b);
+}
+
+static void batch_respond(struct batch *b)
+{
+    struct request *r = b->r;
+    size_t total = 16;
+    for (int i = 0; i < b->n; i++)
+        total += (b->slots[i] ? strlen(b->slots[i]) : 4) + 1;
+    char *out = malloc(total);
+    if (!out) {
+        batch_free(b);
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
         return;
     }
-    char date[PDATE_STRLEN + 1];
-    date_format(job->q.service_date, date);
-    const char *params[] = {job->q.ssin, date, request_worker(r)->cfg->timezone};
-    pg_submit(request_worker(r)->pool, &Q_COVERAGE_DECISIONS, params, decisions_cb, job);
+    size_t o = 0;
+    o += (size_t)snprintf(out, total, "{\"answers\":[");
+    for (int i = 0; i < b->n; i++) {
+        const char *s = b->slots[i] ? b->slots[i] : "null";
+        size_t l = strlen(s);
+        if (i)
+            out[o++] = ',';
+        memcpy(out + o, s, l);
+        o += l;
+    }
+    memcpy(out + o, "]}", 3);
+    batch_free(b);
+    request_json(r, 200, out);
+}
+
+/* Start questions until the window is full or none is left. */
+static void batch_pump(struct batch *b)
+{
+    while (b->running < BATCH_WINDOW && b->started < b->n) {
+        int index = b->started++;
+        const cJSON *qj = b->next_q;
+        b->next_q = qj->next;
+        char *text = cJSON_PrintUnformatted(qj);
+        struct coverage_job *job = text ? calloc(1, sizeof *job) : NULL;
+        if (!job) {
+            free(text);
+            b->slots[index] = strdup("{\"error\":{\"code\":\"internal_error\",\"status\":500}}");
+            b->done++;
+            continue;
+        }
+        job->r = b->r;
+        job->batch = b;
+        job->index = index;
+        struct verrs errs;
+        verrs_init(&errs);
+        enum parse_result pr = coverage_parse_question(text, strlen(text), &job->q, &errs);
+        free(text);
+        if (pr != PARSE_OK) {
+            char *doc = problem_encode(pr == PARSE_MALFORMED ? PROBLEM_MALFORMED_JSON
+                                                             : PROBLEM_VALIDATION_FAILED,
+                                       "this question is incomplete or wrong", &errs, NULL);
+            size_t n = doc ? strlen(doc) + 12 : 0;
+            char *slot = doc ? malloc(n) : NULL;
+            if (slot)
+                snprintf(slot, n, "{\"error\":%s}", doc);
+            free(doc);
+            b->slots[index] = slot;
+            b->done++;
+            job_free(job);
+            continue;
+        }
+        b->running++;
+        job_start(job);
+        /* job_start never completes a job before returning: every path
+         * waits for the database, so b is still ours here */
+    }
+    if (b->done == b->n)
+        batch_respond(b);
+}
+
+static void batch_slot_done(struct batch *b, int index, char *text)
+{
+    b->slots[index] = text;
+    b->running--;
+    b->done++;
+    batch_pump(b);
+}
+
+void h_coverage_batch(struct request *r)
+{
+    size_t len;
+    const char *body = request_body(r, &len);
+    cJSON *root = jx_parse(body, len);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        request_problem(r, PROBLEM_MALFORMED_JSON, "the body is not a JSON object", NULL, NULL);
+        return;
+    }
+    struct verrs errs;
+    verrs_init(&errs);
+    struct jx_field f[] = {{"questions", NULL}};
+    jx_walk(root, "", f, 1, NULL, &errs);
+    int n = 0;
+    if (jx_get_array(f[0].item, "questions", true, &errs) == JX_OK) {
+        n = cJSON_GetArraySize(f[0].item);
+        if (n < 1 || n > BATCH_MAX)
+            verrs_add(&errs, "questions", n < 1 ? "too_few" : "too_many",
+                      "must hold 1 to %d questions", BATCH_MAX);
+    }
+    if (errs.n) {
+        cJSON_Delete(root);
+        request_problem(r, PROBLEM_VALIDATION_FAILED, "the batch is not a list of questions", &errs,
+                        NULL);
+        return;
+    }
+    struct batch *b = calloc(1, sizeof *b);
+    char **slots = calloc((size_t)n, sizeof *slots);
+    if (!b || !slots) {
+        free(b);
+        free(slots);
+        cJSON_Delete(root);
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+        return;
+    }
+    b->r = r;
+    b->root = root;
+    b->n = n;
+    b->slots = slots;
+    b->next_q = f[0].item->child;
+    batch_pump(b);
 }

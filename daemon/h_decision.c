@@ -46,6 +46,8 @@ struct job {
     const char *key; /* Idempotency-Key, or NULL */
     char hash[65];   /* of the request, to recognise a retry */
     bool looked_up_again;
+    bool overlapped; /* the write hit the one-decision-per-day constraint */
+    int deadlocks;
     pdate stop_end;
     struct decision cur;  /* current version (changes) */
     struct decision next; /* what is being written */
@@ -165,6 +167,7 @@ static void request_hash(struct job *job)
 /* ---- the write ----------------------------------------------------------------- */
 
 static void idem_lookup(struct job *job);
+static void submit_write(struct job *job);
 static void proceed(struct job *job);
 
 static void conflict_cb(void *arg, enum pg_outcome o, const PGresult *res)
@@ -189,6 +192,16 @@ static void conflict_cb(void *arg, enum pg_outcome o, const PGresult *res)
                     NULL, extra);
     cJSON_Delete(extra);
     job_done(job);
+}
+
+static void report_conflict(struct job *job)
+{
+    const struct decision *d = &job->next;
+    char start[PDATE_STRLEN + 1], end[PDATE_STRLEN + 1];
+    date_format(d->period.start, start);
+    date_format(d->period.end, end);
+    const char *params[] = {d->ssin, decision_kind_name(d->kind), start, end, job->id};
+    pg_submit(request_worker(job->r)->pool, &Q_DECISION_CONFLICT, params, conflict_cb, job);
 }
 
 static void stale_cb(void *arg, enum pg_outcome o, const PGresult *res)
@@ -220,18 +233,25 @@ static void write_cb(void *arg, enum pg_outcome o, const PGresult *res)
     struct request *r = job->r;
     struct decision *d = &job->next;
     const char *state = pg_sqlstate(res);
-    if (o == PG_ERROR && strcmp(state, "23P01") == 0) {
-        char start[PDATE_STRLEN + 1], end[PDATE_STRLEN + 1];
-        date_format(d->period.start, start);
-        date_format(d->period.end, end);
-        const char *params[] = {d->ssin, decision_kind_name(d->kind), start, end, job->id};
-        pg_submit(request_worker(r)->pool, &Q_DECISION_CONFLICT, params, conflict_cb, job);
+    if (o == PG_ERROR && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0) &&
+        job->deadlocks++ < 5) {
+        /* concurrent writes for one person can deadlock while checking the
+         * exclusion constraint; the database rolled ours back: write again */
+        submit_write(job);
         return;
     }
-    if (o == PG_ERROR && strcmp(state, "23505") == 0 && job->key && !job->looked_up_again) {
-        /* the same key went through meanwhile: answer as it was answered */
+    bool overlap = o == PG_ERROR && strcmp(state, "23P01") == 0;
+    if ((overlap || (o == PG_ERROR && strcmp(state, "23505") == 0)) && job->key &&
+        !job->looked_up_again) {
+        /* the same request (same key) may have gone through meanwhile, and
+         * we waited on it: answer as it was answered */
         job->looked_up_again = true;
+        job->overlapped = overlap;
         idem_lookup(job);
+        return;
+    }
+    if (overlap) {
+        report_conflict(job);
         return;
     }
     if (o != PG_OK) {
@@ -432,7 +452,10 @@ static void idem_cb(void *arg, enum pg_outcome o, const PGresult *res)
         return;
     }
     if (PQntuples(res) == 0) {
-        proceed(job);
+        if (job->overlapped)
+            report_conflict(job); /* not our key: a real overlap */
+        else
+            proceed(job);
         return;
     }
     if (strcmp(PQgetvalue(res, 0, 0), job->hash) != 0) {
@@ -615,8 +638,9 @@ static void history_cb(void *arg, enum pg_outcome o, const PGresult *res)
         return;
     }
     cJSON *root = cJSON_CreateObject();
-    cJSON *versions = root ? cJSON_AddArrayToObject(root, "versions") : NULL;
-    bool ok = versions && cJSON_AddStringToObject(root, "id", PQgetvalue(res, 0, 0));
+    bool ok = root && cJSON_AddStringToObject(root, "id", PQgetvalue(res, 0, 0));
+    cJSON *versions = ok ? cJSON_AddArrayToObject(root, "versions") : NULL;
+    ok = ok && versions;
     for (int i = 0; ok && i < n; i++) {
         if (!h_decision_from_row(res, i, &job->next)) {
             cJSON_Delete(root);

@@ -5,6 +5,13 @@
  */
 #include "queries.h"
 
+/* Writes of one person's decisions are serialised by a transaction-scoped
+ * advisory lock taken before the row is written: concurrent inserts that
+ * collide in the GiST exclusion index would otherwise deadlock each other
+ * (and retry into the statement timeout); behind the lock the second
+ * writer simply sees the first one's committed row and gets 23P01. */
+#define PERSON_LOCK(ssin) "pg_advisory_xact_lock(1836, hashtext(" ssin "))"
+
 #define TS_UTC(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 const struct pg_stmt Q_PRINCIPAL_BY_FINGERPRINT = {
@@ -21,20 +28,23 @@ const struct pg_stmt Q_DECISION_INSERT = {
     "decision_insert",
     "WITH d AS ("
     "  INSERT INTO decision (id, ocmw, ssin, kind, created_by, status, period)"
-    "  VALUES ('D' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-'"
+    "  SELECT 'D' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-'"
     "          || lpad(nextval('decision_number_seq')::text, 8, '0'), $1, $2, $3, $4,"
-    "          'active', daterange($5::date, $6::date, '[]'))"
-    "  RETURNING id),"
-    " v AS ("
-    "  INSERT INTO decision_version"
-    "   (decision_id, version, status, period_start, period_end, body, recorded_by, change)"
-    "  SELECT d.id, 1, 'active', $5, $6, $7, $4, 'create' FROM d"
-    "  RETURNING decision_id, recorded_at),"
-    " k AS ("
-    "  INSERT INTO idempotency_key"
-    "   (organisation, key, request_hash, decision_id, version, status_code)"
-    "  SELECT $1, $8, $9, v.decision_id, 1, 201 FROM v WHERE $8::text IS NOT NULL)"
-    " SELECT d.id, 1, " TS_UTC("v.recorded_at") " FROM d, v",
+    "          'active', daterange($5::date, $6::date, '[]')"
+    "  FROM (SELECT " PERSON_LOCK(
+        "$2") ") l"
+              "  RETURNING id),"
+              " v AS ("
+              "  INSERT INTO decision_version"
+              "   (decision_id, version, status, period_start, period_end, body, recorded_by, "
+              "change)"
+              "  SELECT d.id, 1, 'active', $5, $6, $7, $4, 'create' FROM d"
+              "  RETURNING decision_id, recorded_at),"
+              " k AS ("
+              "  INSERT INTO idempotency_key"
+              "   (organisation, key, request_hash, decision_id, version, status_code)"
+              "  SELECT $1, $8, $9, v.decision_id, 1, 201 FROM v WHERE $8::text IS NOT NULL)"
+              " SELECT d.id, 1, " TS_UTC("v.recorded_at") " FROM d, v",
     9};
 
 /* A new version. $1 id, $2 owning ocmw, $3 the version it replaces, $4 status,
@@ -45,18 +55,29 @@ const struct pg_stmt Q_DECISION_NEW_VERSION = {
     "WITH u AS ("
     "  UPDATE decision SET current_version = current_version + 1, status = $4,"
     "         period = daterange($5::date, $6::date, '[]')"
-    "  WHERE id = $1 AND ocmw = $2 AND current_version = $3::integer"
-    "  RETURNING id, current_version),"
-    " v AS ("
-    "  INSERT INTO decision_version"
-    "   (decision_id, version, status, period_start, period_end, body, recorded_by, change)"
-    "  SELECT u.id, u.current_version, $4, $5, $6, $7, $8, $9 FROM u"
-    "  RETURNING decision_id, version, recorded_at),"
-    " k AS ("
-    "  INSERT INTO idempotency_key"
-    "   (organisation, key, request_hash, decision_id, version, status_code)"
-    "  SELECT $2, $10, $11, v.decision_id, v.version, 200 FROM v WHERE $10::text IS NOT NULL)"
-    " SELECT v.decision_id, v.version, " TS_UTC("v.recorded_at") " FROM v",
+    "  FROM (SELECT " PERSON_LOCK(
+        "(SELECT ssin FROM decision WHERE id = $1)") ") l"
+                                                     "  WHERE id = $1 AND ocmw = $2 AND "
+                                                     "current_version = $3::integer"
+                                                     "  RETURNING id, current_version),"
+                                                     " v AS ("
+                                                     "  INSERT INTO decision_version"
+                                                     "   (decision_id, version, status, "
+                                                     "period_start, period_end, body, recorded_by, "
+                                                     "change)"
+                                                     "  SELECT u.id, u.current_version, $4, $5, "
+                                                     "$6, $7, $8, $9 FROM u"
+                                                     "  RETURNING decision_id, version, "
+                                                     "recorded_at),"
+                                                     " k AS ("
+                                                     "  INSERT INTO idempotency_key"
+                                                     "   (organisation, key, request_hash, "
+                                                     "decision_id, version, status_code)"
+                                                     "  SELECT $2, $10, $11, v.decision_id, "
+                                                     "v.version, 200 FROM v WHERE $10::text IS NOT "
+                                                     "NULL)"
+                                                     " SELECT v.decision_id, v.version, " TS_UTC(
+                                                         "v.recorded_at") " FROM v",
     11};
 
 /* $1 organisation, $2 key */
@@ -105,42 +126,164 @@ const struct pg_stmt Q_DECISIONS_OF_PERSON = {
                          " WHERE d.ssin = $1 ORDER BY d.id",
     1};
 
-/* The decisions of a person as they stood for a service date: for each, the
- * last version recorded (in the business calendar) on or before that date,
- * or version 1 for dates before it was recorded -- no change is
- * retroactive. The death date is always the one the current version knows.
- * $1 ssin, $2 service date, $3 time zone */
-const struct pg_stmt Q_COVERAGE_DECISIONS = {
-    "coverage_decisions",
-    "SELECT v.decision_id, v.version, v.status, d.ocmw, v.body::text, " TS_UTC(
-        "v.recorded_at") ", cur.body->'beneficiary'->>'death_date'"
-                         " FROM decision d"
-                         " JOIN decision_version cur ON cur.decision_id = d.id AND cur.version = "
+/* Everything one coverage answer needs, in one round trip:
+ * - the person's decisions as they stood for the service date: for each,
+ *   the last version recorded (in the business calendar) on or before that
+ *   date, or version 1 for dates before it was recorded -- no change is
+ *   retroactive -- and the death date the current version knows;
+ * - the tariff lines of the asked codes valid on that date, as CSV lines;
+ * - what the OCMW already granted of the monthly patient-share cap;
+ * - for a stopped version, the status before the stop (a suspended decision
+ *   that is stopped gives no guarantee up to its end either).
+ * At least one row; the decision columns are NULL when there is none.
+ * $1 ssin, $2 service date, $3 time zone, $4 care type, $5 codes (text[]) */
+const struct pg_stmt Q_COVERAGE_LOOKUP = {
+    "coverage_lookup",
+    "SELECT x.decision_id, x.version, x.status, x.ocmw, x.body, x.recorded_at, x.death_date,"
+    " (SELECT string_agg(t.code || ',' || lower(t.period) || ',' || (upper(t.period) - 1)"
+    "     || ',' || t.fee_cents || ',' || t.patient_share_cents || ','"
+    "     || array_to_string(t.care_types, '|'), E'\n')"
+    "   FROM tariff t WHERE t.code = ANY ($5::text[]) AND t.period @> $2::date),"
+    " coalesce((SELECT used_cents FROM cap_usage WHERE ssin = $1 AND care_type = $4"
+    "   AND month = date_trunc('month', $2::date)::date), 0),"
+    " x.before_stop"
+    " FROM (SELECT 1) one LEFT JOIN LATERAL ("
+    "  SELECT v.decision_id, v.version, v.status, d.ocmw, v.body::text AS body, " TS_UTC(
+        "v.recorded_at") " AS recorded_at,"
+                         "   cur.body->'beneficiary'->>'death_date' AS death_date,"
+                         "   CASE WHEN v.status = 'stopped' THEN (SELECT b.status FROM "
+                         "decision_version b"
+                         "     WHERE b.decision_id = v.decision_id AND b.version = v.version - 1) "
+                         "END AS before_stop"
+                         "  FROM decision d"
+                         "  JOIN decision_version cur ON cur.decision_id = d.id AND cur.version = "
                          "d.current_version"
-                         " JOIN LATERAL (SELECT * FROM decision_version x WHERE x.decision_id = "
+                         "  JOIN LATERAL (SELECT * FROM decision_version y WHERE y.decision_id = "
                          "d.id"
-                         "   AND (x.version = 1 OR (x.recorded_at AT TIME ZONE $3)::date <= "
+                         "    AND (y.version = 1 OR (y.recorded_at AT TIME ZONE $3)::date <= "
                          "$2::date)"
-                         "   ORDER BY x.version DESC LIMIT 1) v ON true"
-                         " WHERE d.ssin = $1 ORDER BY d.id",
-    3};
+                         "    ORDER BY y.version DESC LIMIT 1) v ON true"
+                         "  WHERE d.ssin = $1) x ON true"
+                         " ORDER BY x.decision_id",
+    5};
 
-/* $1 provider id, $2 provider org, $3 ssin, $4 service date, $5 care type,
- * $6 covered, $7 reason, $8 decision id, $9 decision version, $10 question,
- * $11 answer without the agreement number (a JSON object) */
-const struct pg_stmt Q_AGREEMENT_INSERT = {
-    "agreement_insert",
-    "WITH n AS (SELECT 'A' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-'"
-    "   || lpad(nextval('agreement_number_seq')::text, 8, '0') AS number)"
-    " INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"
-    "   covered, reason, decision_id, decision_version, question, answer)"
-    " SELECT n.number, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-    "   '{\"agreement\":\"' || n.number || '\",' || substr($11::text, 2) FROM n"
-    " RETURNING answer",
+/* The agreement number is given by the database; the answer is stored
+ * with it, exactly as it is sent. */
+#define AGREEMENT_NUMBER                                                                           \
+    "'A' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-'"                                      \
+    " || lpad(nextval('agreement_number_seq')::text, 8, '0')"
+#define WITH_NUMBER(num, answer) "'{\"agreement\":\"' || " num " || '\",' || substr(" answer ", 2)"
+
+/* Group commit: the agreements of one loop turn in one statement, one
+ * transaction. Arrays, one element per agreement: $1 provider ids, $2 orgs,
+ * $3 ssins, $4 service dates, $5 care types, $6 covered, $7 reasons,
+ * $8 decision ids, $9 decision versions, $10 questions, $11 answers without
+ * the number. Rows: (ordinal, answer as sent). */
+const struct pg_stmt Q_AGREEMENT_INSERT_MANY = {
+    "agreement_insert_many",
+    "WITH src AS MATERIALIZED ("
+    "  SELECT u.*, " AGREEMENT_NUMBER " AS number"
+    "  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::text[],"
+    "              $6::boolean[], $7::text[], $8::text[], $9::integer[], $10::jsonb[],"
+    "              $11::text[]) WITH ORDINALITY"
+    "    AS u(provider_id, provider_org, ssin, service_date, care_type, covered, reason,"
+    "         decision_id, decision_version, question, answer, ord)),"
+    " ins AS ("
+    "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"
+    "    covered, reason, decision_id, decision_version, question, answer)"
+    "  SELECT number, provider_id, provider_org, ssin, service_date, care_type, covered,"
+    "    reason, decision_id, decision_version, question, " WITH_NUMBER(
+        "number", "answer") "  FROM src)"
+                            " SELECT ord, " WITH_NUMBER("number",
+                                                        "answer") " FROM src ORDER BY ord",
     11};
 
-const struct pg_stmt *const queries_all[] = {
-    &Q_PRINCIPAL_BY_FINGERPRINT, &Q_HEALTH,           &Q_DECISION_INSERT,
-    &Q_DECISION_NEW_VERSION,     &Q_IDEMPOTENCY_GET,  &Q_DECISION_CONFLICT,
-    &Q_DECISION_HISTORY,         &Q_DECISION_GET,     &Q_DECISIONS_OF_PERSON,
-    &Q_COVERAGE_DECISIONS,       &Q_AGREEMENT_INSERT, NULL};
+/* One agreement that grants part of a monthly patient-share cap: recorded
+ * only if the month's usage is still what the answer was computed from
+ * ($13); no row means someone else took from the cap meanwhile (compute
+ * again). $1..$11 as one element of Q_AGREEMENT_INSERT_MANY, $12 the
+ * amount granted against the cap, $13 the usage it was computed from. */
+const struct pg_stmt Q_AGREEMENT_INSERT_CAP = {
+    "agreement_insert_cap",
+    "WITH c AS ("
+    "  INSERT INTO cap_usage AS u (ssin, care_type, month, used_cents)"
+    "  VALUES ($3, $5, date_trunc('month', $4::date)::date, $13::bigint + $12::bigint)"
+    "  ON CONFLICT (ssin, care_type, month)"
+    "  DO UPDATE SET used_cents = u.used_cents + $12::bigint WHERE u.used_cents = $13::bigint"
+    "  RETURNING 1),"
+    " n AS (SELECT " AGREEMENT_NUMBER " AS number FROM c),"
+    " a AS ("
+    "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"
+    "    covered, reason, decision_id, decision_version, question, answer, cap_cents)"
+    "  SELECT n.number, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, " WITH_NUMBER(
+        "n.number", "$11::text") ", $12 FROM n"
+                                 "  RETURNING answer)"
+                                 " SELECT answer FROM a",
+    13};
+
+/* $1 number: the answer as it was sent, who it was issued to, and when it
+ * was voided (NULL) */
+const struct pg_stmt Q_AGREEMENT_GET = {
+    "agreement_get",
+    "SELECT a.answer, a.provider_org, " TS_UTC(
+        "v.voided_at") " FROM agreement a LEFT JOIN agreement_void v ON v.number = a.number"
+                       " WHERE a.number = $1",
+    1};
+
+/* $1 number, $2 issuing provider's organisation, $3 principal id. Gives
+ * the cap back to the month. No row: not that provider's agreement. */
+const struct pg_stmt Q_AGREEMENT_VOID = {
+    "agreement_void",
+    "WITH a AS (SELECT number, ssin, care_type, service_date, cap_cents FROM agreement"
+    "  WHERE number = $1 AND provider_org = $2),"
+    " v AS (INSERT INTO agreement_void (number, voided_by) SELECT number, $3 FROM a"
+    "  RETURNING number, voided_at),"
+    " u AS (UPDATE cap_usage c SET used_cents = c.used_cents - a.cap_cents FROM a, v"
+    "  WHERE a.cap_cents > 0 AND c.ssin = a.ssin AND c.care_type = a.care_type"
+    "    AND c.month = date_trunc('month', a.service_date)::date)"
+    " SELECT v.number, " TS_UTC("v.voided_at") " FROM v",
+    3};
+
+/* Replace the tariff table (all or nothing). Arrays: $1 codes, $2 starts,
+ * $3 ends, $4 fees, $5 patient shares, $6 care types joined by '|';
+ * $7 principal id, $8 line count, $9 sha256 of the import */
+const struct pg_stmt Q_TARIFF_IMPORT = {
+    "tariff_import",
+    "WITH del AS (DELETE FROM tariff),"
+    " ins AS ("
+    "  INSERT INTO tariff (code, period, fee_cents, patient_share_cents, care_types,"
+    "    imported_by)"
+    "  SELECT c, daterange(s, e, '[]'), f, p, string_to_array(ct, '|'), $7"
+    "  FROM unnest($1::text[], $2::date[], $3::date[], $4::bigint[], $5::bigint[],"
+    "              $6::text[]) AS u(c, s, e, f, p, ct)"
+    "  RETURNING 1),"
+    " imp AS (INSERT INTO tariff_import (imported_by, lines, sha256) VALUES ($7, $8, $9))"
+    " SELECT count(*) FROM ins",
+    9};
+
+/* $1 code, $2 date or NULL: lines as CSV (code,start,end,fee,share,types) */
+const struct pg_stmt Q_TARIFF_GET = {
+    "tariff_get",
+    "SELECT code || ',' || lower(period) || ',' || (upper(period) - 1) || ',' || fee_cents"
+    "  || ',' || patient_share_cents || ',' || array_to_string(care_types, '|')"
+    " FROM tariff WHERE code = $1 AND ($2::date IS NULL OR period @> $2::date)"
+    " ORDER BY lower(period)",
+    2};
+
+const struct pg_stmt *const queries_all[] = {&Q_PRINCIPAL_BY_FINGERPRINT,
+                                             &Q_HEALTH,
+                                             &Q_DECISION_INSERT,
+                                             &Q_DECISION_NEW_VERSION,
+                                             &Q_IDEMPOTENCY_GET,
+                                             &Q_DECISION_CONFLICT,
+                                             &Q_DECISION_HISTORY,
+                                             &Q_DECISION_GET,
+                                             &Q_DECISIONS_OF_PERSON,
+                                             &Q_COVERAGE_LOOKUP,
+                                             &Q_AGREEMENT_INSERT_MANY,
+                                             &Q_AGREEMENT_INSERT_CAP,
+                                             &Q_AGREEMENT_GET,
+                                             &Q_AGREEMENT_VOID,
+                                             &Q_TARIFF_IMPORT,
+                                             &Q_TARIFF_GET,
+                                             NULL};

@@ -14,10 +14,15 @@ extern const struct pg_stmt Q_DECISION_NEW_VERSION;
 extern const struct pg_stmt Q_IDEMPOTENCY_GET;
 extern const struct pg_stmt Q_DECISION_CONFLICT;
 extern const struct pg_stmt Q_DECISION_HISTORY;
-extern const struct pg_stmt Q_COVERAGE_DECISIONS;
+extern const struct pg_stmt Q_COVERAGE_LOOKUP;
+extern const struct pg_stmt Q_AGREEMENT_INSERT_MANY;
+extern const struct pg_stmt Q_AGREEMENT_INSERT_CAP;
+extern const struct pg_stmt Q_AGREEMENT_GET;
+extern const struct pg_stmt Q_AGREEMENT_VOID;
+extern const struct pg_stmt Q_TARIFF_IMPORT;
+extern const struct pg_stmt Q_TARIFF_GET;
 extern const struct pg_stmt Q_DECISION_GET;
 extern const struct pg_stmt Q_DECISIONS_OF_PERSON;
-extern const struct pg_stmt Q_AGREEMENT_INSERT;
 
 /* NULL-terminated list of all of the above, for pg_pool_new */
 extern const struct pg_stmt *const queries_all[];

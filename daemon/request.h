@@ -33,6 +33,8 @@ const char *request_query(struct request *r, const char *name);
 /* header value as a NUL-terminated copy owned by the request, NULL if absent */
 const char *request_header(struct request *r, const char *name);
 const char *request_body(const struct request *r, size_t *len);
+/* true when the body was sent as text/csv (only routes that take CSV see one) */
+bool request_body_is_csv(const struct request *r);
 /* the i-th "{...}" segment of the matched route */
 const char *request_param(const struct request *r, int i);
 const struct principal *request_principal(const struct request *r);

@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "conn.h"
+#include "h_agreement.h"
 #include "h_coverage.h"
 #include "h_decision.h"
 #include "h_health.h"
+#include "h_tariff.h"
 #include "log.h"
 #include "queries.h"
 #include "server.h"
@@ -21,6 +23,8 @@ struct route {
     const char *pattern; /* "*" matches one path segment */
     unsigned roles;
     handler_fn fn;
+    bool csv;  /* takes a text/csv body as well as JSON */
+    bool bulk; /* body up to max_bulk_body_bytes */
 };
 
 #define ANY_ROLE                                                                                   \
@@ -39,6 +43,11 @@ static const struct route routes[] = {
     {HM_GET, "/v1/beneficiaries/*/decisions", ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR),
      h_beneficiary_decisions},
     {HM_POST, "/v1/coverage", ROLE_BIT(ROLE_PROVIDER), h_coverage},
+    {HM_POST, "/v1/coverage/batch", ROLE_BIT(ROLE_PROVIDER), h_coverage_batch, false, true},
+    {HM_GET, "/v1/agreements/*", ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_AUDITOR), h_agreement_get},
+    {HM_POST, "/v1/agreements/*/void", ROLE_BIT(ROLE_PROVIDER), h_agreement_void},
+    {HM_PUT, "/v1/tariffs", ROLE_BIT(ROLE_ADMIN), h_tariff_import, true, true},
+    {HM_GET, "/v1/tariffs/*", ANY_ROLE, h_tariff_get},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -124,6 +133,11 @@ static void route(struct request *r)
             request_problem(r, PROBLEM_FORBIDDEN, d, NULL, NULL);
             return;
         }
+        if (request_body_is_csv(r) && !rt->csv) {
+            request_problem(r, PROBLEM_UNSUPPORTED_MEDIA_TYPE, "this resource takes JSON only",
+                            NULL, NULL);
+            return;
+        }
         if (!match(rt->pattern, path, r, true)) {
             request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
             return;
@@ -137,6 +151,15 @@ static void route(struct request *r)
         return;
     }
     request_problem(r, PROBLEM_NOT_FOUND, "no such resource", NULL, NULL);
+}
+
+int64_t router_body_limit(enum http_method m, const char *path, const struct config *cfg)
+{
+    for (size_t i = 0; i < N_ROUTES; i++)
+        if (routes[i].bulk && routes[i].method == m && match(routes[i].pattern, path, NULL, false))
+            return cfg->max_bulk_body_bytes > cfg->max_body_bytes ? cfg->max_bulk_body_bytes
+                                                                  : cfg->max_body_bytes;
+    return cfg->max_body_bytes;
 }
 
 void request_db_error(struct request *r, enum pg_outcome o, const PGresult *res)

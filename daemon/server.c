@@ -24,6 +24,7 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "agreements.h"
 #include "conn.h"
 #include "log.h"
 #include "pg.h"
@@ -116,6 +117,8 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     event_base_dispatch(w->base);
     conn_free_all(w);
+    agreements_free(w->agreements);
+    w->agreements = NULL;
     pg_pool_free(w->pool);
     w->pool = NULL;
     if (w->listener)
@@ -150,11 +153,13 @@ static bool worker_init(struct worker *w, int idx, const struct config *cfg, int
         .retry_max_ms = cfg->db_retry_max_ms,
     };
     w->pool = pg_pool_new(w->base, cfg->database, &po, queries_all, w->tag);
+    w->agreements = w->pool ? agreements_new(w->base, w->pool) : NULL;
     w->ev_reap = event_new(w->base, -1, 0, reap_cb, w);
     w->ev_cmd = event_new(w->base, -1, 0, cmd_cb, w);
     w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
     w->listener = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-    if (!w->pool || !w->ev_reap || !w->ev_cmd || !w->ev_drain_deadline || !w->listener)
+    if (!w->pool || !w->agreements || !w->ev_reap || !w->ev_cmd || !w->ev_drain_deadline ||
+        !w->listener)
         return false;
     evconnlistener_set_error_cb(w->listener, accept_error_cb);
     return true;

@@ -29,6 +29,7 @@ struct worker {
     int listen_fd;
     const struct config *cfg;
     struct pg_pool *pool;
+    struct agreement_queue *agreements; /* group commit of coverage answers */
 
     struct conn_list conns; /* open or waiting for a pending request */
     struct conn_list reap;  /* closed, freed after the current loop turn */
