@@ -306,6 +306,8 @@ void api_exchange(const struct api_options *o, const struct api_request *rq,
     res->content_type = media_type(ct);
     res->request_id = header_value(c, "X-Request-Id");
     res->retry_after = header_value(c, "Retry-After");
+    if (rq->capture)
+        res->captured = header_value(c, rq->capture);
     if (!sink.buf) {
         sink.buf = strdup("");
         if (!sink.buf)
@@ -338,7 +340,8 @@ void api_response_free(struct api_response *res)
     free(res->body);
     free(res->request_id);
     free(res->retry_after);
-    res->content_type = res->body = res->request_id = res->retry_after = NULL;
+    free(res->captured);
+    res->content_type = res->body = res->request_id = res->retry_after = res->captured = NULL;
     res->len = 0;
 }
 

@@ -47,6 +47,7 @@ struct api_request {
     const char *content_type;   /* of body; may be NULL */
     const char *accept;         /* Accept value; NULL -> application/json */
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated; may be NULL */
+    const char *capture;        /* a response header to return in res->captured; may be NULL */
 };
 
 enum api_outcome {
@@ -64,6 +65,7 @@ struct api_response {
     size_t len;
     char *request_id;  /* X-Request-Id of the answer, or NULL */
     char *retry_after; /* Retry-After of the answer, or NULL */
+    char *captured;    /* the value of the request's `capture` header, or NULL */
     char error[320];   /* why, when not answered */
 };
 

@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -33,7 +35,12 @@
 #define REQ_ID_MAX      128
 #define DEFAULT_TIMEOUT 30
 #define IDEM_KEY_MAX    200
-#define IDEM_KEY_BYTES  16 /* a generated key: 32 hex digits */
+#define IDEM_KEY_BYTES  16   /* a generated key: 32 hex digits */
+#define BATCH_MAX       1000 /* questions per POST /v1/coverage/batch */
+/* the server's rules for an item (proto/coverage.h), checked before sending */
+#define ITEM_QUANTITY_MAX    999
+#define ITEM_SUPPLEMENTS_MAX 1000000000L
+#define SUPPLEMENT_TYPE_MAX  32
 
 /* ---- exit codes, as documented ------------------------------------------------ */
 
@@ -95,7 +102,9 @@ struct ctx {
     enum output_format format;
     const char *pos[MAX_POS];
     int npos;
-    const char *opt[MAX_CMD_OPTS]; /* values of the command's options, by index */
+    const char *opt[MAX_CMD_OPTS];  /* values of the command's options, by index (the last) */
+    const char **all[MAX_CMD_OPTS]; /* every value given, in order (repeatable options) */
+    int nall[MAX_CMD_OPTS];
 };
 
 struct command {
@@ -117,6 +126,11 @@ static int cmd_decision_show(struct ctx *c);
 static int cmd_decision_history(struct ctx *c);
 static int cmd_beneficiary_decisions(struct ctx *c);
 static int cmd_coverage(struct ctx *c);
+static int cmd_coverage_batch(struct ctx *c);
+static int cmd_agreement_show(struct ctx *c);
+static int cmd_agreement_void(struct ctx *c);
+static int cmd_tariffs_import(struct ctx *c);
+static int cmd_tariffs_show(struct ctx *c);
 static int cmd_health(struct ctx *c);
 
 /* The write commands share the positions of their options, so that one
@@ -162,11 +176,37 @@ static const struct opt_def show_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-enum { COV_SSIN, COV_DATE, COV_CARE_TYPE };
+enum { COV_SSIN, COV_DATE, COV_CARE_TYPE, COV_ITEM };
 static const struct opt_def coverage_opts[] = {
     {"ssin", 0, "SSIN", "beneficiary's national register or BIS number (11 digits)"},
     {"date", 0, "YYYY-MM-DD", "service date"},
     {"care-type", 0, "TYPE", "one of the eight care types"},
+    {"item", 0, "CODE[:QTY[:SUPPL[:STYPE]]]",
+     "a billed code, its quantity, supplements asked (cents) and their type; repeatable"},
+    {NULL, 0, NULL, NULL},
+};
+
+enum { CB_PROGRESS, CB_BATCH_SIZE };
+static const struct opt_def batch_opts[] = {
+    {"progress", 0, NULL, "report progress on stderr even when it is not a terminal"},
+    {"batch-size", 0, "N", "questions per request, 1 to 1000 (default 1000)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct opt_def void_opts[] = {
+    OPT_IDEMPOTENCY_KEY,
+    {NULL, 0, NULL, NULL},
+};
+
+enum { TI_FORMAT_IN };
+static const struct opt_def tariffs_import_opts[] = {
+    {"format-in", 0, "csv|json", "format of FILE (default: csv when FILE ends in .csv, else json)"},
+    {NULL, 0, NULL, NULL},
+};
+
+enum { TS_DATE };
+static const struct opt_def tariffs_show_opts[] = {
+    {"date", 0, "YYYY-MM-DD", "only the line valid on that day"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -188,8 +228,22 @@ static const struct command commands[] = {
      "list every version of a decision, with who recorded it and when", NULL, 1, 1},
     {"beneficiary", "decisions", cmd_beneficiary_decisions, "SSIN",
      "list a person's decisions (OCMW: a summary; auditor: in full)", NULL, 1, 1},
-    {"coverage", NULL, cmd_coverage, "--ssin SSIN --date YYYY-MM-DD --care-type TYPE | [FILE|-]",
-     "ask whether a person is covered (exit 5: not covered)", coverage_opts, 0, 1},
+    {"coverage", NULL, cmd_coverage,
+     "--ssin SSIN --date YYYY-MM-DD --care-type TYPE [--item CODE[:QTY[:SUPPL[:STYPE]]]]... "
+     "| [FILE|-]",
+     "ask whether a person is covered, and who pays what of each item (exit 5: not covered)",
+     coverage_opts, 0, 1},
+    {"coverage-batch", NULL, cmd_coverage_batch, "[FILE|-] [--progress] [--batch-size N]",
+     "ask many coverage questions: NDJSON in (FILE or stdin), NDJSON answers out, in order",
+     batch_opts, 0, 1},
+    {"agreement", "show", cmd_agreement_show, "NUMBER",
+     "show an agreement: the coverage answer exactly as it was given", NULL, 1, 1},
+    {"agreement", "void", cmd_agreement_void, "NUMBER [--idempotency-key KEY]",
+     "void an agreement (the provider that was given it)", void_opts, 1, 1},
+    {"tariffs", "import", cmd_tariffs_import, "FILE|- [--format-in csv|json]",
+     "import tariff lines from CSV or JSON (admin)", tariffs_import_opts, 1, 1},
+    {"tariffs", "show", cmd_tariffs_show, "CODE [--date YYYY-MM-DD]",
+     "show the tariff lines of a nomenclature code", tariffs_show_opts, 1, 1},
     {"health", NULL, cmd_health, "", "check that the server and its database answer", NULL, 0, 0},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -237,7 +291,10 @@ static void print_opts(FILE *out, const struct opt_def *opts, size_t n)
         else
             snprintf(left, sizeof left, "    --%s%s%s", opts[i].name, opts[i].arg ? " " : "",
                      opts[i].arg ? opts[i].arg : "");
-        fprintf(out, "  %-28s %s\n", left, opts[i].help);
+        if (strlen(left) > 28)
+            fprintf(out, "  %s\n  %-28s %s\n", left, "", opts[i].help);
+        else
+            fprintf(out, "  %-28s %s\n", left, opts[i].help);
     }
 }
 
@@ -260,7 +317,19 @@ static void help_command(const struct command *cmd)
         for (size_t i = 0; i < sizeof care_types / sizeof care_types[0]; i++)
             printf(" %s", care_types[i]);
         printf("\n");
+        printf("\nItems: --item 101076, --item 101076:2, --item 590011:1:2500:room (CODE is 6\n"
+               "digits; QTY 1 to %d, default 1; SUPPL the supplements asked, in cents;\n"
+               "STYPE the kind of supplement, [a-z0-9_]). Amounts in the answer are cents.\n",
+               ITEM_QUANTITY_MAX);
     }
+    if (strcmp(cmd->group, "coverage-batch") == 0)
+        printf("\nInput: one JSON question per line, as 'medaid coverage FILE' takes it; blank\n"
+               "lines are skipped. Output: one JSON answer per line, in the order of the\n"
+               "questions: a coverage answer (with \"agreement\"), or {\"error\": {...}} for a\n"
+               "question the server did not answer. At most %d questions per request.\n"
+               "Exit 0 when every question was answered, 2 when the server refused any,\n"
+               "4 when it failed any (an error with a status of 500 or more).\n",
+               BATCH_MAX);
     printf("\nGlobal options are listed by 'medaid --help'.\n");
 }
 
@@ -352,33 +421,48 @@ static bool header_safe(const char *s, size_t max)
 
 /* ---- input ---------------------------------------------------------------------- */
 
-/*
- * Read a JSON object from path ("-" or NULL: standard input) with a size cap,
- * and check that it is one JSON object before anything is sent. On success
- * *buf holds the bytes exactly as read (sent as they are).
- */
-static int read_json_input(const char *path, char **buf, size_t *len)
+/* "standard input" or the path, for messages */
+static const char *input_name(const char *path)
 {
-    bool is_stdin = !path || strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "standard input" : path;
+    return !path || strcmp(path, "-") == 0 ? "standard input" : path;
+}
+
+/*
+ * Open path for reading ("-" or NULL: standard input). Without a path,
+ * standard input must not be a terminal: medaid never waits for typing.
+ */
+static int open_input(const char *path, FILE **f)
+{
+    if (!path || strcmp(path, "-") == 0) {
+        if (!path && isatty(STDIN_FILENO))
+            return usage_error("expected input on standard input, which is a terminal; "
+                               "give a FILE or pipe the input in");
+        *f = stdin;
+        return EXIT_OK;
+    }
+    *f = fopen(path, "rb");
+    if (!*f)
+        return local_error("cannot open %s: %s", path, strerror(errno));
+    return EXIT_OK;
+}
+
+/*
+ * Read all of path ("-" or NULL: standard input) with a size cap. On success
+ * *buf holds the bytes exactly as read, NUL-terminated (not counted in *len).
+ */
+static int read_input(const char *path, char **buf, size_t *len)
+{
+    const char *name = input_name(path);
     FILE *f;
 
     *buf = NULL;
     *len = 0;
-    if (is_stdin) {
-        if (!path && isatty(STDIN_FILENO))
-            return usage_error("expected JSON on standard input, which is a terminal; "
-                               "give a FILE or pipe the JSON in");
-        f = stdin;
-    } else {
-        f = fopen(path, "rb");
-        if (!f)
-            return local_error("cannot open %s: %s", path, strerror(errno));
-    }
+    int rc = open_input(path, &f);
+    if (rc != EXIT_OK)
+        return rc;
 
     size_t cap = 65536, n = 0;
     char *b = malloc(cap);
-    int rc = EXIT_OK;
     while (b) {
         if (n == cap - 1) {
             if (cap - 1 > INPUT_MAX) {
@@ -402,7 +486,7 @@ static int read_json_input(const char *path, char **buf, size_t *len)
             break;
         }
     }
-    if (!b)
+    if (!b && rc == EXIT_OK)
         rc = local_error("out of memory reading %s", name);
     if (f != stdin)
         fclose(f);
@@ -413,44 +497,73 @@ static int read_json_input(const char *path, char **buf, size_t *len)
         return rc;
     }
     b[n] = '\0';
-
-    if (memchr(b, '\0', n))
-        rc = local_error("%s: contains a NUL byte; not JSON text", name);
-    else if (strspn(b, " \t\r\n") == n)
-        rc = local_error("%s: empty; expected a JSON object", name);
-    if (rc == EXIT_OK) {
-        const char *end = NULL;
-        cJSON *doc = cJSON_ParseWithLengthOpts(b, n, &end, false);
-        if (doc && end)
-            end += strspn(end, " \t\r\n");
-        if (!doc || !end || end != b + n) {
-            const char *at = doc ? end : cJSON_GetErrorPtr();
-            if (!at || at < b || at > b + n)
-                at = b + n;
-            int line = 1, col = 1;
-            for (const char *p = b; p < at; p++) {
-                if (*p == '\n') {
-                    line++;
-                    col = 1;
-                } else {
-                    col++;
-                }
-            }
-            rc = local_error("%s: %s (line %d, column %d)", name,
-                             doc ? "unexpected text after the JSON object" : "not valid JSON", line,
-                             col);
-        } else if (!cJSON_IsObject(doc)) {
-            rc = local_error("%s: expected a JSON object", name);
-        }
-        cJSON_Delete(doc);
-    }
-    if (rc != EXIT_OK) {
+    if (memchr(b, '\0', n)) {
         free(b);
-        return rc;
+        return local_error("%s: contains a NUL byte; not text", name);
     }
     *buf = b;
     *len = n;
     return EXIT_OK;
+}
+
+/*
+ * Check that b[0..n) is one JSON value of the type `want` (cJSON_Object or
+ * cJSON_Array), white space around it allowed. Errors name the line and
+ * column; `line` > 0: b is that one line of the input.
+ */
+static int check_json(const char *name, const char *b, size_t n, int want, long line)
+{
+    const char *what = want == cJSON_Array ? "a JSON array" : "a JSON object";
+    int rc = EXIT_OK;
+
+    if (strspn(b, " \t\r\n") >= n)
+        return local_error("%s: empty; expected %s", name, what);
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(b, n, &end, false);
+    while (doc && end && end < b + n && *end && strchr(" \t\r\n", *end))
+        end++;
+    if (!doc || !end || end != b + n) {
+        const char *at = doc ? end : cJSON_GetErrorPtr();
+        if (!at || at < b || at > b + n)
+            at = b + n;
+        long l = line > 0 ? line : 1, col = 1;
+        for (const char *p = b; p < at; p++) {
+            if (*p == '\n') {
+                l++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        rc = local_error("%s: %s (line %ld, column %ld)", name,
+                         doc ? "unexpected text after the JSON value" : "not valid JSON", l, col);
+    } else if ((doc->type & 0xff) != want) {
+        if (line > 0)
+            rc = local_error("%s: line %ld: expected %s", name, line, what);
+        else
+            rc = local_error("%s: expected %s", name, what);
+    }
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/*
+ * Read a JSON object from path ("-" or NULL: standard input) with a size cap,
+ * and check that it is one JSON object before anything is sent. On success
+ * *buf holds the bytes exactly as read (sent as they are).
+ */
+static int read_json_input(const char *path, char **buf, size_t *len)
+{
+    int rc = read_input(path, buf, len);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = check_json(input_name(path), *buf, *len, cJSON_Object, 0);
+    if (rc != EXIT_OK) {
+        free(*buf);
+        *buf = NULL;
+        *len = 0;
+    }
+    return rc;
 }
 
 /* ---- answers -------------------------------------------------------------------- */
@@ -578,9 +691,9 @@ static int write_prepare(const struct ctx *c, const char *what, bool need_if_mat
     return EXIT_OK;
 }
 
-/* Send a write whose answer is a decision (2xx), and print it. */
-static int write_send(struct ctx *c, const struct write *w, const char *method, const char *path,
-                      const char *body, size_t len)
+/* Send a write and print its answer (a decision when render is NULL). */
+static int write_send_as(struct ctx *c, const struct write *w, const char *method, const char *path,
+                         const char *body, size_t len, render_fn render)
 {
     if (w->generated)
         fprintf(stderr, "medaid: idempotency key: %s\n", w->generated);
@@ -592,7 +705,14 @@ static int write_send(struct ctx *c, const struct write *w, const char *method, 
         .content_type = "application/json",
         .headers = w->headers,
     };
-    return exchange_and_print(c, &rq, output_decision_table);
+    return exchange_and_print(c, &rq, render ? render : output_decision_table);
+}
+
+/* Send a write whose answer is a decision (2xx), and print it. */
+static int write_send(struct ctx *c, const struct write *w, const char *method, const char *path,
+                      const char *body, size_t len)
+{
+    return write_send_as(c, w, method, path, body, len, NULL);
 }
 
 /* "/v1/decisions/ID" + suffix, ID escaped; NULL (after a message) on failure */
@@ -753,6 +873,63 @@ static int cmd_decision_show(struct ctx *c)
     return rc;
 }
 
+/*
+ * One --item CODE[:QUANTITY[:SUPPLEMENTS_CENTS[:SUPPLEMENT_TYPE]]] as
+ * {"code", "quantity", "supplements_cents", "supplement_type"}, with only
+ * the members given; appended to items.
+ */
+static int add_item(cJSON *items, const char *spec)
+{
+    static const char form[] = "expected CODE[:QUANTITY[:SUPPLEMENTS_CENTS[:SUPPLEMENT_TYPE]]]";
+    const char *part[4] = {NULL};
+    char buf[128];
+    size_t np = 0;
+
+    if (strlen(spec) >= sizeof buf)
+        return usage_error("--item '%.40s...': too long; %s", spec, form);
+    strcpy(buf, spec);
+    for (char *p = buf, *colon;; p = colon + 1) {
+        if (np == 4)
+            return usage_error("--item '%s': too many parts; %s", spec, form);
+        part[np++] = p;
+        colon = strchr(p, ':');
+        if (!colon)
+            break;
+        *colon = '\0';
+    }
+    long quantity = 0, supplements = 0;
+    if (!is_digits(part[0], 6))
+        return usage_error("--item '%s': the code must be 6 digits; %s", spec, form);
+    if (np > 1 && !parse_long(part[1], 1, ITEM_QUANTITY_MAX, &quantity))
+        return usage_error("--item '%s': QUANTITY must be a whole number from 1 to %d", spec,
+                           ITEM_QUANTITY_MAX);
+    if (np > 2 && !parse_long(part[2], 0, ITEM_SUPPLEMENTS_MAX, &supplements))
+        return usage_error("--item '%s': SUPPLEMENTS_CENTS must be whole cents from 0 to %ld", spec,
+                           ITEM_SUPPLEMENTS_MAX);
+    if (np > 3) {
+        size_t n = strlen(part[3]);
+        if (n == 0 || n > SUPPLEMENT_TYPE_MAX ||
+            strspn(part[3], "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+            return usage_error("--item '%s': SUPPLEMENT_TYPE must be 1 to %d of a-z, 0-9 and _",
+                               spec, SUPPLEMENT_TYPE_MAX);
+    }
+
+    cJSON *it = cJSON_CreateObject();
+    if (!it || !cJSON_AddItemToArray(items, it)) {
+        cJSON_Delete(it);
+        return local_error("out of memory");
+    }
+    /* from here on, it belongs to items */
+    bool ok = cJSON_AddStringToObject(it, "code", part[0]) != NULL;
+    if (ok && np > 1)
+        ok = cJSON_AddNumberToObject(it, "quantity", (double)quantity) != NULL;
+    if (ok && np > 2)
+        ok = cJSON_AddNumberToObject(it, "supplements_cents", (double)supplements) != NULL;
+    if (ok && np > 3)
+        ok = cJSON_AddStringToObject(it, "supplement_type", part[3]) != NULL;
+    return ok ? EXIT_OK : local_error("out of memory");
+}
+
 static int cmd_coverage(struct ctx *c)
 {
     const char *ssin = c->opt[COV_SSIN], *date = c->opt[COV_DATE], *ct = c->opt[COV_CARE_TYPE];
@@ -760,10 +937,10 @@ static int cmd_coverage(struct ctx *c)
     size_t len = 0;
     int rc;
 
-    if (ssin || date || ct) {
+    if (ssin || date || ct || c->nall[COV_ITEM]) {
         if (c->npos)
-            return usage_error("coverage: give either --ssin/--date/--care-type or a FILE, "
-                               "not both");
+            return usage_error("coverage: give either --ssin/--date/--care-type [--item ...] "
+                               "or a FILE, not both");
         if (!ssin || !date || !ct)
             return usage_error("coverage: missing%s%s%s", ssin ? "" : " --ssin",
                                date ? "" : " --date", ct ? "" : " --care-type");
@@ -780,9 +957,20 @@ static int cmd_coverage(struct ctx *c)
                     "answer invalid_ssin\n",
                     ssin);
         cJSON *q = cJSON_CreateObject();
-        if (q && cJSON_AddStringToObject(q, "ssin", ssin) &&
-            cJSON_AddStringToObject(q, "service_date", date) &&
-            cJSON_AddStringToObject(q, "care_type", ct))
+        cJSON *items = NULL;
+        bool ok = q && cJSON_AddStringToObject(q, "ssin", ssin) &&
+                  cJSON_AddStringToObject(q, "service_date", date) &&
+                  cJSON_AddStringToObject(q, "care_type", ct);
+        if (ok && c->nall[COV_ITEM])
+            ok = (items = cJSON_AddArrayToObject(q, "items")) != NULL;
+        for (int i = 0; ok && i < c->nall[COV_ITEM]; i++) {
+            rc = add_item(items, c->all[COV_ITEM][i]);
+            if (rc != EXIT_OK) {
+                cJSON_Delete(q);
+                return rc;
+            }
+        }
+        if (ok)
             body = cJSON_PrintUnformatted(q);
         cJSON_Delete(q);
         if (!body)
@@ -818,6 +1006,500 @@ static int cmd_coverage(struct ctx *c)
     }
     cJSON_Delete(doc);
     api_response_free(&res);
+    return rc;
+}
+
+/* ---- coverage-batch ------------------------------------------------------------- */
+
+/* a growing byte buffer */
+struct buf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 65536;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->failed = true;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+struct span {
+    const char *p;
+    size_t n;
+};
+
+static const char *skip_ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* The end of the JSON value that starts at p (the text is known to be valid JSON). */
+static const char *value_end(const char *p, const char *e)
+{
+    int depth = 0;
+    bool in_str = false;
+
+    for (; p < e; p++) {
+        char ch = *p;
+        if (in_str) {
+            if (ch == '\\' && p + 1 < e) {
+                p++;
+            } else if (ch == '"') {
+                in_str = false;
+                if (depth == 0)
+                    return p + 1;
+            }
+            continue;
+        }
+        switch (ch) {
+        case '"':
+            in_str = true;
+            break;
+        case '{':
+        case '[':
+            depth++;
+            break;
+        case '}':
+        case ']':
+            if (depth == 0)
+                return p;
+            if (--depth == 0)
+                return p + 1;
+            break;
+        case ',':
+        case ':':
+        case ' ':
+        case '\t':
+        case '\n':
+        case '\r':
+            if (depth == 0)
+                return p;
+            break;
+        default:
+            break;
+        }
+    }
+    return e;
+}
+
+/*
+ * The elements of the member "answers" of the top-level object of the JSON
+ * text b[0..len), as they are in the text: so that each answer is written
+ * byte for byte as the server sent it. Returns their number, or -1 when the
+ * text is not of that form or has more than max of them.
+ */
+static int answer_spans(const char *b, size_t len, struct span *sp, int max)
+{
+    const char *e = b + len, *p = skip_ws(b, e);
+
+    if (p == e || *p != '{')
+        return -1;
+    p = skip_ws(p + 1, e);
+    while (p < e && *p == '"') {
+        const char *k = p;
+        p = value_end(p, e);
+        bool hit = p - k == 9 && memcmp(k, "\"answers\"", 9) == 0;
+        p = skip_ws(p, e);
+        if (p == e || *p != ':')
+            return -1;
+        p = skip_ws(p + 1, e);
+        if (!hit) {
+            p = skip_ws(value_end(p, e), e);
+            if (p < e && *p == ',')
+                p = skip_ws(p + 1, e);
+            continue;
+        }
+        if (p == e || *p != '[')
+            return -1;
+        p = skip_ws(p + 1, e);
+        if (p < e && *p == ']')
+            return 0;
+        for (int n = 0; p < e && n < max; n++) {
+            sp[n].p = p;
+            p = value_end(p, e);
+            sp[n].n = (size_t)(p - sp[n].p);
+            p = skip_ws(p, e);
+            if (p < e && *p == ']')
+                return n + 1;
+            if (p == e || *p != ',')
+                return -1;
+            p = skip_ws(p + 1, e);
+        }
+        return -1;
+    }
+    return -1;
+}
+
+/* Non-blank lines left in f, when it is a regular file (then rewound); else -1. */
+static long count_questions(FILE *f)
+{
+    struct stat st;
+    int fd = fileno(f);
+    off_t at = fd >= 0 ? lseek(fd, 0, SEEK_CUR) : -1;
+
+    if (at < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return -1;
+    long n = 0;
+    bool blank = true;
+    int ch;
+    while ((ch = getc(f)) != EOF) {
+        if (ch == '\n') {
+            n += !blank;
+            blank = true;
+        } else if (ch != ' ' && ch != '\t' && ch != '\r') {
+            blank = false;
+        }
+    }
+    n += !blank;
+    clearerr(f);
+    if (fseeko(f, at, SEEK_SET) != 0)
+        return -1;
+    return n;
+}
+
+/*
+ * Send one chunk ({"questions":[...]}, n questions from input lines
+ * line_of[0..n)), check the answer, then write its n answers as NDJSON.
+ * Nothing of a chunk is written unless all of its answers are usable.
+ */
+struct batch_tally {
+    long refused, first_refused_line; /* questions answered with an "error" */
+    long failed;                      /* of which the server failed (status >= 500) */
+};
+
+static int batch_send(struct ctx *c, const struct buf *body, int n, const long *line_of,
+                      struct batch_tally *t)
+{
+    struct api_request rq = {
+        .method = "POST",
+        .path = "/v1/coverage/batch",
+        .body = body->p,
+        .body_len = body->len,
+        .content_type = "application/json",
+    };
+    struct api_response res;
+    struct span *sp = NULL;
+    cJSON *doc = NULL;
+
+    api_exchange(&c->api, &rq, &res);
+    int rc = receive(c, &res, &doc);
+    if (rc != EXIT_OK)
+        goto out;
+
+    const cJSON *answers = cJSON_GetObjectItemCaseSensitive(doc, "answers");
+    if (!cJSON_IsArray(answers) || cJSON_GetArraySize(answers) != n) {
+        fprintf(stderr, "medaid: %ld answer has no 'answers' array of %d elements\n", res.status,
+                n);
+        rc = EXIT_SERVER;
+        goto out;
+    }
+    int i = 0;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, answers)
+    {
+        const cJSON *err = cJSON_GetObjectItemCaseSensitive(a, "error");
+        if (cJSON_IsObject(err)) {
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(err, "status");
+            if (t->refused++ == 0)
+                t->first_refused_line = line_of[i];
+            if (cJSON_IsNumber(st) && st->valuedouble >= 500)
+                t->failed++;
+        } else if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(a, "agreement"))) {
+            fprintf(stderr,
+                    "medaid: %ld answer %d (line %ld) has neither an 'agreement' nor an 'error'\n",
+                    res.status, i + 1, line_of[i]);
+            rc = EXIT_SERVER;
+            goto out;
+        }
+        i++;
+    }
+
+    /* the answers as sent when each is on one line, else re-encoded on one line */
+    sp = calloc((size_t)n, sizeof *sp);
+    bool raw = sp && answer_spans(res.body, res.len, sp, n) == n;
+    for (int k = 0; raw && k < n; k++)
+        raw = !memchr(sp[k].p, '\n', sp[k].n) && !memchr(sp[k].p, '\r', sp[k].n);
+    i = 0;
+    cJSON_ArrayForEach(a, answers)
+    {
+        if (raw) {
+            fwrite(sp[i].p, 1, sp[i].n, stdout);
+        } else {
+            char *text = cJSON_PrintUnformatted(a);
+            if (!text) {
+                rc = local_error("out of memory");
+                goto out;
+            }
+            fputs(text, stdout);
+            cJSON_free(text);
+        }
+        fputc('\n', stdout);
+        i++;
+    }
+    if (fflush(stdout) != 0)
+        rc = local_error("cannot write the output: %s", strerror(errno));
+out:
+    free(sp);
+    cJSON_Delete(doc);
+    api_response_free(&res);
+    return rc;
+}
+
+static int cmd_coverage_batch(struct ctx *c)
+{
+    const char *path = c->npos ? c->pos[0] : NULL;
+    const char *name = input_name(path);
+    long size = BATCH_MAX;
+    static const char head[] = "{\"questions\":[";
+
+    if (c->format != OUT_JSON)
+        return usage_error("coverage-batch: the output is NDJSON; --format table is not "
+                           "supported");
+    if (c->opt[CB_BATCH_SIZE] && !parse_long(c->opt[CB_BATCH_SIZE], 1, BATCH_MAX, &size))
+        return usage_error("--batch-size: expected a whole number from 1 to %d, not '%s'",
+                           BATCH_MAX, c->opt[CB_BATCH_SIZE]);
+    bool progress = c->opt[CB_PROGRESS] || isatty(STDERR_FILENO);
+
+    FILE *f;
+    int rc = open_input(path, &f);
+    if (rc != EXIT_OK)
+        return rc;
+    long total = progress ? count_questions(f) : -1;
+
+    struct buf body = {0};
+    char *line = NULL;
+    size_t lcap = 0;
+    long line_of[BATCH_MAX];
+    long lineno = 0, answered = 0;
+    struct batch_tally tally = {0, 0, 0};
+    bool eof = false;
+
+    while (rc == EXIT_OK && !eof) {
+        int n = 0;
+        body.len = 0;
+        buf_add(&body, head, sizeof head - 1);
+        while (n < size) {
+            errno = 0;
+            ssize_t got = getline(&line, &lcap, f);
+            if (got < 0) {
+                if (ferror(f))
+                    rc = local_error("cannot read %s: %s", name, strerror(errno ? errno : EIO));
+                eof = true;
+                break;
+            }
+            lineno++;
+            if ((size_t)got > INPUT_MAX) {
+                rc = local_error("%s: line %ld is larger than %u MiB", name, lineno,
+                                 INPUT_MAX >> 20);
+                break;
+            }
+            if (memchr(line, '\0', (size_t)got)) {
+                rc = local_error("%s: line %ld contains a NUL byte; not JSON", name, lineno);
+                break;
+            }
+            size_t ln = (size_t)got;
+            while (ln > 0 && strchr(" \t\r\n", line[ln - 1]))
+                ln--;
+            size_t lead = strspn(line, " \t\r\n");
+            if (lead >= ln)
+                continue; /* blank line */
+            rc = check_json(name, line, ln, cJSON_Object, lineno);
+            if (rc != EXIT_OK)
+                break;
+            if (n > 0)
+                buf_add(&body, ",", 1);
+            buf_add(&body, line + lead, ln - lead);
+            line_of[n++] = lineno;
+        }
+        if (rc != EXIT_OK || n == 0)
+            break;
+        buf_add(&body, "]}", 2);
+        if (body.failed) {
+            rc = local_error("out of memory");
+            break;
+        }
+        rc = batch_send(c, &body, n, line_of, &tally);
+        if (rc != EXIT_OK)
+            break;
+        answered += n;
+        if (progress) {
+            if (total >= 0)
+                fprintf(stderr, "medaid: %ld/%ld answered\n", answered, total);
+            else
+                fprintf(stderr, "medaid: %ld answered\n", answered);
+        }
+    }
+    free(line);
+    free(body.p);
+    if (f != stdin)
+        fclose(f);
+    if (rc == EXIT_OK && tally.refused > 0) {
+        fprintf(stderr, "medaid: %ld question%s not answered (the first on line %ld)",
+                tally.refused, tally.refused == 1 ? "" : "s", tally.first_refused_line);
+        if (tally.failed)
+            fprintf(stderr, ", %ld by a server error", tally.failed);
+        fputs("; see the \"error\" answers\n", stderr);
+        rc = tally.failed ? EXIT_SERVER : EXIT_REFUSED;
+    }
+    return rc;
+}
+
+/* ---- agreements ------------------------------------------------------------------ */
+
+/* "/v1/agreements/NUMBER" + suffix, NUMBER escaped; NULL (after a message) on failure */
+static char *agreement_path(const char *what, const char *number, const char *suffix, int *rc)
+{
+    char *path = NULL;
+    if (!*number) {
+        *rc = usage_error("%s: empty NUMBER", what);
+        return NULL;
+    }
+    char *e = api_escape_segment(number);
+    if (!e || asprintf(&path, "/v1/agreements/%s%s", e, suffix) < 0) {
+        path = NULL;
+        *rc = local_error("out of memory");
+    }
+    free(e);
+    return path;
+}
+
+/* an agreement is the recorded coverage answer */
+static void agreement_table(FILE *out, const cJSON *doc)
+{
+    if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(doc, "covered")))
+        output_coverage_table(out, doc);
+    else
+        output_generic_table(out, doc);
+}
+
+/* The body is printed as received; a void is said by the header
+ * Agreement-Voided-At: on stderr, and as "voided at" in the table. */
+static int cmd_agreement_show(struct ctx *c)
+{
+    int rc;
+    char *path = agreement_path("agreement show", c->pos[0], "", &rc);
+    if (!path)
+        return rc;
+    struct api_request rq = {.method = "GET", .path = path, .capture = "Agreement-Voided-At"};
+    struct api_response res;
+    cJSON *doc = NULL;
+    api_exchange(&c->api, &rq, &res);
+    free(path);
+    rc = receive(c, &res, &doc);
+    if (rc == EXIT_OK) {
+        if (res.captured) {
+            fputs("medaid: this agreement was voided at ", stderr);
+            for (const char *p = res.captured; *p; p++)
+                fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+            fputc('\n', stderr);
+            if (cJSON_IsObject(doc) && !cJSON_GetObjectItemCaseSensitive(doc, "voided_at"))
+                cJSON_AddStringToObject(doc, "voided_at", res.captured);
+        }
+        emit(c, &res, doc, agreement_table);
+    }
+    cJSON_Delete(doc);
+    api_response_free(&res);
+    return rc;
+}
+
+static int cmd_agreement_void(struct ctx *c)
+{
+    struct write w;
+    int rc = write_prepare(c, "agreement void", false, &w);
+    if (rc != EXIT_OK)
+        return rc;
+    char *path = agreement_path("agreement void", c->pos[0], "/void", &rc);
+    if (!path)
+        return rc;
+    rc = write_send_as(c, &w, "POST", path, "{}", 2, output_generic_table);
+    free(path);
+    return rc;
+}
+
+/* ---- tariffs ---------------------------------------------------------------------- */
+
+static bool ends_with_ci(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static int cmd_tariffs_import(struct ctx *c)
+{
+    const char *path = c->pos[0], *fmt = c->opt[TI_FORMAT_IN];
+    bool csv;
+    char *body;
+    size_t len;
+
+    if (fmt) {
+        if (strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0)
+            return usage_error("--format-in: expected csv or json, not '%s'", fmt);
+        csv = strcmp(fmt, "csv") == 0;
+    } else {
+        csv = ends_with_ci(path, ".csv");
+    }
+    if (!*path)
+        return usage_error("tariffs import: empty FILE");
+    int rc = read_input(path, &body, &len);
+    if (rc != EXIT_OK)
+        return rc;
+    const char *name = input_name(path);
+    if (csv && strspn(body, " \t\r\n") == len)
+        rc = local_error("%s: empty; expected CSV tariff lines", name);
+    else if (!csv)
+        rc = check_json(name, body, len, cJSON_Array, 0);
+    if (rc == EXIT_OK) {
+        struct api_request rq = {
+            .method = "PUT",
+            .path = "/v1/tariffs",
+            .body = body,
+            .body_len = len,
+            .content_type = csv ? "text/csv" : "application/json",
+        };
+        rc = exchange_and_print(c, &rq, NULL);
+    }
+    free(body);
+    return rc;
+}
+
+static int cmd_tariffs_show(struct ctx *c)
+{
+    const char *code = c->pos[0], *date = c->opt[TS_DATE];
+    if (!*code)
+        return usage_error("tariffs show: empty CODE");
+    if (date && !date_ok(date))
+        return usage_error("--date: expected a calendar date YYYY-MM-DD, not '%s'", date);
+    if (!is_digits(code, 6))
+        fprintf(stderr, "medaid: warning: code '%s' is not 6 digits\n", code);
+    char *e = api_escape_segment(code);
+    char *path = NULL;
+    int n = !e     ? -1
+            : date ? asprintf(&path, "/v1/tariffs/%s?date=%s", e, date)
+                   : asprintf(&path, "/v1/tariffs/%s", e);
+    free(e);
+    if (n < 0)
+        return local_error("out of memory");
+    struct api_request rq = {.method = "GET", .path = path};
+    int rc = exchange_and_print(c, &rq, output_tariff_table);
+    free(path);
     return rc;
 }
 
@@ -935,9 +1617,12 @@ static int parse_args(int argc, char **argv, struct parsed *p, struct ctx *c)
             } else if (eq) {
                 return usage_error("option '--%s' takes no value", d->name);
             }
-            if (is_cmd)
+            if (is_cmd) {
                 c->opt[idx] = val ? val : "";
-            else if (val)
+                if (!c->all[idx] && !(c->all[idx] = calloc((size_t)argc, sizeof(char *))))
+                    return local_error("out of memory");
+                c->all[idx][c->nall[idx]++] = c->opt[idx];
+            } else if (val)
                 p->gval[idx] = val;
             else
                 p->gflag[idx] = true;
@@ -970,85 +1655,95 @@ static int parse_args(int argc, char **argv, struct parsed *p, struct ctx *c)
     return EXIT_OK;
 }
 
+static int run_parsed(const struct parsed *p, struct ctx *c);
+
 static int run(int argc, char **argv)
 {
     struct parsed p = {0};
     struct ctx c = {0};
 
     int rc = parse_args(argc, argv, &p, &c);
-    if (rc != EXIT_OK)
-        return rc;
+    if (rc == EXIT_OK)
+        rc = run_parsed(&p, &c);
+    for (size_t i = 0; i < MAX_CMD_OPTS; i++)
+        free(c.all[i]);
+    return rc;
+}
 
-    if (p.gflag[G_HELP]) {
-        if (p.cmd)
-            help_command(p.cmd);
-        else if (p.group)
-            help_group(p.group);
+static int run_parsed(const struct parsed *p, struct ctx *c)
+{
+    int rc;
+
+    if (p->gflag[G_HELP]) {
+        if (p->cmd)
+            help_command(p->cmd);
+        else if (p->group)
+            help_group(p->group);
         else
             help_all();
         return EXIT_OK;
     }
-    if (p.gflag[G_VERSION]) {
+    if (p->gflag[G_VERSION]) {
         printf("medaid %s (%s)\n", MEDAID_VERSION, api_backend_version());
         return EXIT_OK;
     }
-    if (!p.group)
+    if (!p->group)
         return usage_error("missing command");
-    if (!p.cmd) {
-        fprintf(stderr, "medaid: missing command after '%s'; ", p.group);
-        list_group(stderr, p.group);
+    if (!p->cmd) {
+        fprintf(stderr, "medaid: missing command after '%s'; ", p->group);
+        list_group(stderr, p->group);
         return EXIT_USAGE;
     }
-    if (c.npos < p.cmd->min_pos) {
+    if (c->npos < p->cmd->min_pos) {
         fprintf(stderr, "medaid: missing argument\n");
-        command_usage(stderr, p.cmd);
+        command_usage(stderr, p->cmd);
         return EXIT_USAGE;
     }
 
     /* global options */
-    c.format = OUT_JSON;
-    if (p.gval[G_FORMAT] && !output_format_from_name(p.gval[G_FORMAT], &c.format))
-        return usage_error("--format: expected json or table, not '%s'", p.gval[G_FORMAT]);
-    const char *lang = p.gval[G_LANG];
+    c->format = OUT_JSON;
+    if (p->gval[G_FORMAT] && !output_format_from_name(p->gval[G_FORMAT], &c->format))
+        return usage_error("--format: expected json or table, not '%s'", p->gval[G_FORMAT]);
+    const char *lang = p->gval[G_LANG];
     if (lang && strcmp(lang, "en") != 0 && strcmp(lang, "nl") != 0 && strcmp(lang, "fr") != 0)
         return usage_error("--lang: expected en, nl or fr, not '%s'", lang);
     long timeout = DEFAULT_TIMEOUT;
-    if (p.gval[G_TIMEOUT] && !parse_long(p.gval[G_TIMEOUT], 1, TIMEOUT_MAX, &timeout))
+    if (p->gval[G_TIMEOUT] && !parse_long(p->gval[G_TIMEOUT], 1, TIMEOUT_MAX, &timeout))
         return usage_error("--timeout: expected whole seconds from 1 to %d, not '%s'", TIMEOUT_MAX,
-                           p.gval[G_TIMEOUT]);
-    if (p.gval[G_REQUEST_ID] && !header_safe(p.gval[G_REQUEST_ID], REQ_ID_MAX))
+                           p->gval[G_TIMEOUT]);
+    if (p->gval[G_REQUEST_ID] && !header_safe(p->gval[G_REQUEST_ID], REQ_ID_MAX))
         return usage_error("--request-id: 1 to %d visible ASCII characters", REQ_ID_MAX);
 
     struct config_flags flags = {
-        .url = p.gval[G_URL],
-        .cert = p.gval[G_CERT],
-        .key = p.gval[G_KEY],
-        .ca = p.gval[G_CA],
-        .config = p.gval[G_CONFIG],
+        .url = p->gval[G_URL],
+        .cert = p->gval[G_CERT],
+        .key = p->gval[G_KEY],
+        .ca = p->gval[G_CA],
+        .config = p->gval[G_CONFIG],
     };
     struct config cfg;
     char err[512];
     if (!config_resolve(&flags, &cfg, err, sizeof err))
         return local_error("%s", err);
 
-    c.api = (struct api_options){
+    c->api = (struct api_options){
         .url = cfg.url,
         .cert = cfg.cert,
         .key = cfg.key,
         .ca = cfg.ca,
         .lang = lang,
-        .request_id = p.gval[G_REQUEST_ID],
+        .request_id = p->gval[G_REQUEST_ID],
         .timeout = timeout,
-        .verbose = p.gflag[G_VERBOSE],
+        .verbose = p->gflag[G_VERBOSE],
     };
-    if (c.api.verbose && cfg.file)
+    if (c->api.verbose && cfg.file)
         fprintf(stderr, "medaid: config file %s\n", cfg.file);
 
     if (!api_global_init()) {
         config_free(&cfg);
         return local_error("cannot initialise libcurl");
     }
-    rc = p.cmd->run(&c);
+    rc = p->cmd->run(c);
     api_global_cleanup();
     config_free(&cfg);
     return rc;

@@ -281,10 +281,104 @@ void output_decision_table(FILE *out, const cJSON *d)
 
 /* ---- coverage answer ------------------------------------------------------------ */
 
+/*
+ * The items of an answer and their totals, under a header line, in columns
+ * (amounts in euros, right-aligned); a refused item shows its code and
+ * message instead of amounts. The supplements column only when the answer
+ * has supplements.
+ */
+enum { IC_CODE, IC_QTY, IC_FEE, IC_SUPPL, IC_STATE, IC_OCMW, IC_PATIENT, IC__COUNT };
+#define IC_LEN 32
+static const char *const item_head[IC__COUNT] = {"code",  "quantity", "fee",    "supplements",
+                                                 "state", "ocmw",     "patient"};
+static const char *const item_member[IC__COUNT] = {
+    NULL, NULL, "fee_cents", "supplements_cents", "state_cents", "ocmw_cents", "patient_cents"};
+
+static void item_cells(const cJSON *it, bool total, char cells[IC__COUNT][IC_LEN])
+{
+    char b[64];
+    snprintf(cells[IC_CODE], IC_LEN, "%s", total ? "total" : or_dash(str(it, "code")));
+    snprintf(cells[IC_QTY], IC_LEN, "%s", total ? "" : scalar(get(it, "quantity"), b, sizeof b));
+    for (int k = IC_FEE; k < IC__COUNT; k++)
+        snprintf(cells[k], IC_LEN, "%s", cents(it, item_member[k], b, sizeof b));
+}
+
+static void item_row(FILE *out, const size_t w[IC__COUNT], bool suppl,
+                     char cells[IC__COUNT][IC_LEN], const cJSON *refused)
+{
+    for (int k = 0; k < IC__COUNT; k++) {
+        if (k == IC_SUPPL && !suppl)
+            continue;
+        size_t l = strlen(cells[k]);
+        if (k > 0)
+            fputs("  ", out);
+        if (k == IC_CODE) {
+            put_clean(out, cells[k]);
+            for (; l < w[k]; l++)
+                fputc(' ', out);
+            continue;
+        }
+        for (; l < w[k]; l++)
+            fputc(' ', out);
+        put_clean(out, cells[k]);
+        if (k == IC_QTY && refused) {
+            fputs("  refused ", out);
+            put_clean(out, or_dash(str(refused, "code")));
+            fputs(": ", out);
+            put_clean(out, or_dash(str(refused, "message")));
+            break;
+        }
+    }
+    fputc('\n', out);
+}
+
+static void output_items(FILE *out, const cJSON *a)
+{
+    const cJSON *items = array_or_null(get(a, "items"));
+    const cJSON *tot = object_or_null(get(a, "totals"));
+    const cJSON *it;
+    char cells[IC__COUNT][IC_LEN];
+    size_t w[IC__COUNT];
+    bool suppl = get(tot, "supplements_cents") != NULL;
+
+    if (!cJSON_GetArraySize(items) && !tot)
+        return;
+    for (int k = 0; k < IC__COUNT; k++)
+        w[k] = strlen(item_head[k]);
+    cJSON_ArrayForEach(it, items)
+    {
+        const cJSON *ref = get(it, "refused");
+        suppl = suppl || (!ref && get(it, "supplements_cents"));
+        item_cells(it, false, cells);
+        for (int k = 0; k < (ref ? IC_FEE : IC__COUNT); k++)
+            if (strlen(cells[k]) > w[k])
+                w[k] = strlen(cells[k]);
+    }
+    if (tot) {
+        item_cells(tot, true, cells);
+        for (int k = 0; k < IC__COUNT; k++)
+            if (strlen(cells[k]) > w[k])
+                w[k] = strlen(cells[k]);
+    }
+    fputc('\n', out);
+    for (int k = 0; k < IC__COUNT; k++)
+        snprintf(cells[k], IC_LEN, "%s", item_head[k]);
+    item_row(out, w, suppl, cells, NULL);
+    cJSON_ArrayForEach(it, items)
+    {
+        item_cells(it, false, cells);
+        item_row(out, w, suppl, cells, object_or_null(get(it, "refused")));
+    }
+    if (tot) {
+        item_cells(tot, true, cells);
+        item_row(out, w, suppl, cells, NULL);
+    }
+}
+
 void output_coverage_table(FILE *out, const cJSON *a)
 {
     struct table t = {0};
-    char b1[64], b2[64], b3[64], b4[64], b5[64];
+    char b1[64];
 
     table_add(&t, "covered", "%s", yes_no(a, "covered"));
     table_add(&t, "agreement", "%s", or_dash(str(a, "agreement")));
@@ -309,29 +403,10 @@ void output_coverage_table(FILE *out, const cJSON *a)
                   yes_no(cov, "prescription_required"), yes_no(cov, "convention"),
                   yes_no(cov, "urgent_attestation_required"));
     }
-    const cJSON *items = array_or_null(get(a, "items"));
-    const cJSON *it;
-    cJSON_ArrayForEach(it, items)
-    {
-        const cJSON *ref = get(it, "refused");
-        if (ref)
-            table_add(&t, "item", "%s x%s refused %s: %s", or_dash(str(it, "code")),
-                      scalar(get(it, "quantity"), b1, sizeof b1), or_dash(str(ref, "code")),
-                      or_dash(str(ref, "message")));
-        else
-            table_add(
-                &t, "item", "%s x%s fee %s state %s ocmw %s patient %s", or_dash(str(it, "code")),
-                scalar(get(it, "quantity"), b1, sizeof b1), cents(it, "fee_cents", b2, sizeof b2),
-                cents(it, "state_cents", b3, sizeof b3), cents(it, "ocmw_cents", b4, sizeof b4),
-                cents(it, "patient_cents", b5, sizeof b5));
-    }
-    const cJSON *tot = get(a, "totals");
-    if (cJSON_IsObject(tot))
-        table_add(&t, "totals", "fee %s state %s ocmw %s patient %s",
-                  cents(tot, "fee_cents", b2, sizeof b2), cents(tot, "state_cents", b3, sizeof b3),
-                  cents(tot, "ocmw_cents", b4, sizeof b4),
-                  cents(tot, "patient_cents", b5, sizeof b5));
+    if (str(a, "voided_at"))
+        table_add(&t, "voided at", "%s", str(a, "voided_at"));
     table_print(out, &t);
+    output_items(out, a);
 }
 
 /* ---- lists: one line per element, in aligned columns ------------------------------ */
@@ -341,6 +416,7 @@ void output_coverage_table(FILE *out, const cJSON *a)
 struct grid {
     char *(*rows)[GRID_COLS];
     size_t n, cap, ncols;
+    bool right[GRID_COLS]; /* right-aligned columns (amounts) */
     bool failed;
 };
 
@@ -382,9 +458,13 @@ static void grid_print(FILE *out, struct grid *g)
         }
     for (size_t r = 0; r < g->n; r++) {
         for (size_t i = 0; i < g->ncols; i++) {
+            size_t l = strlen(g->rows[r][i]);
+            if (g->right[i])
+                for (; l < w[i]; l++)
+                    fputc(' ', out);
             put_clean(out, g->rows[r][i]);
             if (i + 1 < g->ncols)
-                for (size_t l = strlen(g->rows[r][i]); l < w[i] + 2; l++)
+                for (; l < w[i] + 2; l++)
                     fputc(' ', out);
         }
         fputc('\n', out);
@@ -445,6 +525,55 @@ void output_decision_list_table(FILE *out, const cJSON *l)
             or_dash(str(d, "status")),
         };
         grid_add(&g, row);
+    }
+    grid_print(out, &g);
+}
+
+/* ---- tariffs -------------------------------------------------------------------- */
+
+static void tariff_row(struct grid *g, const cJSON *t)
+{
+    char b1[64], b2[64], b3[64], types[256] = "";
+    size_t tl = 0;
+    const cJSON *ct;
+
+    cJSON_ArrayForEach(ct, array_or_null(get(t, "care_types")))
+    {
+        int n = snprintf(types + tl, sizeof types - tl, "%s%s", tl ? "," : "",
+                         cJSON_IsString(ct) ? ct->valuestring : "?");
+        if (n < 0 || (size_t)n >= sizeof types - tl)
+            break;
+        tl += (size_t)n;
+    }
+    const char *const row[] = {
+        or_dash(str(t, "code")),
+        period(get(t, "period"), b1, sizeof b1),
+        cents(t, "fee_cents", b2, sizeof b2),
+        cents(t, "patient_share_cents", b3, sizeof b3),
+        tl ? types : "-",
+    };
+    grid_add(g, row);
+}
+
+void output_tariff_table(FILE *out, const cJSON *doc)
+{
+    static const char *const head[] = {"code", "period", "fee", "patient share", "care types"};
+    struct grid g = {.ncols = 5, .right = {false, false, true, true, false}};
+    const cJSON *lines = array_or_null(doc);
+    const cJSON *t;
+
+    if (!lines)
+        lines = array_or_null(get(doc, "tariffs"));
+    if (!lines)
+        lines = array_or_null(get(doc, "lines"));
+    grid_add(&g, head);
+    if (lines) {
+        cJSON_ArrayForEach(t, lines)
+        {
+            tariff_row(&g, t);
+        }
+    } else if (cJSON_IsObject(doc)) {
+        tariff_row(&g, doc);
     }
     grid_print(out, &g);
 }

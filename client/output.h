@@ -31,6 +31,9 @@ void output_coverage_table(FILE *out, const struct cJSON *answer);
 void output_history_table(FILE *out, const struct cJSON *history);
 /* one line per decision of a beneficiary ({"ssin", "decisions": [...]}) */
 void output_decision_list_table(FILE *out, const struct cJSON *list);
+/* one line per tariff line: a tariff line, an array of them, or an object
+ * holding them as "tariffs" (or "lines") */
+void output_tariff_table(FILE *out, const struct cJSON *doc);
 /* any JSON value as flattened `a.b[0].c  value` lines */
 void output_generic_table(FILE *out, const struct cJSON *value);
 
