@@ -6,7 +6,8 @@
 #   - every route of daemon/router.c is a path of proto/openapi.yaml;
 #   - every problem code (proto/problem.c), refusal code (proto/coverage.c) and
 #     per-field validation code (verrs_add in the proto/ modules of the routed
-#     endpoints) is in docs/protocol.md;
+#     endpoints) is in docs/protocol.md, and every problem and validation code is
+#     in an enum of proto/openapi.yaml;
 #   - README.md mentions scripts/demo and scripts/test;
 #   - docs/medaidd.conf.sample parses (medaidd --check-config may only complain about
 #     the TLS files, the database or the time zone, which name real host resources).
@@ -94,6 +95,8 @@ check $? "problem codes found in proto/problem.c"
 for code in $problems; do
 	has "$protocol" "\`$code\`"
 	check $? "problem code $code is in docs/protocol.md"
+	grep -qE "^[[:space:]]+- $code[[:space:]]*\$" "$openapi"
+	check $? "problem code $code is in proto/openapi.yaml"
 done
 
 # ---- refusal codes ---------------------------------------------------------------------
@@ -108,15 +111,17 @@ done
 
 # ---- per-field validation codes ------------------------------------------------------------
 # The modules behind the routed endpoints (add a module here when an endpoint that
-# uses it is routed, e.g. proto/lifecycle.c with PUT /v1/decisions/{id}).
-fieldcodes="$(cat "$root"/proto/jsonx.c "$root"/proto/decision.c "$root"/proto/coverage.c |
+# uses it is routed).
+fieldcodes="$(cat "$root"/proto/jsonx.c "$root"/proto/decision.c "$root"/proto/coverage.c "$root"/proto/lifecycle.c |
 	perl -0ne 'while (/verrs_add\(\s*[^,()]+,\s*[^,()]+,\s*"([a-z_]+)"/g) { print "$1\n" }' |
 	sort -u)"
 [ -n "$fieldcodes" ]
-check $? "validation codes found in proto/{jsonx,decision,coverage}.c"
+check $? "validation codes found in proto/{jsonx,decision,coverage,lifecycle}.c"
 for code in $fieldcodes; do
 	has "$protocol" "\`$code\`"
 	check $? "validation code $code is in docs/protocol.md"
+	grep -qE "^[[:space:]]+- $code[[:space:]]*\$" "$openapi"
+	check $? "validation code $code is in proto/openapi.yaml"
 done
 
 # ---- README ------------------------------------------------------------------------------
