@@ -111,6 +111,7 @@ void split_line(const struct state_share *ss, const struct cover *cv, const stru
     out->state_cents = state_ins + state_share;
     out->ocmw_cents = ocmw_ins + ocmw_share + ocmw_supp;
     out->patient_cents = fee + supplements - out->state_cents - out->ocmw_cents;
-    out->ocmw_patient_share_cents = ocmw_share;
+    /* only a partial patient share is held to the monthly cap */
+    out->ocmw_patient_share_cents = cv->patient_share == PAYS_PARTIAL ? ocmw_share : 0;
     out->ocmw_supplements_cents = ocmw_supp;
 }

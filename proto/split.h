@@ -40,7 +40,8 @@ struct split_budget {
 
 struct split_result {
     int64_t fee_cents, supplements_cents, state_cents, ocmw_cents, patient_cents;
-    int64_t ocmw_patient_share_cents; /* the part of ocmw_cents that counts against the cap */
+    int64_t ocmw_patient_share_cents; /* the part of ocmw_cents that counts against the
+                                       * monthly cap (0 unless the patient share is partial) */
     int64_t ocmw_supplements_cents;
 };
 

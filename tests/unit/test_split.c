@@ -121,8 +121,10 @@ static void test_table(void)
                             bool good =
                                 r.fee_cents == fee && r.state_cents == want_state &&
                                 r.ocmw_cents == want_ocmw && r.patient_cents == want_patient &&
-                                r.ocmw_patient_share_cents == oc_p && r.supplements_cents == 0 &&
-                                r.ocmw_supplements_cents == 0 && want_patient >= 0 &&
+                                /* only a partial share counts against the cap */
+                                r.ocmw_patient_share_cents == (op == PAYS_PARTIAL ? oc_p : 0) &&
+                                r.supplements_cents == 0 && r.ocmw_supplements_cents == 0 &&
+                                want_patient >= 0 &&
                                 (op != PAYS_PARTIAL || b.patient_cap_left == cap - oc_p);
                             if (sums(&r))
                                 sum_ok++;
@@ -323,8 +325,28 @@ static void test_budget(void)
        "quantity 3: the line is split as a whole");
 }
 
+/* A patient share paid in full is no use of a monthly cap (only a partial
+ * share is capped): nothing counts against it, whatever the budget says. */
+static void test_full_share_not_capped(void)
+{
+    struct state_share ss = {100, 0};
+    struct cover cv = make_cover(PAYS_NONE, PAYS_FULL, PAYS_NONE);
+    struct split_budget b = {.patient_cap_left = 0, .supplements_cap_left = 0};
+    struct split_line in = {3000, 600, 0, NULL};
+    struct split_result r;
+    split_line(&ss, &cv, &in, &b, &r);
+    ok(r.ocmw_cents == 600 && r.ocmw_patient_share_cents == 0 && r.patient_cents == 0,
+       "full patient share: OCMW pays 600, none of it against the cap (cap left 0)");
+    cv = make_cover(PAYS_NONE, PAYS_PARTIAL, PAYS_NONE);
+    b.patient_cap_left = 250;
+    split_line(&ss, &cv, &in, &b, &r);
+    ok(r.ocmw_cents == 250 && r.ocmw_patient_share_cents == 250 && r.patient_cents == 350,
+       "partial patient share: 250 of the cap, counted against it");
+}
+
 int main(void)
 {
+    test_full_share_not_capped();
     test_pct();
     test_table();
     test_golden();
