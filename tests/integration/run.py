@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
 from harness import Env, Failure  # noqa: E402
+import tests_agreements  # noqa: E402
 import tests_api  # noqa: E402
 import tests_faults  # noqa: E402
 import tests_lifecycle  # noqa: E402
@@ -92,6 +93,7 @@ def main():
         groups = [
             ("api", tests_api.run),
             ("lifecycle", tests_lifecycle.run),
+            ("agreements", tests_agreements.run),
             ("slow", tests_faults.slow_clients),
             ("database", tests_faults.database_down),
             ("shutdown", tests_faults.shutdown),
