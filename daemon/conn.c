@@ -190,6 +190,125 @@ void request_add_header(struct request *r, const char *name, const char *value)
         evbuffer_add_printf(r->extra_headers, "%s: %s\r\n", name, value);
 }
 
+/* streamed answers: keep producing while less than this is unsent ... */
+#define STREAM_HIGH (256 * 1024)
+/* ... and resume when the client has read down to this */
+#define STREAM_LOW (64 * 1024)
+
+static void access_log(const struct request *r, int status, size_t len)
+{
+    if (!log_enabled(LOG_INFO))
+        return;
+    char path[256];
+    log_redact_path(r->path ? r->path : "-", path, sizeof path);
+    log_ctx(LOG_INFO, r->log_prefix, "%.*s %s %d %zu %lldms",
+            (int)(r->head.method_len ? r->head.method_len : 1),
+            r->head.method_len ? r->head.method_str : "-", path, status, len,
+            (long long)(mono_ms() - r->start_ms));
+}
+
+void request_stream_begin(struct request *r, int status, const char *content_type)
+{
+    struct conn *c = r->conn;
+    r->status = status;
+    if (c->state == CS_CLOSED) {
+        c->state = CS_CLOSED;
+        return;
+    }
+    if (c->w->draining)
+        r->close_after = true;
+    r->chunked = r->head.minor_version >= 1;
+    if (!r->chunked)
+        r->close_after = true; /* HTTP/1.0: the end of the body is the close */
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nX-Request-Id: %s\r\n", status,
+                        status_reason(status), content_type, r->request_id);
+    evbuffer_add_printf(out, "Cache-Control: no-store\r\n%s%s\r\n",
+                        r->chunked ? "Transfer-Encoding: chunked\r\n" : "",
+                        r->close_after ? "Connection: close\r\n" : "");
+    if (r->extra_headers)
+        evbuffer_add_buffer(out, r->extra_headers);
+    c->state = CS_STREAMING;
+    bufferevent_setwatermark(c->bev, EV_WRITE, STREAM_LOW, 0);
+    bufferevent_enable(c->bev, EV_WRITE);
+}
+
+void request_stream_write(struct request *r, const char *data, size_t len)
+{
+    struct conn *c = r->conn;
+    if (c->state != CS_STREAMING || len == 0)
+        return;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (r->chunked)
+        evbuffer_add_printf(out, "%zx\r\n", len);
+    evbuffer_add(out, data, len);
+    if (r->chunked)
+        evbuffer_add(out, "\r\n", 2);
+    r->streamed += len;
+}
+
+bool request_stream_gone(const struct request *r)
+{
+    return r->conn->state == CS_CLOSED;
+}
+
+bool request_stream_room(const struct request *r)
+{
+    const struct conn *c = r->conn;
+    return c->state == CS_STREAMING &&
+           evbuffer_get_length(bufferevent_get_output(c->bev)) < STREAM_HIGH;
+}
+
+static void drain_trampoline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct request *r = arg;
+    void (*cb)(void *) = r->drain_cb;
+    void *cb_arg = r->drain_arg;
+    r->drain_cb = NULL;
+    if (cb)
+        cb(cb_arg);
+}
+
+void request_stream_on_drain(struct request *r, void (*cb)(void *arg), void *arg)
+{
+    struct conn *c = r->conn;
+    r->drain_cb = cb;
+    r->drain_arg = arg;
+    if (c->state != CS_STREAMING) {
+        /* gone already: call back from the loop, never from here */
+        event_base_once(c->w->base, -1, EV_TIMEOUT, drain_trampoline, r, NULL);
+        return;
+    }
+    /* a client that stops reading does not hold the stream for ever */
+    conn_arm(c, c->w->cfg->request_timeout_ms);
+}
+
+void request_stream_end(struct request *r)
+{
+    struct conn *c = r->conn;
+    struct worker *w = c->w;
+    if (!r->in_flight)
+        return;
+    r->in_flight = false;
+    w->n_in_flight--;
+    access_log(r, r->status, r->streamed);
+    if (c->state == CS_CLOSED) {
+        request_clear(r);
+        conn_close(c, "stream ended after the client left");
+        worker_check_drained(w);
+        return;
+    }
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (r->chunked)
+        evbuffer_add(out, "0\r\n\r\n", 5);
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    c->state = CS_WRITING;
+    conn_arm(c, w->cfg->request_timeout_ms);
+    bufferevent_enable(c->bev, EV_WRITE);
+}
+
 void request_respond(struct request *r, int status, const char *content_type, char *body,
                      size_t len)
 {
@@ -203,15 +322,7 @@ void request_respond(struct request *r, int status, const char *content_type, ch
     }
     r->in_flight = false;
     w->n_in_flight--;
-
-    if (log_enabled(LOG_INFO)) {
-        char path[256];
-        log_redact_path(r->path ? r->path : "-", path, sizeof path);
-        log_ctx(LOG_INFO, r->log_prefix, "%.*s %s %d %zu %lldms",
-                (int)(r->head.method_len ? r->head.method_len : 1),
-                r->head.method_len ? r->head.method_str : "-", path, status, len,
-                (long long)(mono_ms() - r->start_ms));
-    }
+    access_log(r, status, len);
 
     if (c->state == CS_CLOSED) {
         free(body);
@@ -472,9 +583,10 @@ static bool setup_request(struct conn *c)
             return false;
         }
     }
-    if (r->content_length > (uint64_t)cfg->max_body_bytes) {
+    int64_t limit = router_body_limit(h->method, r->path, cfg);
+    if (r->content_length > (uint64_t)limit) {
         char d[128];
-        snprintf(d, sizeof d, "the body may be at most %lld bytes", (long long)cfg->max_body_bytes);
+        snprintf(d, sizeof d, "the body may be at most %lld bytes", (long long)limit);
         early_problem(c, PROBLEM_BODY_TOO_LARGE, d);
         return false;
     }
@@ -604,6 +716,12 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
+    if (c->state == CS_STREAMING) {
+        /* below the low mark: the producer may go on */
+        evtimer_del(c->timer);
+        drain_trampoline(-1, 0, &c->req);
+        return;
+    }
     if (c->state != CS_WRITING || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
         return;
     bool close_after = c->req.close_after;
@@ -698,6 +816,9 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
     case CS_LINGER:
         conn_close(c, "answered an error, closing");
         break;
+    case CS_STREAMING:
+        conn_close(c, "streamed answer not read in time");
+        break;
     case CS_DISPATCHED:
     case CS_CLOSED:
         return;
@@ -717,8 +838,12 @@ static void conn_close(struct conn *c, const char *reason)
         }
         evtimer_del(c->timer);
     }
-    bool handler_running = c->state == CS_DISPATCHED && c->req.in_flight;
+    bool handler_running =
+        (c->state == CS_DISPATCHED || c->state == CS_STREAMING) && c->req.in_flight;
+    bool was_streaming = c->state == CS_STREAMING;
     c->state = CS_CLOSED;
+    if (was_streaming && c->req.drain_cb)
+        event_base_once(c->w->base, -1, EV_TIMEOUT, drain_trampoline, &c->req, NULL);
     if (handler_running || c->on_reap)
         return; /* freed when the handler answers */
     c->on_reap = true;

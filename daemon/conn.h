@@ -30,6 +30,7 @@ enum conn_state {
     CS_READ_HEAD,  /* part of a request head received */
     CS_READ_BODY,  /* head parsed, body incomplete */
     CS_DISPATCHED, /* request handed to a handler */
+    CS_STREAMING,  /* handler writing a streamed answer */
     CS_WRITING,    /* response queued, not yet flushed */
     CS_LINGER,     /* error answered; discarding what the client still sends */
     CS_CLOSED,     /* socket gone; struct kept while a handler runs */
@@ -61,6 +62,11 @@ struct request {
     size_t n_query_copies;
     char log_prefix[256];
     bool close_after; /* Connection: close, HTTP/1.0, error framing, draining */
+    bool chunked;     /* streamed answer in chunks */
+    void (*drain_cb)(void *arg);
+    void *drain_arg;
+    size_t streamed; /* bytes of a streamed body, for the access log */
+    int status;
 };
 
 struct conn {

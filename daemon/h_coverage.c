@@ -8,9 +8,10 @@
  *      month's patient-share cap already granted (Q_COVERAGE_LOOKUP);
  *   3. decide and split (proto/, pure);
  *   4. record the answer as an agreement before it leaves: an answer that
- *      grants part of a monthly cap is recorded by compare-and-set on the
- *      month's usage (retried from 2. when another answer took from the cap
- *      meanwhile), every other answer through the worker's group commit.
+ *      grants part of a monthly cap is recorded only if that still fits under
+ *      the cap with the month's usage as it is at that moment (checked under
+ *      the row's lock; computed again from 2. when it no longer fits), every
+ *      other answer through the worker's group commit.
  * A batch runs its questions as jobs, a window of them at a time, and
  * answers them in order; a question that cannot be answered gets an error
  * in its slot, the others keep their agreements.
@@ -59,6 +60,8 @@ struct batch {
     cJSON *root; /* the parsed body; questions are parsed one by one */
     const cJSON *next_q;
     int n, started, running, done;
+    bool pumping; /* batch_pump is on the stack: a question that ends at once
+                   * (out of memory) must not start others or answer */
     char **slots; /* per question: the answer or {"error":...} */
 };
 
@@ -109,7 +112,11 @@ static void job_db_error(struct coverage_job *job, enum pg_outcome o, const PGre
     if (!unavailable)
         log_ctx(LOG_ERROR, request_log_prefix(job->r), "database error %s", state);
     job_finish(job, NULL, unavailable ? PROBLEM_DATABASE_UNAVAILABLE : PROBLEM_INTERNAL_ERROR,
-               unavailable ? "the database is unavailable; ask this question again" : NULL);
+               o == PG_LOST  ? "the database connection was lost while recording: this answer "
+                               "may have been recorded (an auditor can find it); asking again "
+                               "gives a new agreement"
+               : unavailable ? "the database is unavailable; ask this question again"
+                             : NULL);
 }
 
 static char *question_json(const struct coverage_question *q)
@@ -219,17 +226,18 @@ static void answer(struct coverage_job *job)
     rec.question = qjson;
     rec.answer = text;
     int64_t granted = res->reason == RF_NONE ? res->totals.ocmw_patient_share_cents : 0;
+    int64_t cap_cents = granted > 0 && res->cover ? res->cover->patient_share_cap_cents : 0;
     free(res);
     if (granted <= 0) {
         agreements_record(request_worker(r)->agreements, &rec, recorded_cb, job);
         return;
     }
-    char pid[24], date[PDATE_STRLEN + 1], ver[16], cap[24], used[24];
+    char pid[24], date[PDATE_STRLEN + 1], ver[16], cap[24], limit[24];
     snprintf(pid, sizeof pid, "%lld", (long long)rec.provider_id);
     date_format(rec.service_date, date);
     snprintf(ver, sizeof ver, "%d", rec.decision_version);
     snprintf(cap, sizeof cap, "%lld", (long long)granted);
-    snprintf(used, sizeof used, "%lld", (long long)job->used);
+    snprintf(limit, sizeof limit, "%lld", (long long)cap_cents);
     const char *params[] = {pid,
                             rec.provider_org,
                             rec.ssin,
@@ -242,7 +250,7 @@ static void answer(struct coverage_job *job)
                             rec.question,
                             rec.answer,
                             cap,
-                            used};
+                            limit};
     pg_submit(request_worker(r)->pool, &Q_AGREEMENT_INSERT_CAP, params, cap_cb, job);
     free(rec.question);
     free(rec.answer);
@@ -418,6 +426,9 @@ static void batch_respond(struct batch *b)
 /* Start questions until the window is full or none is left. */
 static void batch_pump(struct batch *b)
 {
+    if (b->pumping)
+        return;
+    b->pumping = true;
     while (b->running < BATCH_WINDOW && b->started < b->n) {
         int index = b->started++;
         const cJSON *qj = b->next_q;
@@ -453,9 +464,8 @@ static void batch_pump(struct batch *b)
         }
         b->running++;
         job_start(job);
-        /* job_start never completes a job before returning: every path
-         * waits for the database, so b is still ours here */
     }
+    b->pumping = false;
     if (b->done == b->n)
         batch_respond(b);
 }

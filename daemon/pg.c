@@ -29,6 +29,7 @@ struct pg_query {
     pg_cb cb;
     void *arg;
     int64_t deadline_ms;
+    int resent;
     enum pg_outcome outcome;
     PGresult *res;
 };
@@ -196,11 +197,8 @@ static void conn_fail(struct pg_conn *c, const char *why)
         const char *e = PQerrorMessage(c->conn);
         snprintf(msg, sizeof msg, "%s", e ? e : "");
     }
-    if (c->q) {
-        struct pg_query *q = c->q;
-        c->q = NULL;
-        query_complete(p, q, PG_LOST, NULL);
-    }
+    struct pg_query *lost = c->q;
+    c->q = NULL;
     conn_close(c);
     c->state = PGC_DOWN;
     if (was_up) {
@@ -208,6 +206,16 @@ static void conn_fail(struct pg_conn *c, const char *why)
         log_warn("%s db%d: connection lost (%s): %s", p->tag, c->idx, why, msg);
     } else {
         log_debug("%s db%d: connection failed (%s): %s", p->tag, c->idx, why, msg);
+    }
+    if (lost) {
+        /* a read changes nothing: run it again on another connection (one
+         * that died under it, e.g. a server restart, is common); a write's
+         * outcome is unknown and only its caller can decide */
+        if (lost->stmt->readonly && lost->resent++ < 2 && p->n_up > 0) {
+            TAILQ_INSERT_HEAD(&p->waiting, lost, link);
+        } else {
+            query_complete(p, lost, PG_LOST, NULL);
+        }
     }
     if (p->n_up == 0) {
         if (!p->failing)
@@ -219,6 +227,7 @@ static void conn_fail(struct pg_conn *c, const char *why)
     tv_from_ms(&tv, c->retry_ms);
     evtimer_add(c->ev_timer, &tv);
     c->retry_ms = c->retry_ms * 2 > p->opts.retry_max_ms ? p->opts.retry_max_ms : c->retry_ms * 2;
+    pool_dispatch(p);
 }
 
 static void conn_ready(struct pg_conn *c)

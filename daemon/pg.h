@@ -26,7 +26,8 @@ enum pg_outcome {
     PG_OK,          /* res: PGRES_TUPLES_OK or PGRES_COMMAND_OK */
     PG_ERROR,       /* the statement failed; res holds the error (pg_sqlstate) */
     PG_UNAVAILABLE, /* never sent: no connection in time; safe to retry */
-    PG_LOST,        /* connection lost after sending: outcome unknown */
+    PG_LOST,        /* connection lost after sending: outcome unknown (a
+                     * read-only statement is run again instead, twice at most) */
 };
 
 typedef void (*pg_cb)(void *arg, enum pg_outcome outcome, const PGresult *res);
@@ -37,6 +38,7 @@ struct pg_stmt {
     const char *name;
     const char *sql;
     int nparams;
+    bool readonly; /* safe to run again when its connection is lost */
 };
 
 struct pg_pool_opts {

@@ -18,9 +18,9 @@ const struct pg_stmt Q_PRINCIPAL_BY_FINGERPRINT = {
     "principal_by_fingerprint",
     "SELECT id, role, organisation, revoked_at IS NOT NULL"
     " FROM principal WHERE cert_fingerprint = $1",
-    1};
+    1, true};
 
-const struct pg_stmt Q_HEALTH = {"health", "SELECT 1", 0};
+const struct pg_stmt Q_HEALTH = {"health", "SELECT 1", 0, true};
 
 /* $1 ocmw, $2 ssin, $3 kind, $4 principal id, $5 start, $6 end, $7 body,
  * $8 idempotency key or NULL, $9 request hash */
@@ -85,7 +85,7 @@ const struct pg_stmt Q_IDEMPOTENCY_GET = {
     "idempotency_get",
     "SELECT request_hash, decision_id, version, status_code FROM idempotency_key"
     " WHERE organisation = $1 AND key = $2",
-    2};
+    2, true};
 
 /* The decision a new or changed one collides with: $1 ssin, $2 kind, $3 start,
  * $4 end, $5 the decision's own id (or NULL) */
@@ -94,7 +94,7 @@ const struct pg_stmt Q_DECISION_CONFLICT = {
     "SELECT id, ocmw FROM decision"
     " WHERE ssin = $1 AND kind = $2 AND period && daterange($3::date, $4::date, '[]')"
     "   AND id IS DISTINCT FROM $5 ORDER BY id LIMIT 1",
-    5};
+    5, true};
 
 /* $1 id: every version, with who recorded it */
 const struct pg_stmt Q_DECISION_HISTORY = {
@@ -104,7 +104,7 @@ const struct pg_stmt Q_DECISION_HISTORY = {
                          " FROM decision d JOIN decision_version v ON v.decision_id = d.id"
                          " JOIN principal p ON p.id = v.recorded_by"
                          " WHERE d.id = $1 ORDER BY v.version",
-    1};
+    1, true};
 
 /* $1 id, $2 version or NULL for the current one; rows as h_decision_from_row
  * reads them, then the current version number */
@@ -115,7 +115,7 @@ const struct pg_stmt Q_DECISION_GET = {
                          " FROM decision d JOIN decision_version v ON v.decision_id = d.id"
                          " WHERE d.id = $1 AND v.version = coalesce($2::integer, "
                          "d.current_version)",
-    2};
+    2, true};
 
 /* $1 ssin: the current version of every decision of that person */
 const struct pg_stmt Q_DECISIONS_OF_PERSON = {
@@ -124,7 +124,7 @@ const struct pg_stmt Q_DECISIONS_OF_PERSON = {
         "v.recorded_at") " FROM decision d JOIN decision_version v"
                          "   ON v.decision_id = d.id AND v.version = d.current_version"
                          " WHERE d.ssin = $1 ORDER BY d.id",
-    1};
+    1, true};
 
 /* Everything one coverage answer needs, in one round trip:
  * - the person's decisions as they stood for the service date: for each,
@@ -165,7 +165,7 @@ const struct pg_stmt Q_COVERAGE_LOOKUP = {
                          "    ORDER BY y.version DESC LIMIT 1) v ON true"
                          "  WHERE d.ssin = $1) x ON true"
                          " ORDER BY x.decision_id",
-    5};
+    5, true};
 
 /* The agreement number is given by the database; the answer is stored
  * with it, exactly as it is sent. */
@@ -199,17 +199,19 @@ const struct pg_stmt Q_AGREEMENT_INSERT_MANY = {
     11};
 
 /* One agreement that grants part of a monthly patient-share cap: recorded
- * only if the month's usage is still what the answer was computed from
- * ($13); no row means someone else took from the cap meanwhile (compute
- * again). $1..$11 as one element of Q_AGREEMENT_INSERT_MANY, $12 the
- * amount granted against the cap, $13 the usage it was computed from. */
+ * only if what it grants ($12) still fits under the cap ($13) with the
+ * month's usage as it is now, which is taken under the row's lock; no row
+ * means it no longer fits (others took from the cap meanwhile): compute
+ * again. $1..$11 as one element of Q_AGREEMENT_INSERT_MANY. */
 const struct pg_stmt Q_AGREEMENT_INSERT_CAP = {
     "agreement_insert_cap",
     "WITH c AS ("
     "  INSERT INTO cap_usage AS u (ssin, care_type, month, used_cents)"
-    "  VALUES ($3, $5, date_trunc('month', $4::date)::date, $13::bigint + $12::bigint)"
+    "  SELECT $3, $5, date_trunc('month', $4::date)::date, $12::bigint"
+    "  WHERE $12::bigint <= $13::bigint"
     "  ON CONFLICT (ssin, care_type, month)"
-    "  DO UPDATE SET used_cents = u.used_cents + $12::bigint WHERE u.used_cents = $13::bigint"
+    "  DO UPDATE SET used_cents = u.used_cents + $12::bigint"
+    "  WHERE u.used_cents + $12::bigint <= $13::bigint"
     "  RETURNING 1),"
     " n AS (SELECT " AGREEMENT_NUMBER " AS number FROM c),"
     " a AS ("
@@ -228,7 +230,7 @@ const struct pg_stmt Q_AGREEMENT_GET = {
     "SELECT a.answer, a.provider_org, " TS_UTC(
         "v.voided_at") " FROM agreement a LEFT JOIN agreement_void v ON v.number = a.number"
                        " WHERE a.number = $1",
-    1};
+    1, true};
 
 /* $1 number, $2 issuing provider's organisation, $3 principal id. Gives
  * the cap back to the month. No row: not that provider's agreement. */
@@ -268,7 +270,7 @@ const struct pg_stmt Q_TARIFF_GET = {
     "  || ',' || patient_share_cents || ',' || array_to_string(care_types, '|')"
     " FROM tariff WHERE code = $1 AND ($2::date IS NULL OR period @> $2::date)"
     " ORDER BY lower(period)",
-    2};
+    2, true};
 
 const struct pg_stmt *const queries_all[] = {&Q_PRINCIPAL_BY_FINGERPRINT,
                                              &Q_HEALTH,

@@ -55,4 +55,20 @@ void request_json(struct request *r, int status, char *json);
 void request_problem(struct request *r, enum problem p, const char *detail,
                      const struct verrs *errs, const struct cJSON *extra);
 
+/*
+ * Streamed answers (Transfer-Encoding: chunked; close-delimited for an
+ * HTTP/1.0 client), for results that must never sit in memory whole.
+ * begin, then write as long as request_stream_room() says so; when it
+ * does not, ask to be called back once the client has read
+ * (request_stream_on_drain); end exactly once. If the client goes away,
+ * request_stream_gone() turns true and a pending drain callback is still
+ * called, so the producer can stop and end.
+ */
+void request_stream_begin(struct request *r, int status, const char *content_type);
+void request_stream_write(struct request *r, const char *data, size_t len);
+bool request_stream_room(const struct request *r);
+bool request_stream_gone(const struct request *r);
+void request_stream_on_drain(struct request *r, void (*cb)(void *arg), void *arg);
+void request_stream_end(struct request *r);
+
 #endif
