@@ -43,7 +43,10 @@ static const struct option_def options[] = {
     STR(tls_key, "", "server private key (PEM)"),
     STR(tls_ca, "", "CA certificates that sign client certificates (PEM)"),
     STR(tls_crl, "", "optional CRL file (PEM) checked for client certificates"),
-    SECRET(database, "", "libpq connection string"),
+    SECRET(database, "", "libpq connection string of the daemon (its own, unprivileged role)"),
+    SECRET(owner_database, "",
+           "libpq connection string of the schema owner, for migrate and principal; "
+           "empty = database"),
     INT(db_pool_size, 4, 1, 256, "PostgreSQL connections per worker"),
     INT(db_queue_timeout_ms, 1000, 10, 60000, "longest wait for a free connection before 503"),
     INT(db_statement_timeout_ms, 5000, 100, 600000, "statement_timeout of every connection"),

@@ -21,6 +21,7 @@ struct config {
     char *tls_ca;
     char *tls_crl;
     char *database;
+    char *owner_database;
     int64_t db_pool_size;
     int64_t db_queue_timeout_ms;
     int64_t db_statement_timeout_ms;

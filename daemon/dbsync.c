@@ -8,7 +8,8 @@
 PGconn *dbsync_connect(const struct config *cfg)
 {
     const char *keys[] = {"dbname", "application_name", "client_encoding", "options", NULL};
-    const char *vals[] = {cfg->database, "medaidd-admin", "UTF8", "-c TimeZone=UTC", NULL};
+    const char *conninfo = *cfg->owner_database ? cfg->owner_database : cfg->database;
+    const char *vals[] = {conninfo, "medaidd-admin", "UTF8", "-c TimeZone=UTC", NULL};
     PGconn *db = PQconnectdbParams(keys, vals, 1);
     if (!db || PQstatus(db) != CONNECTION_OK) {
         fprintf(stderr, "medaidd: cannot connect to the database: %s",

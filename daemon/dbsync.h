@@ -9,8 +9,8 @@
 
 #include "config.h"
 
-/* Connect with the configured conninfo; prints the reason and returns NULL
- * on failure. */
+/* Connect as the schema owner (owner_database, or database when empty);
+ * prints the reason and returns NULL on failure. */
 PGconn *dbsync_connect(const struct config *cfg);
 
 #endif

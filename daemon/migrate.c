@@ -216,6 +216,77 @@ static int apply_one(PGconn *db, const struct migration *m)
     return 0;
 }
 
+/*
+ * The daemon's role may read everything and write only what the daemon
+ * writes: no UPDATE or DELETE on versions, agreements or the audit trail,
+ * and no way to call the audit functions. Applied after every migration
+ * run (idempotent), when the daemon connects as another role than the
+ * owner. Each statement is followed by the quoted role.
+ */
+static const char *const grants[] = {
+    "GRANT USAGE ON SCHEMA public TO",
+    "GRANT SELECT ON ALL TABLES IN SCHEMA public TO",
+    "GRANT INSERT ON decision, decision_version, idempotency_key, agreement, agreement_void,"
+    " tariff, tariff_import, cap_usage TO",
+    "GRANT UPDATE ON decision, cap_usage TO",
+    "GRANT DELETE ON tariff TO",
+    "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, decision_version, agreement,"
+    " agreement_void, principal, schema_migration FROM",
+    NULL,
+};
+
+/* The role the daemon connects as: the user of `database`, else the OS user
+ * libpq would use. NULL when it cannot be told. */
+static char *daemon_role(const struct config *cfg)
+{
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(cfg->database, &err);
+    PQfreemem(err);
+    char *role = NULL;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "user") == 0 && o->val && *o->val)
+            role = strdup(o->val);
+    PQconninfoFree(opts);
+    if (!role) {
+        const char *u = getenv("PGUSER");
+        role = u ? strdup(u) : NULL;
+    }
+    return role;
+}
+
+static int apply_grants(PGconn *db, const struct config *cfg)
+{
+    char *role = daemon_role(cfg);
+    PGresult *res = PQexec(db, "SELECT current_user");
+    bool same =
+        PQresultStatus(res) == PGRES_TUPLES_OK && role && strcmp(PQgetvalue(res, 0, 0), role) == 0;
+    PQclear(res);
+    if (!role || same) {
+        fprintf(stderr,
+                "medaidd migrate: warning: the daemon connects as the schema owner; give it a "
+                "role of its own (database) and the owner's to owner_database, so that it "
+                "cannot alter the audit trail\n");
+        free(role);
+        return 0;
+    }
+    char *quoted = PQescapeIdentifier(db, role, strlen(role));
+    int rc = 0;
+    for (int i = 0; quoted && grants[i]; i++) {
+        char sql[512];
+        snprintf(sql, sizeof sql, "%s %s", grants[i], quoted);
+        if (!exec_ok(db, sql, "grants")) {
+            rc = 2;
+            break;
+        }
+    }
+    if (rc == 0)
+        printf("privileges of role %s set\n", role);
+    PQfreemem(quoted);
+    free(role);
+    return quoted ? rc : 2;
+}
+
 int migrate_command(const struct config *cfg)
 {
     const char *dir = schema_dir(cfg);
@@ -256,6 +327,8 @@ int migrate_command(const struct config *cfg)
     }
     if (rc == 0)
         printf("schema up to date (%d applied, %zu known)\n", applied, n);
+    if (rc == 0)
+        rc = apply_grants(db, cfg);
     exec_ok(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", "unlock");
 out:
     PQfinish(db);

@@ -8,8 +8,9 @@
 #   need_packages [EXTRA...]          install missing Debian packages (apt-get)
 #   pg_bindir                         directory of the PostgreSQL server binaries
 #   pg_cluster_init DIR SOCKDIR PORT [test]
-#                                     private cluster (Unix socket only) with role and
-#                                     database "medaid"; leaves it running
+#                                     private cluster (Unix socket only) with the owner
+#                                     role and database "medaid", and the daemon's own
+#                                     role "medaid_app"; leaves it running
 #   pg_cluster_start DIR | pg_cluster_stop DIR [MODE] | pg_cluster_running DIR
 #   pg_path_usable PATH               can the server user reach PATH?
 #   medaid_private_dir                /var/tmp/medaid-<hash of the project path>
@@ -245,6 +246,8 @@ pg_cluster_init() {
 	_pg_psql "$sock" "$port" postgres <<-'SQL'
 		SELECT 'CREATE ROLE medaid LOGIN'
 		 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'medaid') \gexec
+		SELECT 'CREATE ROLE medaid_app LOGIN'
+		 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'medaid_app') \gexec
 		SELECT 'CREATE DATABASE medaid OWNER medaid ENCODING ''UTF8'' TEMPLATE template0'
 		 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'medaid') \gexec
 	SQL

@@ -108,7 +108,9 @@ class Env:
         self.port = 5433
         self.certs = self.tmp / "certs"
         self.daemons = []
-        self.database = f"host={self.sock} port={self.port} dbname=medaid user=medaid"
+        # the daemon runs as its own role; migrations and principals as the owner
+        self.database = f"host={self.sock} port={self.port} dbname=medaid user=medaid_app"
+        self.owner_database = f"host={self.sock} port={self.port} dbname=medaid user=medaid"
         self.home = self.tmp / "home"
         self.home.mkdir()
 
@@ -153,6 +155,7 @@ class Env:
             "tls_key": self.certs / "server.key",
             "tls_ca": self.certs / "ca.crt",
             "database": self.database,
+            "owner_database": self.owner_database,
             "db_pool_size": 2,
             "principal_cache_ms": 0,
             "timezone": "Europe/Brussels",
