@@ -48,9 +48,9 @@ struct period {
     pdate start, end; /* inclusive */
 };
 
-#define MAX_DESIGNATED      64
+#define MAX_DESIGNATED       64
 #define MAX_SUPPLEMENT_TYPES 16
-#define MAX_REFERENCE       64 /* bytes of UTF-8 */
+#define MAX_REFERENCE        64 /* bytes of UTF-8 */
 
 struct cover {
     enum care_type care_type;
@@ -88,10 +88,10 @@ struct decision {
 
     /* Set by the registry, never accepted from a client. */
     bool has_meta;
-    char id[24];        /* "D2026-00001234" */
-    int version;        /* 1, 2, ... */
+    char id[24]; /* "D2026-00001234" */
+    int version; /* 1, 2, ... */
     enum decision_status status;
-    char ocmw[16];      /* KBO of the recording OCMW */
+    char ocmw[16];        /* KBO of the recording OCMW */
     char recorded_at[32]; /* RFC 3339 UTC, "2026-11-23T17:30:00Z" */
 };
 

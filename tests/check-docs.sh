@@ -6,7 +6,7 @@
 #   - every route of daemon/router.c is a path of proto/openapi.yaml;
 #   - every problem code (proto/problem.c), refusal code (proto/coverage.c) and
 #     per-field validation code (verrs_add in the proto/ modules of the routed
-#     endpoints) is in docs/protocol.md, and every problem and validation code is
+#     endpoints, tariff.c included) is in docs/protocol.md, and every problem and validation code is
 #     in an enum of proto/openapi.yaml;
 #   - README.md mentions scripts/demo and scripts/test;
 #   - docs/medaidd.conf.sample parses (medaidd --check-config may only complain about
@@ -112,11 +112,13 @@ done
 # ---- per-field validation codes ------------------------------------------------------------
 # The modules behind the routed endpoints (add a module here when an endpoint that
 # uses it is routed).
-fieldcodes="$(cat "$root"/proto/jsonx.c "$root"/proto/decision.c "$root"/proto/coverage.c "$root"/proto/lifecycle.c |
+# proto/split.c has no validation codes (it only computes).
+fieldcodes="$(cat "$root"/proto/jsonx.c "$root"/proto/decision.c "$root"/proto/coverage.c "$root"/proto/lifecycle.c \
+	"$root"/proto/tariff.c |
 	perl -0ne 'while (/verrs_add\(\s*[^,()]+,\s*[^,()]+,\s*"([a-z_]+)"/g) { print "$1\n" }' |
 	sort -u)"
 [ -n "$fieldcodes" ]
-check $? "validation codes found in proto/{jsonx,decision,coverage,lifecycle}.c"
+check $? "validation codes found in proto/{jsonx,decision,coverage,lifecycle,tariff}.c"
 for code in $fieldcodes; do
 	has "$protocol" "\`$code\`"
 	check $? "validation code $code is in docs/protocol.md"
