@@ -23,12 +23,46 @@ struct sink {
     size_t len, cap;
     bool too_large;
     bool no_memory;
+    /* streaming (on_body set) */
+    CURL *curl;
+    api_body_fn on_body;
+    void *arg;
+    bool decided; /* status looked at (first body bytes) */
+    bool pass;    /* a 2xx answer: the body goes to on_body */
+    bool stopped;
+    char *media; /* of the streamed answer */
+    size_t streamed;
 };
+
+static char *media_type(const char *ct);
 
 static size_t sink_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
     struct sink *s = userdata;
     size_t n = size * nmemb;
+
+    if (s->on_body) {
+        if (!s->decided) {
+            long status = 0;
+            char *ct = NULL;
+            s->decided = true;
+            curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+            s->pass = status >= 200 && status <= 299;
+            if (s->pass && curl_easy_getinfo(s->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
+                ct && !(s->media = media_type(ct))) {
+                s->no_memory = true;
+                return 0;
+            }
+        }
+        if (s->pass) {
+            if (n > 0 && !s->on_body(s->arg, s->media, data, n)) {
+                s->stopped = true;
+                return 0;
+            }
+            s->streamed += n;
+            return n;
+        }
+    }
 
     if (n > API_MAX_RESPONSE - s->len) {
         s->too_large = true;
@@ -137,6 +171,14 @@ static char *header_value(CURL *c, const char *name)
     return strdup(h->value);
 }
 
+/* the headers of a 2xx answer were received */
+static bool answered_2xx(CURL *c)
+{
+    long status = 0;
+    return curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status >= 200 &&
+           status <= 299;
+}
+
 static enum api_outcome classify(CURLcode rc)
 {
     switch (rc) {
@@ -208,8 +250,15 @@ void api_exchange(const struct api_options *o, const struct api_request *rq,
     SETOPT(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     SETOPT(c, CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(c, CURLOPT_ERRORBUFFER, errbuf);
-    SETOPT(c, CURLOPT_TIMEOUT, o->timeout);
-    SETOPT(c, CURLOPT_CONNECTTIMEOUT, o->timeout);
+    if (rq->on_body) {
+        /* a stream may last long: give up only when no data comes */
+        SETOPT(c, CURLOPT_CONNECTTIMEOUT, o->timeout);
+        SETOPT(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        SETOPT(c, CURLOPT_LOW_SPEED_TIME, o->timeout);
+    } else {
+        SETOPT(c, CURLOPT_TIMEOUT, o->timeout);
+        SETOPT(c, CURLOPT_CONNECTTIMEOUT, o->timeout);
+    }
     SETOPT(c, CURLOPT_USERAGENT, "medaid/" MEDAID_VERSION);
 
     /* TLS: always verify the server; present our certificate. */
@@ -230,8 +279,12 @@ void api_exchange(const struct api_options *o, const struct api_request *rq,
      * OpenSSL prompt on the terminal: medaid never prompts. */
     SETOPT(c, CURLOPT_KEYPASSWD, "");
 
-    /* Response: capped body. */
-    SETOPT(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)API_MAX_RESPONSE);
+    /* Response: capped body (a streamed one is not kept, so not capped). */
+    if (!rq->on_body)
+        SETOPT(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)API_MAX_RESPONSE);
+    sink.curl = c;
+    sink.on_body = rq->on_body;
+    sink.arg = rq->on_body_arg;
     SETOPT(c, CURLOPT_WRITEFUNCTION, sink_write);
     SETOPT(c, CURLOPT_WRITEDATA, &sink);
 
@@ -286,14 +339,24 @@ void api_exchange(const struct api_options *o, const struct api_request *rq,
         fprintf(stderr, "medaid: %s %s\n", rq->method, url);
 
     CURLcode rc = curl_easy_perform(c);
+    res->streamed = sink.streamed;
     if (rc != CURLE_OK) {
         const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-        if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED)
-            set_error(res, API_BAD_ANSWER, "answer larger than %u MiB", API_MAX_RESPONSE >> 20);
-        else if (sink.no_memory)
+        if (sink.stopped) {
+            res->stopped = true;
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
+            set_error(res, API_LOCAL, "transfer stopped by the client");
+        } else if (sink.no_memory) {
             set_error(res, API_LOCAL, "out of memory reading the answer");
-        else
+        } else if (rq->on_body && (sink.pass || (!sink.decided && answered_2xx(c)))) {
+            /* the headers of a 2xx answer came, then the body stopped short */
+            set_error(res, API_BAD_ANSWER, "%s: the answer was cut off after %zu bytes: %s", url,
+                      sink.streamed, why);
+        } else if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+            set_error(res, API_BAD_ANSWER, "answer larger than %u MiB", API_MAX_RESPONSE >> 20);
+        } else {
             set_error(res, classify(rc), "%s: %s", url, why);
+        }
         goto out;
     }
 
@@ -328,6 +391,7 @@ setopt_failed:
     set_error(res, API_LOCAL, "libcurl refused an option (libcurl too old or built without TLS?)");
 out:
     free(sink.buf);
+    free(sink.media);
     curl_slist_free_all(hdrs);
     if (c)
         curl_easy_cleanup(c);

@@ -23,7 +23,8 @@ enum exit_code {
     EXIT_REFUSED = 2,     /* refused by the server (4xx) */
     EXIT_UNREACHABLE = 3, /* connect, DNS, TLS handshake, timeout */
     EXIT_SERVER = 4,      /* server error or unavailable (5xx), or a bad answer */
-    EXIT_NOT_COVERED = 5, /* coverage answered with "covered": false */
+    EXIT_NOT_COVERED = 5, /* a negative answer: "covered": false (coverage, audit as-of),
+                             or "intact": false (audit verify) */
 };
 
 #define API_MAX_RESPONSE (64u * 1024u * 1024u) /* response body cap */
@@ -39,6 +40,13 @@ struct api_options {
     bool verbose;           /* status and request id on stderr */
 };
 
+/*
+ * A streamed body: called with the bytes of a 2xx answer as they arrive, with
+ * the answer's media type (lower case, no parameters; NULL when none). Return
+ * false to stop the transfer.
+ */
+typedef bool (*api_body_fn)(void *arg, const char *media_type, const char *data, size_t n);
+
 struct api_request {
     const char *method; /* "GET", "POST", ... */
     const char *path;   /* "/v1/health", already escaped */
@@ -48,6 +56,13 @@ struct api_request {
     const char *accept;         /* Accept value; NULL -> application/json */
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated; may be NULL */
     const char *capture;        /* a response header to return in res->captured; may be NULL */
+    /* When set, the body of a 2xx answer goes to on_body as it arrives instead
+     * of res->body (no size cap), and the timeout is the longest wait for data
+     * (connection included) instead of the whole exchange. A 2xx answer cut
+     * off after its headers is API_BAD_ANSWER. Other answers are kept in
+     * res->body as usual. */
+    api_body_fn on_body;
+    void *on_body_arg;
 };
 
 enum api_outcome {
@@ -66,6 +81,8 @@ struct api_response {
     char *request_id;  /* X-Request-Id of the answer, or NULL */
     char *retry_after; /* Retry-After of the answer, or NULL */
     char *captured;    /* the value of the request's `capture` header, or NULL */
+    bool stopped;      /* on_body returned false (outcome API_LOCAL) */
+    size_t streamed;   /* bytes handed to on_body */
     char error[320];   /* why, when not answered */
 };
 

@@ -22,6 +22,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "coverage.h" /* proto: the refusal codes */
 #include "output.h"
 
 #ifndef MEDAID_VERSION
@@ -30,13 +31,15 @@
 
 #define INPUT_MAX       (16u * 1024u * 1024u) /* request body read from a file */
 #define MAX_POS         4
-#define MAX_CMD_OPTS    8
+#define MAX_CMD_OPTS    12
 #define TIMEOUT_MAX     86400
 #define REQ_ID_MAX      128
 #define DEFAULT_TIMEOUT 30
 #define IDEM_KEY_MAX    200
-#define IDEM_KEY_BYTES  16   /* a generated key: 32 hex digits */
-#define BATCH_MAX       1000 /* questions per POST /v1/coverage/batch */
+#define IDEM_KEY_BYTES  16              /* a generated key: 32 hex digits */
+#define BATCH_MAX       1000            /* questions per POST /v1/coverage/batch */
+#define AUDIT_PAGE_MAX  1000            /* items per page of the audit lists (limit=) */
+#define AUDIT_LINE_MAX  (1024u * 1024u) /* one line of an audit stream */
 /* the server's rules for an item (proto/coverage.h), checked before sending */
 #define ITEM_QUANTITY_MAX    999
 #define ITEM_SUPPLEMENTS_MAX 1000000000L
@@ -52,8 +55,9 @@ static const struct {
     {EXIT_USAGE, "usage or local error (bad option, unreadable or invalid input file)"},
     {EXIT_REFUSED, "refused by the server (HTTP 4xx)"},
     {EXIT_UNREACHABLE, "server unreachable (connection, DNS, TLS handshake, timeout)"},
-    {EXIT_SERVER, "server error or unavailable (HTTP 5xx), or an unusable answer"},
-    {EXIT_NOT_COVERED, "coverage answered: not covered"},
+    {EXIT_SERVER, "server error or unavailable (HTTP 5xx), or an unusable or cut-off answer"},
+    {EXIT_NOT_COVERED, "a negative answer: not covered (coverage, audit as-of), "
+                       "audit trail broken (audit verify)"},
 };
 
 /* ---- options and commands ---------------------------------------------------- */
@@ -88,9 +92,12 @@ static const struct opt_def gopts[G__COUNT] = {
     [G_CA] = {"ca", 0, "FILE", "CA that signed the server certificate (MEDAID_CA)"},
     [G_CONFIG] = {"config", 0, "FILE",
                   "config file (MEDAID_CONFIG; default ~/.config/medaid/medaid.conf)"},
-    [G_FORMAT] = {"format", 0, "FMT", "output format: json (default) or table"},
+    [G_FORMAT] = {"format", 0, "FMT",
+                  "output format: json (default) or table; also ndjson and csv for the audit "
+                  "lists"},
     [G_LANG] = {"lang", 0, "LANG", "language of messages: en, nl or fr (Accept-Language)"},
-    [G_TIMEOUT] = {"timeout", 0, "SECONDS", "give up after SECONDS (default 30)"},
+    [G_TIMEOUT] = {"timeout", 0, "SECONDS",
+                   "give up after SECONDS (default 30; audit streams: SECONDS without data)"},
     [G_REQUEST_ID] = {"request-id", 0, "ID", "send ID as X-Request-Id"},
     [G_VERBOSE] = {"verbose", 'v', NULL, "print the HTTP status and X-Request-Id on stderr"},
     [G_HELP] = {"help", 'h', NULL, "show this help (or a command's) and exit"},
@@ -115,7 +122,11 @@ struct command {
     const char *summary;
     const struct opt_def *opts; /* terminated by a NULL name; may be NULL */
     int min_pos, max_pos;
+    unsigned formats; /* FMT(...) bits of the --format values taken; 0: json and table */
 };
+#define FMT(f)         (1u << (f))
+#define FMT_JSON_TABLE (FMT(OUT_JSON) | FMT(OUT_TABLE))
+#define FMT_ALL        (FMT(OUT_JSON) | FMT(OUT_TABLE) | FMT(OUT_NDJSON) | FMT(OUT_CSV))
 
 static int cmd_decision_create(struct ctx *c);
 static int cmd_decision_update(struct ctx *c);
@@ -132,6 +143,10 @@ static int cmd_agreement_void(struct ctx *c);
 static int cmd_tariffs_import(struct ctx *c);
 static int cmd_tariffs_show(struct ctx *c);
 static int cmd_health(struct ctx *c);
+static int cmd_audit_consultations(struct ctx *c);
+static int cmd_audit_decisions(struct ctx *c);
+static int cmd_audit_as_of(struct ctx *c);
+static int cmd_audit_verify(struct ctx *c);
 
 /* The write commands share the positions of their options, so that one
  * helper reads them: a table lists a prefix of these. */
@@ -210,6 +225,54 @@ static const struct opt_def tariffs_show_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+#define OPT_LIMIT                                                                                  \
+    {                                                                                              \
+        "limit", 0, "N", "only the first N items (1 to 1000), as one page"                         \
+    }
+
+enum {
+    AC_SSIN,
+    AC_PROVIDER,
+    AC_OCMW,
+    AC_SERVICE_FROM,
+    AC_SERVICE_TO,
+    AC_RECORDED_FROM,
+    AC_RECORDED_TO,
+    AC_OUTCOME,
+    AC_LIMIT
+};
+static const struct opt_def audit_consultations_opts[] = {
+    {"ssin", 0, "SSIN", "the beneficiary asked about"},
+    {"provider", 0, "NIHII|KBO", "the provider that asked"},
+    {"ocmw", 0, "KBO", "the OCMW of the decision the answer rests on"},
+    {"service-from", 0, "YYYY-MM-DD", "service date on or after"},
+    {"service-to", 0, "YYYY-MM-DD", "service date on or before"},
+    {"recorded-from", 0, "TS", "asked at or after TS (RFC 3339, or a date: its start in UTC)"},
+    {"recorded-to", 0, "TS", "asked before TS (as --recorded-from)"},
+    {"outcome", 0, "OUTCOME", "covered, not_covered, or a reason code"},
+    OPT_LIMIT,
+    {NULL, 0, NULL, NULL},
+};
+
+enum { AD_OCMW, AD_SSIN, AD_CHANGED_SINCE, AD_STATUS, AD_LIMIT };
+static const struct opt_def audit_decisions_opts[] = {
+    {"ocmw", 0, "KBO", "decisions of this OCMW"},
+    {"ssin", 0, "SSIN", "decisions for this beneficiary"},
+    {"changed-since", 0, "TS", "versions recorded at or after TS (RFC 3339, or a date)"},
+    {"status", 0, "STATUS", "active, suspended or stopped"},
+    OPT_LIMIT,
+    {NULL, 0, NULL, NULL},
+};
+
+enum { AA_SSIN, AA_DATE, AA_CARE_TYPE, AA_KNOWN_AT };
+static const struct opt_def audit_as_of_opts[] = {
+    {"ssin", 0, "SSIN", "beneficiary's national register or BIS number (11 digits)"},
+    {"date", 0, "YYYY-MM-DD", "service date"},
+    {"care-type", 0, "TYPE", "one of the eight care types"},
+    {"known-at", 0, "TS", "answer with the data known at TS (RFC 3339, or a date)"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct command commands[] = {
     {"decision", "create", cmd_decision_create, "[FILE|-] [--idempotency-key KEY]",
      "record a decision from JSON (FILE or stdin)", create_opts, 0, 1},
@@ -235,7 +298,7 @@ static const struct command commands[] = {
      coverage_opts, 0, 1},
     {"coverage-batch", NULL, cmd_coverage_batch, "[FILE|-] [--progress] [--batch-size N]",
      "ask many coverage questions: NDJSON in (FILE or stdin), NDJSON answers out, in order",
-     batch_opts, 0, 1},
+     batch_opts, 0, 1, FMT(OUT_JSON) | FMT(OUT_NDJSON)},
     {"agreement", "show", cmd_agreement_show, "NUMBER",
      "show an agreement: the coverage answer exactly as it was given", NULL, 1, 1},
     {"agreement", "void", cmd_agreement_void, "NUMBER [--idempotency-key KEY]",
@@ -244,6 +307,22 @@ static const struct command commands[] = {
      "import tariff lines from CSV or JSON (admin)", tariffs_import_opts, 1, 1},
     {"tariffs", "show", cmd_tariffs_show, "CODE [--date YYYY-MM-DD]",
      "show the tariff lines of a nomenclature code", tariffs_show_opts, 1, 1},
+    {"audit", "consultations", cmd_audit_consultations,
+     "[--ssin SSIN] [--provider NIHII|KBO] [--ocmw KBO] [--service-from YYYY-MM-DD] "
+     "[--service-to YYYY-MM-DD] [--recorded-from TS] [--recorded-to TS] [--outcome OUTCOME] "
+     "[--limit N]",
+     "list the coverage questions answered, with their agreements (auditor)",
+     audit_consultations_opts, 0, 0, FMT_ALL},
+    {"audit", "decisions", cmd_audit_decisions,
+     "[--ocmw KBO] [--ssin SSIN] [--changed-since TS] [--status STATUS] [--limit N]",
+     "list the versions of decisions, with who recorded them (auditor)", audit_decisions_opts, 0, 0,
+     FMT_ALL},
+    {"audit", "as-of", cmd_audit_as_of,
+     "--ssin SSIN --date YYYY-MM-DD --care-type TYPE --known-at TS",
+     "what coverage would have answered with the data known at TS (exit 5: not covered)",
+     audit_as_of_opts, 0, 0},
+    {"audit", "verify", cmd_audit_verify, "",
+     "check the hash chain of the audit trail (exit 5: broken)", NULL, 0, 0},
     {"health", NULL, cmd_health, "", "check that the server and its database answer", NULL, 0, 0},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -312,15 +391,46 @@ static void help_command(const struct command *cmd)
         printf("\nOptions:\n");
         print_opts(stdout, cmd->opts, MAX_CMD_OPTS);
     }
-    if (strcmp(cmd->group, "coverage") == 0) {
+    if (strcmp(cmd->group, "coverage") == 0 ||
+        (strcmp(cmd->group, "audit") == 0 && strcmp(cmd->name, "as-of") == 0)) {
         printf("\nCare types:");
         for (size_t i = 0; i < sizeof care_types / sizeof care_types[0]; i++)
             printf(" %s", care_types[i]);
         printf("\n");
+    }
+    if (strcmp(cmd->group, "coverage") == 0) {
         printf("\nItems: --item 101076, --item 101076:2, --item 590011:1:2500:room (CODE is 6\n"
                "digits; QTY 1 to %d, default 1; SUPPL the supplements asked, in cents;\n"
                "STYPE the kind of supplement, [a-z0-9_]). Amounts in the answer are cents.\n",
                ITEM_QUANTITY_MAX);
+    }
+    if (strcmp(cmd->group, "audit") == 0 && cmd->formats == FMT_ALL) {
+        bool cons = strcmp(cmd->name, "consultations") == 0;
+        printf("\nFormats: json (default) follows the pages and writes one JSON array of\n"
+               "all the items (with --limit N: the first page, as the server's object\n"
+               "{\"items\":[...],\"next_cursor\":...}); ndjson, csv and table stream every item,\n"
+               "one line each, as the server sends them.\n");
+        printf("\nCSV columns: %s\n",
+               cons ? "agreement,issued_at,provider,ssin,service_date,care_type,covered,\n"
+                      "  reason,decision,decision_version,ocmw,voided_at"
+                    : "decision,version,change,status,ocmw,ssin,kind,period_start,\n"
+                      "  period_end,recorded_at,recorded_by_principal,recorded_by_role,\n"
+                      "  recorded_by_organisation");
+        if (cons) {
+            size_t col = (size_t)printf("\nOutcomes: covered not_covered") - 1;
+            for (int r = RF_NONE + 1; r < RF__COUNT; r++) {
+                if (r == RF_UNKNOWN_CODE)
+                    continue;
+                const char *code = refusal_code((enum refusal)r);
+                if (col + 1 + strlen(code) > 78) {
+                    printf("\n ");
+                    col = 1;
+                }
+                col += (size_t)printf(" %s", code);
+            }
+            printf("\n");
+        }
+        printf("\nExit 4 when the answer stops short (what was written stays written).\n");
     }
     if (strcmp(cmd->group, "coverage-batch") == 0)
         printf("\nInput: one JSON question per line, as 'medaid coverage FILE' takes it; blank\n"
@@ -346,7 +456,7 @@ static void help_all(void)
            "Command-line client of medaidd, the registry of OCMW medical-aid decisions.\n\n"
            "Commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++) {
-        char left[160];
+        char left[400];
         snprintf(left, sizeof left, "%s%s%s%s%s", commands[i].group, commands[i].name ? " " : "",
                  commands[i].name ? commands[i].name : "", *commands[i].args ? " " : "",
                  commands[i].args);
@@ -358,10 +468,22 @@ static void help_all(void)
            "Precedence: options, then environment, then the config file (keys url, cert,\n"
            "key, ca as 'key = value' lines).\n"
            "\nOutput: json prints the server's answer exactly as received; table prints\n"
-           "aligned key/value lines. Errors are reported on stderr.\n"
+           "aligned key/value lines; the audit lists also take ndjson and csv (see\n"
+           "'medaid audit consultations --help'). Errors are reported on stderr.\n"
            "\nExit codes:\n");
     for (size_t i = 0; i < sizeof exit_doc / sizeof exit_doc[0]; i++)
         printf("  %d  %s\n", (int)exit_doc[i].code, exit_doc[i].meaning);
+}
+
+/* stdout failed: said once (main() does not say it again) */
+static bool output_error_said;
+
+static int output_error(void)
+{
+    if (!output_error_said)
+        fprintf(stderr, "medaid: cannot write the output: %s\n", strerror(errno ? errno : EIO));
+    output_error_said = true;
+    return EXIT_USAGE;
 }
 
 /* ---- small checks -------------------------------------------------------------- */
@@ -568,10 +690,9 @@ static int read_json_input(const char *path, char **buf, size_t *len)
 
 /* ---- answers -------------------------------------------------------------------- */
 
-/* Report failures; on a 2xx JSON answer, *doc is the parsed body. */
-static int receive(const struct ctx *c, const struct api_response *res, cJSON **doc)
+/* Report a failure: not answered, or not a 2xx answer. */
+static int receive_status(const struct ctx *c, const struct api_response *res)
 {
-    *doc = NULL;
     if (res->outcome != API_ANSWERED) {
         output_transport_error(res);
         if (res->outcome == API_UNREACHABLE && !c->api.cert)
@@ -583,6 +704,16 @@ static int receive(const struct ctx *c, const struct api_response *res, cJSON **
         output_error_answer(res);
         return api_exit_for_status(res->status);
     }
+    return EXIT_OK;
+}
+
+/* Report failures; on a 2xx JSON answer, *doc is the parsed body. */
+static int receive(const struct ctx *c, const struct api_response *res, cJSON **doc)
+{
+    *doc = NULL;
+    int rc = receive_status(c, res);
+    if (rc != EXIT_OK)
+        return rc;
     *doc = cJSON_ParseWithLength(res->body, res->len);
     if (!*doc) {
         fprintf(stderr, "medaid: %ld answer is not JSON (content type %s)\n", res->status,
@@ -1101,14 +1232,15 @@ static const char *value_end(const char *p, const char *e)
 }
 
 /*
- * The elements of the member "answers" of the top-level object of the JSON
- * text b[0..len), as they are in the text: so that each answer is written
- * byte for byte as the server sent it. Returns their number, or -1 when the
- * text is not of that form or has more than max of them.
+ * The elements of the array `member` (e.g. "answers") of the top-level object
+ * of the JSON text b[0..len), as they are in the text: so that each element
+ * is written byte for byte as the server sent it. Returns their number, or -1
+ * when the text is not of that form or has more than max of them.
  */
-static int answer_spans(const char *b, size_t len, struct span *sp, int max)
+static int member_spans(const char *b, size_t len, const char *member, struct span *sp, int max)
 {
     const char *e = b + len, *p = skip_ws(b, e);
+    size_t mlen = strlen(member);
 
     if (p == e || *p != '{')
         return -1;
@@ -1116,7 +1248,7 @@ static int answer_spans(const char *b, size_t len, struct span *sp, int max)
     while (p < e && *p == '"') {
         const char *k = p;
         p = value_end(p, e);
-        bool hit = p - k == 9 && memcmp(k, "\"answers\"", 9) == 0;
+        bool hit = (size_t)(p - k) == mlen + 2 && memcmp(k + 1, member, mlen) == 0;
         p = skip_ws(p, e);
         if (p == e || *p != ':')
             return -1;
@@ -1234,7 +1366,7 @@ static int batch_send(struct ctx *c, const struct buf *body, int n, const long *
 
     /* the answers as sent when each is on one line, else re-encoded on one line */
     sp = calloc((size_t)n, sizeof *sp);
-    bool raw = sp && answer_spans(res.body, res.len, sp, n) == n;
+    bool raw = sp && member_spans(res.body, res.len, "answers", sp, n) == n;
     for (int k = 0; raw && k < n; k++)
         raw = !memchr(sp[k].p, '\n', sp[k].n) && !memchr(sp[k].p, '\r', sp[k].n);
     i = 0;
@@ -1255,7 +1387,7 @@ static int batch_send(struct ctx *c, const struct buf *body, int n, const long *
         i++;
     }
     if (fflush(stdout) != 0)
-        rc = local_error("cannot write the output: %s", strerror(errno));
+        rc = output_error();
 out:
     free(sp);
     cJSON_Delete(doc);
@@ -1270,9 +1402,6 @@ static int cmd_coverage_batch(struct ctx *c)
     long size = BATCH_MAX;
     static const char head[] = "{\"questions\":[";
 
-    if (c->format != OUT_JSON)
-        return usage_error("coverage-batch: the output is NDJSON; --format table is not "
-                           "supported");
     if (c->opt[CB_BATCH_SIZE] && !parse_long(c->opt[CB_BATCH_SIZE], 1, BATCH_MAX, &size))
         return usage_error("--batch-size: expected a whole number from 1 to %d, not '%s'",
                            BATCH_MAX, c->opt[CB_BATCH_SIZE]);
@@ -1503,6 +1632,620 @@ static int cmd_tariffs_show(struct ctx *c)
     return rc;
 }
 
+/* ---- audit ------------------------------------------------------------------------ */
+
+/* two digits at p, at most max */
+static bool two_digits(const char *p, int max)
+{
+    return isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
+           (p[0] - '0') * 10 + (p[1] - '0') <= max;
+}
+
+/* An RFC 3339 timestamp YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm), or a
+ * date YYYY-MM-DD (its start in UTC); passed to the server as given. */
+static bool timestamp_ok(const char *s)
+{
+    char day[11];
+    size_t n = strlen(s);
+
+    if (n == 10)
+        return date_ok(s);
+    if (n < 20)
+        return false;
+    memcpy(day, s, 10);
+    day[10] = '\0';
+    if (!date_ok(day) || (s[10] != 'T' && s[10] != 't'))
+        return false;
+    const char *p = s + 11;
+    if (!two_digits(p, 23) || p[2] != ':' || !two_digits(p + 3, 59) || p[5] != ':' ||
+        !two_digits(p + 6, 60))
+        return false;
+    p += 8;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p == 'Z' || *p == 'z')
+        return p[1] == '\0';
+    if (*p == '+' || *p == '-')
+        return two_digits(p + 1, 23) && p[3] == ':' && two_digits(p + 4, 59) && p[6] == '\0';
+    return false;
+}
+
+static bool care_type_ok(const char *s)
+{
+    for (size_t i = 0; i < sizeof care_types / sizeof care_types[0]; i++)
+        if (strcmp(s, care_types[i]) == 0)
+            return true;
+    return false;
+}
+
+/* a path with a query string built one parameter at a time */
+struct query {
+    struct buf b;
+    bool any;
+};
+
+static void query_add(struct query *q, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    char *e = api_escape_segment(value);
+    if (!e) {
+        q->b.failed = true;
+        return;
+    }
+    buf_add(&q->b, q->any ? "&" : "?", 1);
+    buf_add(&q->b, name, strlen(name));
+    buf_add(&q->b, "=", 1);
+    buf_add(&q->b, e, strlen(e));
+    q->any = true;
+    free(e);
+}
+
+static void query_add_long(struct query *q, const char *name, long value)
+{
+    char v[24];
+    snprintf(v, sizeof v, "%ld", value);
+    query_add(q, name, v);
+}
+
+/* Option checks shared by the commands; a usage error (printed) is returned. */
+static int check_ssin_opt(const char *ssin)
+{
+    if (ssin && !*ssin)
+        return usage_error("--ssin: empty");
+    if (ssin && !is_digits(ssin, 11))
+        fprintf(stderr, "medaid: warning: SSIN '%s' is not 11 digits\n", ssin);
+    return EXIT_OK;
+}
+
+/* an organisation number: warn unless all digits of one of the lengths */
+static int check_number_opt(const char *opt, const char *v, size_t len1, size_t len2,
+                            const char *what)
+{
+    if (v && !*v)
+        return usage_error("--%s: empty", opt);
+    if (v && !is_digits(v, len1) && !is_digits(v, len2))
+        fprintf(stderr, "medaid: warning: --%s '%s' is not %s\n", opt, v, what);
+    return EXIT_OK;
+}
+
+static int check_date_opt(const char *opt, const char *v)
+{
+    if (v && !date_ok(v))
+        return usage_error("--%s: expected a calendar date YYYY-MM-DD, not '%s'", opt, v);
+    return EXIT_OK;
+}
+
+static int check_timestamp_opt(const char *opt, const char *v)
+{
+    if (v && !timestamp_ok(v))
+        return usage_error("--%s: expected an RFC 3339 timestamp such as 2026-11-01T00:00:00Z, "
+                           "or a date YYYY-MM-DD, not '%s'",
+                           opt, v);
+    return EXIT_OK;
+}
+
+static int check_limit_opt(const char *v, long *limit)
+{
+    *limit = 0;
+    if (v && !parse_long(v, 1, AUDIT_PAGE_MAX, limit))
+        return usage_error("--limit: expected a whole number from 1 to %d, not '%s'",
+                           AUDIT_PAGE_MAX, v);
+    return EXIT_OK;
+}
+
+/* One item of an audit list, in the chosen format (not json). `raw`: the
+ * item's text as received on one line, or NULL to encode it. */
+static int audit_item(const struct ctx *c, enum audit_list l, const cJSON *item, const char *raw,
+                      size_t rawlen)
+{
+    if (c->format == OUT_NDJSON) {
+        if (raw) {
+            fwrite(raw, 1, rawlen, stdout);
+        } else {
+            char *text = cJSON_PrintUnformatted(item);
+            if (!text)
+                return local_error("out of memory");
+            fputs(text, stdout);
+            cJSON_free(text);
+        }
+        fputc('\n', stdout);
+    } else {
+        output_audit_row(stdout, c->format, l, item);
+    }
+    if (ferror(stdout))
+        return output_error();
+    return EXIT_OK;
+}
+
+static void audit_header(const struct ctx *c, enum audit_list l)
+{
+    if (c->format == OUT_CSV || c->format == OUT_TABLE)
+        output_audit_header(stdout, c->format, l);
+}
+
+/* An {"error": ...} line, or any JSON, as one line on stderr. */
+static void report_stream_error(const cJSON *err, long items)
+{
+    fprintf(stderr, "medaid: the server stopped the answer after %ld item%s: ", items,
+            items == 1 ? "" : "s");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "code");
+    const cJSON *detail = cJSON_GetObjectItemCaseSensitive(err, "detail");
+    char *text = NULL;
+    const char *s = NULL;
+    if (cJSON_IsString(code) && cJSON_IsString(detail)) {
+        if (asprintf(&text, "%s: %s", code->valuestring, detail->valuestring) < 0)
+            text = NULL;
+    } else if (cJSON_IsString(code)) {
+        s = code->valuestring;
+    } else if (cJSON_IsString(err)) {
+        s = err->valuestring;
+    }
+    if (!text && !s)
+        text = cJSON_PrintUnformatted(err);
+    if (!s)
+        s = text ? text : "(error)";
+    for (; *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, stderr);
+    fputc('\n', stderr);
+    free(text);
+}
+
+/*
+ * The NDJSON stream of an audit list, converted line by line as it arrives:
+ * a partial line waits in `line` for the rest. Blank lines are skipped; a
+ * line {"error": ...} ends the list with exit 4.
+ */
+struct audit_stream {
+    const struct ctx *c;
+    enum audit_list list;
+    struct buf line; /* the start of a line not yet ended */
+    bool started;    /* the content type was checked, the header written */
+    long items;
+    int rc; /* EXIT_OK, or the failure already reported */
+};
+
+static bool stream_line(struct audit_stream *s, const char *p, size_t n)
+{
+    const char *e = p + n;
+    const char *b = skip_ws(p, e);
+    while (e > b && strchr(" \t\r", e[-1]))
+        e--;
+    if (b == e)
+        return true; /* blank */
+    cJSON *item = cJSON_ParseWithLength(b, (size_t)(e - b));
+    if (!cJSON_IsObject(item)) {
+        fprintf(stderr, "medaid: the answer is not NDJSON: line %ld is not a JSON object\n",
+                s->items + 1);
+        s->rc = EXIT_SERVER;
+    } else if (cJSON_GetObjectItemCaseSensitive(item, "error")) {
+        report_stream_error(cJSON_GetObjectItemCaseSensitive(item, "error"), s->items);
+        s->rc = EXIT_SERVER;
+    } else {
+        s->rc = audit_item(s->c, s->list, item, b, (size_t)(e - b));
+        s->items++;
+    }
+    cJSON_Delete(item);
+    return s->rc == EXIT_OK;
+}
+
+static bool stream_start(struct audit_stream *s, const char *media)
+{
+    if (s->started)
+        return true;
+    s->started = true;
+    if (!media || strcmp(media, "application/x-ndjson") != 0) {
+        fprintf(stderr, "medaid: the answer is not NDJSON (content type %s)\n",
+                media ? media : "none");
+        s->rc = EXIT_SERVER;
+        return false;
+    }
+    audit_header(s->c, s->list);
+    return true;
+}
+
+static bool stream_body(void *arg, const char *media, const char *data, size_t n)
+{
+    struct audit_stream *s = arg;
+
+    if (!stream_start(s, media))
+        return false;
+    while (n > 0) {
+        const char *nl = memchr(data, '\n', n);
+        size_t k = nl ? (size_t)(nl - data) : n;
+        if (s->line.len + k > AUDIT_LINE_MAX) {
+            fprintf(stderr, "medaid: line %ld of the answer is longer than %u KiB\n", s->items + 1,
+                    AUDIT_LINE_MAX >> 10);
+            s->rc = EXIT_SERVER;
+            return false;
+        }
+        if (!nl || s->line.len) {
+            buf_add(&s->line, data, k);
+            if (s->line.failed) {
+                s->rc = local_error("out of memory");
+                return false;
+            }
+        }
+        if (!nl)
+            break;
+        bool ok = s->line.len ? stream_line(s, s->line.p, s->line.len) : stream_line(s, data, k);
+        s->line.len = 0;
+        if (!ok)
+            return false;
+        data += k + 1;
+        n -= k + 1;
+    }
+    if (fflush(stdout) != 0) {
+        s->rc = output_error();
+        return false;
+    }
+    return true;
+}
+
+/* every item, streamed as NDJSON and converted line by line (ndjson, csv, table) */
+static int audit_stream(struct ctx *c, enum audit_list l, const char *path)
+{
+    struct audit_stream s = {.c = c, .list = l};
+    struct api_request rq = {
+        .method = "GET",
+        .path = path,
+        .accept = "application/x-ndjson",
+        .on_body = stream_body,
+        .on_body_arg = &s,
+    };
+    struct api_response res;
+
+    api_exchange(&c->api, &rq, &res);
+    int rc = s.rc;
+    if (rc == EXIT_OK) {
+        rc = receive_status(c, &res);
+        if (rc == EXIT_OK) {
+            /* the last line may lack its newline; an empty answer is no items */
+            if (stream_start(&s, res.content_type ? res.content_type : "application/x-ndjson") &&
+                s.line.len)
+                stream_line(&s, s.line.p, s.line.len);
+            rc = s.rc;
+        } else if (res.outcome == API_BAD_ANSWER && s.started) {
+            fprintf(stderr, "medaid: %ld item%s written before the answer stopped\n", s.items,
+                    s.items == 1 ? "" : "s");
+        }
+    }
+    free(s.line.p);
+    api_response_free(&res);
+    return rc;
+}
+
+/* the page object's items and next_cursor; false (after a message) when not such */
+static bool page_parts(const struct api_response *res, const cJSON *doc, const cJSON **items,
+                       const cJSON **next)
+{
+    *items = cJSON_GetObjectItemCaseSensitive(doc, "items");
+    *next = cJSON_GetObjectItemCaseSensitive(doc, "next_cursor");
+    if (cJSON_IsArray(*items) &&
+        (cJSON_IsNull(*next) || (cJSON_IsString(*next) && (*next)->valuestring[0])))
+        return true;
+    fprintf(stderr,
+            "medaid: %ld answer is not a page {\"items\": [...], \"next_cursor\": string or "
+            "null}\n",
+            res->status);
+    return false;
+}
+
+/* the items of a page as received, when each is on one line; else NULL (free it) */
+static struct span *page_spans(const struct api_response *res, int n)
+{
+    struct span *sp = calloc(n > 0 ? (size_t)n : 1, sizeof *sp);
+    if (sp && member_spans(res->body, res->len, "items", sp, n) == n) {
+        bool one_line = true;
+        for (int k = 0; one_line && k < n; k++)
+            one_line = !memchr(sp[k].p, '\n', sp[k].n) && !memchr(sp[k].p, '\r', sp[k].n);
+        if (one_line)
+            return sp;
+    }
+    free(sp);
+    return NULL;
+}
+
+/* --limit N: one page of N items; json prints the page object as received */
+static int audit_one_page(struct ctx *c, enum audit_list l, struct query *q, long limit)
+{
+    query_add_long(q, "limit", limit);
+    if (q->b.failed)
+        return local_error("out of memory");
+    struct api_request rq = {.method = "GET", .path = q->b.p};
+    struct api_response res;
+    cJSON *doc = NULL;
+    const cJSON *items, *next;
+
+    api_exchange(&c->api, &rq, &res);
+    int rc = receive(c, &res, &doc);
+    if (rc == EXIT_OK && !page_parts(&res, doc, &items, &next))
+        rc = EXIT_SERVER;
+    if (rc == EXIT_OK && c->format == OUT_JSON) {
+        output_raw(stdout, res.body, res.len);
+    } else if (rc == EXIT_OK) {
+        int n = cJSON_GetArraySize(items), i = 0;
+        struct span *sp = c->format == OUT_NDJSON ? page_spans(&res, n) : NULL;
+        const cJSON *it;
+        audit_header(c, l);
+        cJSON_ArrayForEach(it, items)
+        {
+            if (rc == EXIT_OK)
+                rc = audit_item(c, l, it, sp ? sp[i].p : NULL, sp ? sp[i].n : 0);
+            i++;
+        }
+        free(sp);
+    }
+    cJSON_Delete(doc);
+    api_response_free(&res);
+    return rc;
+}
+
+/* json: every page, following next_cursor, as one JSON array written as it comes */
+static int audit_all_pages(struct ctx *c, struct query *q)
+{
+    size_t base = q->b.len;
+    bool base_any = q->any;
+    char *cursor = NULL;
+    long written = 0;
+    bool opened = false;
+    int rc = EXIT_OK;
+
+    for (;;) {
+        q->b.len = base;
+        q->any = base_any;
+        if (q->b.p)
+            q->b.p[base] = '\0';
+        query_add_long(q, "limit", AUDIT_PAGE_MAX);
+        query_add(q, "cursor", cursor);
+        if (q->b.failed) {
+            rc = local_error("out of memory");
+            break;
+        }
+        struct api_request rq = {.method = "GET", .path = q->b.p};
+        struct api_response res;
+        cJSON *doc = NULL;
+        const cJSON *items, *next;
+        api_exchange(&c->api, &rq, &res);
+        rc = receive(c, &res, &doc);
+        if (rc == EXIT_OK && !page_parts(&res, doc, &items, &next))
+            rc = EXIT_SERVER;
+        if (rc == EXIT_OK && cursor && cJSON_IsString(next) &&
+            strcmp(next->valuestring, cursor) == 0) {
+            fprintf(stderr, "medaid: the server gave the same next_cursor twice\n");
+            rc = EXIT_SERVER;
+        }
+        if (rc == EXIT_OK) {
+            int n = cJSON_GetArraySize(items), i = 0;
+            struct span *sp = page_spans(&res, n);
+            const cJSON *it;
+            if (!opened)
+                fputc('[', stdout);
+            opened = true;
+            cJSON_ArrayForEach(it, items)
+            {
+                fputs(written++ ? ",\n" : "\n", stdout);
+                if (sp) {
+                    fwrite(sp[i].p, 1, sp[i].n, stdout);
+                } else {
+                    char *text = cJSON_PrintUnformatted(it);
+                    if (!text) {
+                        rc = local_error("out of memory");
+                        break;
+                    }
+                    fputs(text, stdout);
+                    cJSON_free(text);
+                }
+                i++;
+            }
+            free(sp);
+            if (rc == EXIT_OK && fflush(stdout) != 0)
+                rc = output_error();
+        }
+        free(cursor);
+        cursor = NULL;
+        if (rc == EXIT_OK && cJSON_IsString(next) && !(cursor = strdup(next->valuestring)))
+            rc = local_error("out of memory");
+        cJSON_Delete(doc);
+        api_response_free(&res);
+        if (rc != EXIT_OK || !cursor)
+            break;
+    }
+    free(cursor);
+    if (rc == EXIT_OK)
+        fputs(written ? "\n]\n" : "]\n", stdout);
+    else if (opened)
+        fprintf(stderr,
+                "medaid: the JSON array on standard output is incomplete (%ld item%s written)\n",
+                written, written == 1 ? "" : "s");
+    return rc;
+}
+
+/* the list of q (its filters set), in the chosen format */
+static int audit_list(struct ctx *c, enum audit_list l, struct query *q, long limit)
+{
+    if (q->b.failed)
+        return local_error("out of memory");
+    if (limit)
+        return audit_one_page(c, l, q, limit);
+    if (c->format == OUT_JSON)
+        return audit_all_pages(c, q);
+    return audit_stream(c, l, q->b.p);
+}
+
+static bool outcome_ok(const char *s)
+{
+    if (strcmp(s, "covered") == 0 || strcmp(s, "not_covered") == 0)
+        return true;
+    for (int r = RF_NONE + 1; r < RF__COUNT; r++)
+        if (r != RF_UNKNOWN_CODE && strcmp(s, refusal_code((enum refusal)r)) == 0)
+            return true;
+    return false;
+}
+
+static int cmd_audit_consultations(struct ctx *c)
+{
+    const char *const *o = c->opt;
+    long limit;
+    int rc;
+
+    if ((rc = check_ssin_opt(o[AC_SSIN])) != EXIT_OK ||
+        (rc = check_number_opt("provider", o[AC_PROVIDER], 11, 10,
+                               "an NIHII number (11 digits) or a KBO number (10 digits)")) !=
+            EXIT_OK ||
+        (rc = check_number_opt("ocmw", o[AC_OCMW], 10, 10, "a KBO number (10 digits)")) !=
+            EXIT_OK ||
+        (rc = check_date_opt("service-from", o[AC_SERVICE_FROM])) != EXIT_OK ||
+        (rc = check_date_opt("service-to", o[AC_SERVICE_TO])) != EXIT_OK ||
+        (rc = check_timestamp_opt("recorded-from", o[AC_RECORDED_FROM])) != EXIT_OK ||
+        (rc = check_timestamp_opt("recorded-to", o[AC_RECORDED_TO])) != EXIT_OK ||
+        (rc = check_limit_opt(o[AC_LIMIT], &limit)) != EXIT_OK)
+        return rc;
+    if (o[AC_SERVICE_FROM] && o[AC_SERVICE_TO] && strcmp(o[AC_SERVICE_FROM], o[AC_SERVICE_TO]) > 0)
+        return usage_error("--service-from %s is after --service-to %s", o[AC_SERVICE_FROM],
+                           o[AC_SERVICE_TO]);
+    if (o[AC_OUTCOME] && !outcome_ok(o[AC_OUTCOME]))
+        return usage_error("--outcome: expected covered, not_covered or a reason code, not '%s' "
+                           "(see 'medaid audit consultations --help')",
+                           o[AC_OUTCOME]);
+
+    struct query q = {0};
+    buf_add(&q.b, "/v1/audit/consultations", strlen("/v1/audit/consultations"));
+    query_add(&q, "ssin", o[AC_SSIN]);
+    query_add(&q, "provider", o[AC_PROVIDER]);
+    query_add(&q, "ocmw", o[AC_OCMW]);
+    query_add(&q, "service_from", o[AC_SERVICE_FROM]);
+    query_add(&q, "service_to", o[AC_SERVICE_TO]);
+    query_add(&q, "recorded_from", o[AC_RECORDED_FROM]);
+    query_add(&q, "recorded_to", o[AC_RECORDED_TO]);
+    query_add(&q, "outcome", o[AC_OUTCOME]);
+    rc = audit_list(c, AUDIT_CONSULTATIONS, &q, limit);
+    free(q.b.p);
+    return rc;
+}
+
+static int cmd_audit_decisions(struct ctx *c)
+{
+    const char *const *o = c->opt;
+    const char *status = o[AD_STATUS];
+    long limit;
+    int rc;
+
+    if ((rc = check_number_opt("ocmw", o[AD_OCMW], 10, 10, "a KBO number (10 digits)")) !=
+            EXIT_OK ||
+        (rc = check_ssin_opt(o[AD_SSIN])) != EXIT_OK ||
+        (rc = check_timestamp_opt("changed-since", o[AD_CHANGED_SINCE])) != EXIT_OK ||
+        (rc = check_limit_opt(o[AD_LIMIT], &limit)) != EXIT_OK)
+        return rc;
+    if (status && strcmp(status, "active") != 0 && strcmp(status, "suspended") != 0 &&
+        strcmp(status, "stopped") != 0)
+        return usage_error("--status: expected active, suspended or stopped, not '%s'", status);
+
+    struct query q = {0};
+    buf_add(&q.b, "/v1/audit/decisions", strlen("/v1/audit/decisions"));
+    query_add(&q, "ocmw", o[AD_OCMW]);
+    query_add(&q, "ssin", o[AD_SSIN]);
+    query_add(&q, "changed_since", o[AD_CHANGED_SINCE]);
+    query_add(&q, "status", status);
+    rc = audit_list(c, AUDIT_DECISIONS, &q, limit);
+    free(q.b.p);
+    return rc;
+}
+
+static int cmd_audit_as_of(struct ctx *c)
+{
+    const char *ssin = c->opt[AA_SSIN], *date = c->opt[AA_DATE], *ct = c->opt[AA_CARE_TYPE],
+               *known = c->opt[AA_KNOWN_AT];
+    int rc;
+
+    if (!ssin || !date || !ct || !known)
+        return usage_error("audit as-of: missing%s%s%s%s", ssin ? "" : " --ssin",
+                           date ? "" : " --date", ct ? "" : " --care-type",
+                           known ? "" : " --known-at");
+    if ((rc = check_ssin_opt(ssin)) != EXIT_OK || (rc = check_date_opt("date", date)) != EXIT_OK ||
+        (rc = check_timestamp_opt("known-at", known)) != EXIT_OK)
+        return rc;
+    if (!care_type_ok(ct))
+        return usage_error("--care-type: unknown '%s' (see 'medaid audit as-of --help')", ct);
+
+    struct query q = {0};
+    buf_add(&q.b, "/v1/audit/coverage-as-of", strlen("/v1/audit/coverage-as-of"));
+    query_add(&q, "ssin", ssin);
+    query_add(&q, "service_date", date);
+    query_add(&q, "care_type", ct);
+    query_add(&q, "known_at", known);
+    if (q.b.failed) {
+        free(q.b.p);
+        return local_error("out of memory");
+    }
+    struct api_request rq = {.method = "GET", .path = q.b.p};
+    struct api_response res;
+    cJSON *doc = NULL;
+    api_exchange(&c->api, &rq, &res);
+    free(q.b.p);
+    rc = receive(c, &res, &doc);
+    if (rc == EXIT_OK) {
+        const cJSON *covered = cJSON_GetObjectItemCaseSensitive(doc, "covered");
+        if (!cJSON_IsBool(covered)) {
+            fprintf(stderr, "medaid: %ld answer has no boolean 'covered'\n", res.status);
+            rc = EXIT_SERVER;
+        } else {
+            emit(c, &res, doc, output_as_of_table);
+            rc = cJSON_IsTrue(covered) ? EXIT_OK : EXIT_NOT_COVERED;
+        }
+    }
+    cJSON_Delete(doc);
+    api_response_free(&res);
+    return rc;
+}
+
+static int cmd_audit_verify(struct ctx *c)
+{
+    struct api_request rq = {.method = "GET", .path = "/v1/audit/verify"};
+    struct api_response res;
+    cJSON *doc = NULL;
+
+    api_exchange(&c->api, &rq, &res);
+    int rc = receive(c, &res, &doc);
+    if (rc == EXIT_OK) {
+        const cJSON *intact = cJSON_GetObjectItemCaseSensitive(doc, "intact");
+        if (!cJSON_IsBool(intact)) {
+            fprintf(stderr, "medaid: %ld answer has no boolean 'intact'\n", res.status);
+            rc = EXIT_SERVER;
+        } else {
+            emit(c, &res, doc, output_verify_table);
+            rc = cJSON_IsTrue(intact) ? EXIT_OK : EXIT_NOT_COVERED;
+        }
+    }
+    cJSON_Delete(doc);
+    api_response_free(&res);
+    return rc;
+}
+
 static int cmd_health(struct ctx *c)
 {
     struct api_request rq = {.method = "GET", .path = "/v1/health"};
@@ -1703,7 +2446,19 @@ static int run_parsed(const struct parsed *p, struct ctx *c)
     /* global options */
     c->format = OUT_JSON;
     if (p->gval[G_FORMAT] && !output_format_from_name(p->gval[G_FORMAT], &c->format))
-        return usage_error("--format: expected json or table, not '%s'", p->gval[G_FORMAT]);
+        return usage_error("--format: expected json, table, ndjson or csv, not '%s'",
+                           p->gval[G_FORMAT]);
+    unsigned formats = p->cmd->formats ? p->cmd->formats : FMT_JSON_TABLE;
+    if (!(formats & FMT(c->format))) {
+        fprintf(stderr,
+                "medaid: --format %s: not for '%s%s%s'; it takes:", output_format_name(c->format),
+                p->cmd->group, p->cmd->name ? " " : "", p->cmd->name ? p->cmd->name : "");
+        for (int f = OUT_JSON; f <= OUT_CSV; f++)
+            if (formats & FMT(f))
+                fprintf(stderr, " %s", output_format_name((enum output_format)f));
+        fputs("\nTry 'medaid --help'.\n", stderr);
+        return EXIT_USAGE;
+    }
     const char *lang = p->gval[G_LANG];
     if (lang && strcmp(lang, "en") != 0 && strcmp(lang, "nl") != 0 && strcmp(lang, "fr") != 0)
         return usage_error("--lang: expected en, nl or fr, not '%s'", lang);
@@ -1752,7 +2507,7 @@ static int run_parsed(const struct parsed *p, struct ctx *c)
 int main(int argc, char **argv)
 {
     int rc = run(argc, argv);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    if ((fflush(stdout) != 0 || ferror(stdout)) && !output_error_said) {
         fprintf(stderr, "medaid: cannot write the output: %s\n", strerror(errno));
         if (rc == EXIT_OK || rc == EXIT_NOT_COVERED)
             rc = EXIT_USAGE;

@@ -17,9 +17,28 @@ bool output_format_from_name(const char *s, enum output_format *out)
         *out = OUT_JSON;
     else if (strcmp(s, "table") == 0)
         *out = OUT_TABLE;
+    else if (strcmp(s, "ndjson") == 0)
+        *out = OUT_NDJSON;
+    else if (strcmp(s, "csv") == 0)
+        *out = OUT_CSV;
     else
         return false;
     return true;
+}
+
+const char *output_format_name(enum output_format f)
+{
+    switch (f) {
+    case OUT_JSON:
+        return "json";
+    case OUT_TABLE:
+        return "table";
+    case OUT_NDJSON:
+        return "ndjson";
+    case OUT_CSV:
+        return "csv";
+    }
+    return "?";
 }
 
 void output_raw(FILE *out, const char *body, size_t len)
@@ -375,38 +394,75 @@ static void output_items(FILE *out, const cJSON *a)
     }
 }
 
-void output_coverage_table(FILE *out, const cJSON *a)
+/* the rows of a coverage answer; `agreement`: with its agreement line */
+static void coverage_rows(struct table *t, const cJSON *a, bool agreement)
 {
-    struct table t = {0};
     char b1[64];
 
-    table_add(&t, "covered", "%s", yes_no(a, "covered"));
-    table_add(&t, "agreement", "%s", or_dash(str(a, "agreement")));
+    table_add(t, "covered", "%s", yes_no(a, "covered"));
+    if (agreement)
+        table_add(t, "agreement", "%s", or_dash(str(a, "agreement")));
     const cJSON *reason = get(a, "reason");
     if (reason)
-        table_add(&t, "reason", "%s: %s", or_dash(str(reason, "code")),
+        table_add(t, "reason", "%s: %s", or_dash(str(reason, "code")),
                   or_dash(str(reason, "message")));
     const cJSON *dec = get(a, "decision");
     if (cJSON_IsObject(dec)) {
-        table_add(&t, "decision", "%s version %s", or_dash(str(dec, "id")),
+        table_add(t, "decision", "%s version %s", or_dash(str(dec, "id")),
                   scalar(get(dec, "version"), b1, sizeof b1));
-        table_add(&t, "ocmw", "%s", or_dash(str(dec, "ocmw")));
+        table_add(t, "ocmw", "%s", or_dash(str(dec, "ocmw")));
         if (get(dec, "period"))
-            table_add(&t, "decision period", "%s", period(get(dec, "period"), b1, sizeof b1));
+            table_add(t, "decision period", "%s", period(get(dec, "period"), b1, sizeof b1));
     }
     const cJSON *cov = get(a, "cover");
     if (cJSON_IsObject(cov)) {
-        table_add(&t, "cover", "%s %s", or_dash(str(cov, "care_type")),
+        table_add(t, "cover", "%s %s", or_dash(str(cov, "care_type")),
                   period(get(cov, "period"), b1, sizeof b1));
-        table_add(&t, "conditions",
+        table_add(t, "conditions",
                   "prescription required: %s, convention: %s, urgent attestation required: %s",
                   yes_no(cov, "prescription_required"), yes_no(cov, "convention"),
                   yes_no(cov, "urgent_attestation_required"));
     }
     if (str(a, "voided_at"))
-        table_add(&t, "voided at", "%s", str(a, "voided_at"));
+        table_add(t, "voided at", "%s", str(a, "voided_at"));
+}
+
+void output_coverage_table(FILE *out, const cJSON *a)
+{
+    struct table t = {0};
+
+    coverage_rows(&t, a, true);
     table_print(out, &t);
     output_items(out, a);
+}
+
+void output_as_of_table(FILE *out, const cJSON *a)
+{
+    struct table t = {0};
+
+    table_add(&t, "known at", "%s", or_dash(str(a, "known_at")));
+    coverage_rows(&t, a, false);
+    table_print(out, &t);
+    output_items(out, a);
+}
+
+void output_verify_table(FILE *out, const cJSON *a)
+{
+    char b1[64], b2[64];
+    const cJSON *intact = get(a, "intact");
+
+    if (cJSON_IsTrue(intact)) {
+        const char *n = scalar(get(a, "records"), b1, sizeof b1);
+        fprintf(out, "intact, ");
+        put_clean(out, n);
+        fprintf(out, " record%s\n", strcmp(n, "1") == 0 ? "" : "s");
+    } else {
+        fputs("broken at record ", out);
+        put_clean(out, scalar(get(a, "broken_at"), b1, sizeof b1));
+        fputs(" (", out);
+        put_clean(out, scalar(get(a, "reason"), b2, sizeof b2));
+        fputs(")\n", out);
+    }
 }
 
 /* ---- lists: one line per element, in aligned columns ------------------------------ */
@@ -576,6 +632,184 @@ void output_tariff_table(FILE *out, const cJSON *doc)
         tariff_row(&g, doc);
     }
     grid_print(out, &g);
+}
+
+/* ---- audit lists: one item at a time -------------------------------------------------- */
+
+enum cell_kind {
+    CELL_VALUE,  /* member (or member.sub) as text */
+    CELL_PERIOD, /* member is a period: "start .. end" */
+    CELL_BY,     /* member is recorded_by: "role:organisation" */
+};
+
+struct column {
+    const char *head;
+    const char *member, *sub; /* sub: a member of the object `member`; may be NULL */
+    enum cell_kind kind;
+    int width; /* table only */
+};
+
+#define COLUMN_END                                                                                 \
+    {                                                                                              \
+        NULL, NULL, NULL, CELL_VALUE, 0                                                            \
+    }
+
+static const struct column consultation_csv[] = {
+    {"agreement", "agreement", NULL, CELL_VALUE, 0},
+    {"issued_at", "issued_at", NULL, CELL_VALUE, 0},
+    {"provider", "provider", NULL, CELL_VALUE, 0},
+    {"ssin", "ssin", NULL, CELL_VALUE, 0},
+    {"service_date", "service_date", NULL, CELL_VALUE, 0},
+    {"care_type", "care_type", NULL, CELL_VALUE, 0},
+    {"covered", "covered", NULL, CELL_VALUE, 0},
+    {"reason", "reason", NULL, CELL_VALUE, 0},
+    {"decision", "decision", NULL, CELL_VALUE, 0},
+    {"decision_version", "decision_version", NULL, CELL_VALUE, 0},
+    {"ocmw", "ocmw", NULL, CELL_VALUE, 0},
+    {"voided_at", "voided_at", NULL, CELL_VALUE, 0},
+    COLUMN_END,
+};
+
+static const struct column decision_csv[] = {
+    {"decision", "decision", NULL, CELL_VALUE, 0},
+    {"version", "version", NULL, CELL_VALUE, 0},
+    {"change", "change", NULL, CELL_VALUE, 0},
+    {"status", "status", NULL, CELL_VALUE, 0},
+    {"ocmw", "ocmw", NULL, CELL_VALUE, 0},
+    {"ssin", "ssin", NULL, CELL_VALUE, 0},
+    {"kind", "kind", NULL, CELL_VALUE, 0},
+    {"period_start", "period", "start", CELL_VALUE, 0},
+    {"period_end", "period", "end", CELL_VALUE, 0},
+    {"recorded_at", "recorded_at", NULL, CELL_VALUE, 0},
+    {"recorded_by_principal", "recorded_by", "principal", CELL_VALUE, 0},
+    {"recorded_by_role", "recorded_by", "role", CELL_VALUE, 0},
+    {"recorded_by_organisation", "recorded_by", "organisation", CELL_VALUE, 0},
+    COLUMN_END,
+};
+
+/* widths: the usual length of the values (an agreement number is 14
+ * characters, a timestamp 20, an NIHII number 11, the longest care type 19) */
+static const struct column consultation_table[] = {
+    {"agreement", "agreement", NULL, CELL_VALUE, 14},
+    {"issued_at", "issued_at", NULL, CELL_VALUE, 20},
+    {"provider", "provider", NULL, CELL_VALUE, 11},
+    {"ssin", "ssin", NULL, CELL_VALUE, 11},
+    {"service_date", "service_date", NULL, CELL_VALUE, 12},
+    {"care_type", "care_type", NULL, CELL_VALUE, 19},
+    {"covered", "covered", NULL, CELL_VALUE, 7},
+    {"reason", "reason", NULL, CELL_VALUE, 23},
+    {"decision", "decision", NULL, CELL_VALUE, 14},
+    {"version", "decision_version", NULL, CELL_VALUE, 7},
+    {"ocmw", "ocmw", NULL, CELL_VALUE, 10},
+    {"voided_at", "voided_at", NULL, CELL_VALUE, 0},
+    COLUMN_END,
+};
+
+static const struct column decision_table[] = {
+    {"decision", "decision", NULL, CELL_VALUE, 14},
+    {"version", "version", NULL, CELL_VALUE, 7},
+    {"change", "change", NULL, CELL_VALUE, 7},
+    {"status", "status", NULL, CELL_VALUE, 9},
+    {"ocmw", "ocmw", NULL, CELL_VALUE, 10},
+    {"ssin", "ssin", NULL, CELL_VALUE, 11},
+    {"kind", "kind", NULL, CELL_VALUE, 9},
+    {"period", "period", NULL, CELL_PERIOD, 24},
+    {"recorded_at", "recorded_at", NULL, CELL_VALUE, 20},
+    {"principal", "recorded_by", "principal", CELL_VALUE, 9},
+    {"recorded_by", "recorded_by", NULL, CELL_BY, 0},
+    COLUMN_END,
+};
+
+static const struct column *audit_columns(enum output_format f, enum audit_list l)
+{
+    if (f == OUT_CSV)
+        return l == AUDIT_CONSULTATIONS ? consultation_csv : decision_csv;
+    return l == AUDIT_CONSULTATIONS ? consultation_table : decision_table;
+}
+
+/* RFC 4180: quoted when it holds a comma, a quote, CR or LF; quotes doubled */
+static void put_csv(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+/*
+ * The text of one cell (csv: null or absent is "", table: "-"; booleans
+ * true/false in csv, yes/no in table). *text is set when the text was
+ * allocated (an object or array, re-encoded); free it after use.
+ */
+static const char *cell(const struct column *col, bool csv, const cJSON *item, char *buf,
+                        size_t len, char **text)
+{
+    const cJSON *v = get(item, col->member);
+    *text = NULL;
+    if (col->kind == CELL_PERIOD)
+        return cJSON_IsObject(v) ? period(v, buf, len) : csv ? "" : "-";
+    if (col->kind == CELL_BY) {
+        const char *role = str(v, "role"), *org = str(v, "organisation");
+        if (role && org)
+            snprintf(buf, len, "%s:%s", role, org);
+        else
+            snprintf(buf, len, "%s", role ? role : or_dash(org));
+        return buf;
+    }
+    if (col->sub)
+        v = get(v, col->sub);
+    if (!v || cJSON_IsNull(v))
+        return csv ? "" : "-";
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? (csv ? "true" : "yes") : (csv ? "false" : "no");
+    if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+        *text = cJSON_PrintUnformatted(v);
+        return *text ? *text : "?";
+    }
+    return scalar(v, buf, len);
+}
+
+static void audit_line(FILE *out, enum output_format f, const struct column *cols,
+                       const cJSON *item)
+{
+    bool csv = f == OUT_CSV;
+    for (size_t i = 0; cols[i].head; i++) {
+        char buf[256], *text;
+        const char *s = item ? cell(&cols[i], csv, item, buf, sizeof buf, &text) : cols[i].head;
+        if (!item)
+            text = NULL;
+        if (csv) {
+            if (i > 0)
+                fputc(',', out);
+            put_csv(out, s);
+        } else {
+            put_clean(out, s);
+            if (cols[i + 1].head) {
+                for (size_t l = strlen(s); l < (size_t)cols[i].width; l++)
+                    fputc(' ', out);
+                fputs("  ", out);
+            }
+        }
+        cJSON_free(text);
+    }
+    fputc('\n', out);
+}
+
+void output_audit_header(FILE *out, enum output_format f, enum audit_list l)
+{
+    audit_line(out, f, audit_columns(f, l), NULL);
+}
+
+void output_audit_row(FILE *out, enum output_format f, enum audit_list l, const cJSON *item)
+{
+    audit_line(out, f, audit_columns(f, l), item);
 }
 
 /* ---- any JSON ------------------------------------------------------------------- */

@@ -18,8 +18,9 @@
 
 struct cJSON;
 
-enum output_format { OUT_JSON, OUT_TABLE };
+enum output_format { OUT_JSON, OUT_TABLE, OUT_NDJSON, OUT_CSV };
 bool output_format_from_name(const char *s, enum output_format *out);
+const char *output_format_name(enum output_format f);
 
 /* the body as received, then "\n" if it does not end with one */
 void output_raw(FILE *out, const char *body, size_t len);
@@ -34,6 +35,21 @@ void output_decision_list_table(FILE *out, const struct cJSON *list);
 /* one line per tariff line: a tariff line, an array of them, or an object
  * holding them as "tariffs" (or "lines") */
 void output_tariff_table(FILE *out, const struct cJSON *doc);
+/* a coverage question answered as of an earlier time (audit as-of) */
+void output_as_of_table(FILE *out, const struct cJSON *answer);
+/* `intact, N records` or `broken at record SEQ (reason)` (audit verify) */
+void output_verify_table(FILE *out, const struct cJSON *answer);
+
+/*
+ * The items of the audit lists, one at a time, so that a stream is
+ * converted line by line: in csv, a header row then one row per item (RFC
+ * 4180 quoting, null as an empty field, booleans true/false); in table,
+ * fixed-width columns (a longer value pushes the rest of its line right).
+ */
+enum audit_list { AUDIT_CONSULTATIONS, AUDIT_DECISIONS };
+void output_audit_header(FILE *out, enum output_format f, enum audit_list l);
+void output_audit_row(FILE *out, enum output_format f, enum audit_list l, const struct cJSON *item);
+
 /* any JSON value as flattened `a.b[0].c  value` lines */
 void output_generic_table(FILE *out, const struct cJSON *value);
 
