@@ -270,6 +270,41 @@ static bool load_tariffs(struct coverage_job *job, const char *csv)
     return ok;
 }
 
+bool h_coverage_rows(struct request *r, const PGresult *res, int death_col, int stop_col,
+                     struct decision **out, size_t *n_out)
+{
+    int rows = PQntuples(res);
+    int n = rows > 0 && !PQgetisnull(res, 0, 0) ? rows : 0;
+    *out = NULL;
+    *n_out = 0;
+    if (n == 0)
+        return true;
+    struct decision *ds = calloc((size_t)n, sizeof *ds);
+    if (!ds)
+        return false;
+    for (int i = 0; i < n; i++) {
+        struct decision *d = &ds[i];
+        if (!h_decision_from_row(res, i, d)) {
+            log_ctx(LOG_ERROR, request_log_prefix(r), "stored decision %s does not parse",
+                    PQgetvalue(res, i, 0));
+            free(ds);
+            return false;
+        }
+        /* a death is a fact, not a change: the latest knowledge applies to
+         * every service date */
+        d->has_death_date = !PQgetisnull(res, i, death_col) &&
+                            date_parse(PQgetvalue(res, i, death_col),
+                                       (size_t)PQgetlength(res, i, death_col), &d->death_date);
+        /* stopped while suspended: still no guarantee until the end */
+        if (d->status == DS_STOPPED && !PQgetisnull(res, i, stop_col) &&
+            strcmp(PQgetvalue(res, i, stop_col), "suspended") == 0)
+            d->status = DS_SUSPENDED;
+    }
+    *out = ds;
+    *n_out = (size_t)n;
+    return true;
+}
+
 static void lookup_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct coverage_job *job = arg;
@@ -278,33 +313,10 @@ static void lookup_cb(void *arg, enum pg_outcome o, const PGresult *res)
         return;
     }
     int rows = PQntuples(res);
-    int n = rows > 0 && !PQgetisnull(res, 0, 0) ? rows : 0;
-    if (n > 0) {
-        job->decisions = calloc((size_t)n, sizeof *job->decisions);
-        if (!job->decisions) {
-            job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "out of memory");
-            return;
-        }
+    if (!h_coverage_rows(job->r, res, 6, 9, &job->decisions, &job->n)) {
+        job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "stored decision unreadable");
+        return;
     }
-    for (int i = 0; i < n; i++) {
-        struct decision *d = &job->decisions[i];
-        if (!h_decision_from_row(res, i, d)) {
-            log_ctx(LOG_ERROR, request_log_prefix(job->r), "stored decision %s does not parse",
-                    PQgetvalue(res, i, 0));
-            job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "stored decision unreadable");
-            return;
-        }
-        /* a death is a fact, not a change: the latest knowledge applies to
-         * every service date */
-        d->has_death_date =
-            !PQgetisnull(res, i, 6) &&
-            date_parse(PQgetvalue(res, i, 6), (size_t)PQgetlength(res, i, 6), &d->death_date);
-        /* stopped while suspended: still no guarantee until the end */
-        if (d->status == DS_STOPPED && !PQgetisnull(res, i, 9) &&
-            strcmp(PQgetvalue(res, i, 9), "suspended") == 0)
-            d->status = DS_SUSPENDED;
-    }
-    job->n = (size_t)n;
     if (rows > 0 && !PQgetisnull(res, 0, 7) && !load_tariffs(job, PQgetvalue(res, 0, 7))) {
         log_ctx(LOG_ERROR, request_log_prefix(job->r), "stored tariffs do not parse");
         job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "stored tariffs unreadable");

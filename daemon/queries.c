@@ -272,6 +272,123 @@ const struct pg_stmt Q_TARIFF_GET = {
     " ORDER BY lower(period)",
     2, true};
 
+/* ---- audit --------------------------------------------------------------- */
+
+#define TS_US(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+
+const struct pg_stmt Q_AUDIT_HEAD = {"audit_head", "SELECT last_seq, last_hash FROM audit_head", 0,
+                                     true};
+
+/* $1 after this sequence number, $2 at most this many: each record with the
+ * canonical text its hash covers */
+const struct pg_stmt Q_AUDIT_PAGE = {
+    "audit_page",
+    "SELECT seq, audit_canonical(seq, recorded_at, principal_id, organisation, action, object,"
+    " detail), prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+    2, true};
+
+/* Consultations (agreements), filtered, in number order after a cursor.
+ * $1 ssin, $2 provider, $3 ocmw, $4 service from, $5 service to (inclusive),
+ * $6 recorded from, $7 recorded to (exclusive), $8 outcome (covered,
+ * not_covered or a reason code), $9 after this number, $10 limit.
+ * Rows: (number, item as JSON text). */
+const struct pg_stmt Q_AUDIT_CONSULTATIONS = {
+    "audit_consultations",
+    "SELECT a.number, json_build_object('agreement', a.number, 'issued_at', " TS_UTC(
+        "a.issued_at") ", 'provider', a.provider_org, 'ssin', a.ssin,"
+                       " 'service_date', a.service_date, 'care_type', a.care_type, 'covered', "
+                       "a.covered,"
+                       " 'reason', a.reason, 'decision', a.decision_id, 'decision_version', "
+                       "a.decision_version,"
+                       " 'ocmw', d.ocmw, 'voided_at', " TS_UTC(
+                           "v.voided_at") ")::text"
+                                          " FROM agreement a LEFT JOIN decision d ON d.id = "
+                                          "a.decision_id"
+                                          " LEFT JOIN agreement_void v ON v.number = a.number"
+                                          " WHERE ($1::text IS NULL OR a.ssin = $1) AND ($2::text "
+                                          "IS NULL OR a.provider_org = $2)"
+                                          "   AND ($3::text IS NULL OR d.ocmw = $3)"
+                                          "   AND ($4::date IS NULL OR a.service_date >= $4::date)"
+                                          "   AND ($5::date IS NULL OR a.service_date <= $5::date)"
+                                          "   AND ($6::timestamptz IS NULL OR a.issued_at >= "
+                                          "$6::timestamptz)"
+                                          "   AND ($7::timestamptz IS NULL OR a.issued_at < "
+                                          "$7::timestamptz)"
+                                          "   AND ($8::text IS NULL OR ($8 = 'covered' AND "
+                                          "a.covered)"
+                                          "        OR ($8 = 'not_covered' AND NOT a.covered) OR "
+                                          "a.reason = $8)"
+                                          "   AND ($9::text IS NULL OR a.number > $9)"
+                                          " ORDER BY a.number LIMIT $10",
+    10, true};
+
+/* Decision versions, filtered, in recording order after a cursor.
+ * $1 ocmw, $2 ssin, $3 changed since, $4 status, cursor: $5 recorded_at
+ * (UTC, microseconds), $6 decision id, $7 version; $8 limit.
+ * Rows: (cursor recorded_at, decision id, version, item as JSON text). */
+const struct pg_stmt Q_AUDIT_DECISIONS = {
+    "audit_decisions",
+    "SELECT " TS_US(
+        "v.recorded_at") ", v.decision_id, v.version,"
+                         " json_build_object('decision', v.decision_id, 'version', v.version, "
+                         "'change', v.change,"
+                         " 'status', v.status, 'ocmw', d.ocmw, 'ssin', d.ssin, 'kind', d.kind,"
+                         " 'period', json_build_object('start', v.period_start, 'end', "
+                         "v.period_end),"
+                         " 'recorded_at', " TS_UTC(
+                             "v.recorded_at") ", 'recorded_by', json_build_object("
+                                              " 'principal', p.id, 'role', p.role, 'organisation', "
+                                              "p.organisation))::text"
+                                              " FROM decision_version v JOIN decision d ON d.id = "
+                                              "v.decision_id"
+                                              " JOIN principal p ON p.id = v.recorded_by"
+                                              " WHERE ($1::text IS NULL OR d.ocmw = $1) AND "
+                                              "($2::text IS NULL OR d.ssin = $2)"
+                                              "   AND ($3::timestamptz IS NULL OR v.recorded_at >= "
+                                              "$3::timestamptz)"
+                                              "   AND ($4::text IS NULL OR v.status = $4)"
+                                              "   AND ($5::timestamp IS NULL OR (v.recorded_at, "
+                                              "v.decision_id, v.version) >"
+                                              "        ($5::timestamp AT TIME ZONE 'UTC', "
+                                              "$6::text, $7::integer))"
+                                              " ORDER BY v.recorded_at, v.decision_id, v.version "
+                                              "LIMIT $8",
+    8, true};
+
+/* What the registry knew at $4 about a person, for a service date: like
+ * Q_COVERAGE_LOOKUP, counting only versions recorded at or before $4.
+ * $1 ssin, $2 service date, $3 time zone, $4 known at.
+ * Rows as h_decision_from_row, then death date (6), status before a stop
+ * (7), the calendar date at $4 (8), $4 in UTC (9). */
+const struct pg_stmt Q_AUDIT_AS_OF = {
+    "audit_as_of",
+    "SELECT x.decision_id, x.version, x.status, x.ocmw, x.body, x.recorded_at, x.death_date,"
+    " x.before_stop, ($4::timestamptz AT TIME ZONE $3)::date, " TS_UTC(
+        "$4::timestamptz") " FROM (SELECT 1) one LEFT JOIN LATERAL ("
+                           "  SELECT v.decision_id, v.version, v.status, d.ocmw, v.body::text AS "
+                           "body, " TS_UTC(
+                               "v.recorded_at") " AS recorded_at,"
+                                                "   cur.body->'beneficiary'->>'death_date' AS "
+                                                "death_date,"
+                                                "   CASE WHEN v.status = 'stopped' THEN (SELECT "
+                                                "b.status FROM decision_version b"
+                                                "     WHERE b.decision_id = v.decision_id AND "
+                                                "b.version = v.version - 1) END AS before_stop"
+                                                "  FROM decision d"
+                                                "  JOIN LATERAL (SELECT * FROM decision_version c "
+                                                "WHERE c.decision_id = d.id"
+                                                "    AND c.recorded_at <= $4::timestamptz ORDER BY "
+                                                "c.version DESC LIMIT 1) cur ON true"
+                                                "  JOIN LATERAL (SELECT * FROM decision_version y "
+                                                "WHERE y.decision_id = d.id"
+                                                "    AND y.recorded_at <= $4::timestamptz"
+                                                "    AND (y.version = 1 OR (y.recorded_at AT TIME "
+                                                "ZONE $3)::date <= $2::date)"
+                                                "    ORDER BY y.version DESC LIMIT 1) v ON true"
+                                                "  WHERE d.ssin = $1) x ON true"
+                                                " ORDER BY x.decision_id",
+    4, true};
+
 const struct pg_stmt *const queries_all[] = {&Q_PRINCIPAL_BY_FINGERPRINT,
                                              &Q_HEALTH,
                                              &Q_DECISION_INSERT,
@@ -288,4 +405,9 @@ const struct pg_stmt *const queries_all[] = {&Q_PRINCIPAL_BY_FINGERPRINT,
                                              &Q_AGREEMENT_VOID,
                                              &Q_TARIFF_IMPORT,
                                              &Q_TARIFF_GET,
+                                             &Q_AUDIT_HEAD,
+                                             &Q_AUDIT_PAGE,
+                                             &Q_AUDIT_CONSULTATIONS,
+                                             &Q_AUDIT_DECISIONS,
+                                             &Q_AUDIT_AS_OF,
                                              NULL};

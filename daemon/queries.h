@@ -21,6 +21,11 @@ extern const struct pg_stmt Q_AGREEMENT_GET;
 extern const struct pg_stmt Q_AGREEMENT_VOID;
 extern const struct pg_stmt Q_TARIFF_IMPORT;
 extern const struct pg_stmt Q_TARIFF_GET;
+extern const struct pg_stmt Q_AUDIT_HEAD;
+extern const struct pg_stmt Q_AUDIT_PAGE;
+extern const struct pg_stmt Q_AUDIT_CONSULTATIONS;
+extern const struct pg_stmt Q_AUDIT_DECISIONS;
+extern const struct pg_stmt Q_AUDIT_AS_OF;
 extern const struct pg_stmt Q_DECISION_GET;
 extern const struct pg_stmt Q_DECISIONS_OF_PERSON;
 

@@ -8,6 +8,7 @@
 
 #include "conn.h"
 #include "h_agreement.h"
+#include "h_audit.h"
 #include "h_coverage.h"
 #include "h_decision.h"
 #include "h_health.h"
@@ -48,6 +49,10 @@ static const struct route routes[] = {
     {HM_POST, "/v1/agreements/*/void", ROLE_BIT(ROLE_PROVIDER), h_agreement_void},
     {HM_PUT, "/v1/tariffs", ROLE_BIT(ROLE_ADMIN), h_tariff_import, true, true},
     {HM_GET, "/v1/tariffs/*", ANY_ROLE, h_tariff_get},
+    {HM_GET, "/v1/audit/verify", ROLE_BIT(ROLE_AUDITOR), h_audit_verify},
+    {HM_GET, "/v1/audit/consultations", ROLE_BIT(ROLE_AUDITOR), h_audit_consultations},
+    {HM_GET, "/v1/audit/decisions", ROLE_BIT(ROLE_AUDITOR), h_audit_decisions},
+    {HM_GET, "/v1/audit/coverage-as-of", ROLE_BIT(ROLE_AUDITOR), h_audit_as_of},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 

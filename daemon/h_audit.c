@@ -1,0 +1,571 @@
+/*
+ * h_audit: auditors (role auditor only).
+ *
+ * verify walks the hash chain page by page (never the whole trail in
+ * memory), recomputing each record's SHA-256 over the previous hash and
+ * the record's canonical text, and checks it against the chain head, so a
+ * removed tail is noticed too. consultations and decisions answer one page
+ * ({"items","next_cursor"}) or, with Accept: application/x-ndjson, stream
+ * every match a page at a time, fetching the next page only when the
+ * client has read the previous one. coverage-as-of recomputes an answer
+ * from the versions recorded at or before a moment.
+ */
+#include "h_audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "../proto/coverage.h"
+#include "../proto/ids.h"
+#include "h_coverage.h"
+#include "log.h"
+#include "pg.h"
+#include "queries.h"
+#include "router.h"
+#include "server.h"
+
+#define VERIFY_PAGE   2000
+#define STREAM_PAGE   500
+#define DEFAULT_LIMIT 100
+#define MAX_LIMIT     1000
+
+/* ---- verify ------------------------------------------------------------------ */
+
+struct verify {
+    struct request *r;
+    long long head_seq;
+    char head_hash[65];
+    long long seq; /* last record checked */
+    char hash[65]; /* its hash */
+};
+
+static void verify_page(struct verify *v);
+
+static void verify_answer(struct verify *v, long long broken_at, const char *reason)
+{
+    struct request *r = v->r;
+    char *body = malloc(256);
+    if (body && !reason)
+        snprintf(body, 256,
+                 "{\"intact\":true,\"records\":%lld,\"last_seq\":%lld,"
+                 "\"last_hash\":\"%s\"}",
+                 v->seq, v->seq, v->hash);
+    else if (body)
+        snprintf(body, 256,
+                 "{\"intact\":false,\"records_checked\":%lld,\"broken_at\":%lld,"
+                 "\"reason\":\"%s\"}",
+                 broken_at - 1, broken_at, reason);
+    if (reason)
+        log_ctx(LOG_WARN, request_log_prefix(r), "audit chain broken at record %lld (%s)",
+                broken_at, reason);
+    free(v);
+    request_json(r, 200, body);
+}
+
+static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct verify *v = arg;
+    if (o != PG_OK) {
+        struct request *r = v->r;
+        free(v);
+        request_db_error(r, o, res);
+        return;
+    }
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        long long seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        if (seq != v->seq + 1) {
+            verify_answer(v, v->seq + 1, "gap");
+            return;
+        }
+        if (strcmp(PQgetvalue(res, i, 2), v->hash) != 0) {
+            verify_answer(v, seq, "link_mismatch");
+            return;
+        }
+        /* SHA-256 over the previous hash and the canonical text */
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        const char *canon = PQgetvalue(res, i, 1);
+        bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+                  EVP_DigestUpdate(ctx, v->hash, strlen(v->hash)) == 1 &&
+                  EVP_DigestUpdate(ctx, canon, (size_t)PQgetlength(res, i, 1)) == 1 &&
+                  EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
+        EVP_MD_CTX_free(ctx);
+        char computed[65];
+        for (unsigned k = 0; ok && k < 32; k++)
+            snprintf(computed + 2 * k, 3, "%02x", md[k]);
+        if (!ok || strcmp(computed, PQgetvalue(res, i, 3)) != 0) {
+            verify_answer(v, seq, "hash_mismatch");
+            return;
+        }
+        v->seq = seq;
+        snprintf(v->hash, sizeof v->hash, "%s", computed);
+    }
+    if (n == VERIFY_PAGE) {
+        verify_page(v);
+        return;
+    }
+    /* the end of the trail must be the head: a removed tail is a gap */
+    if (v->seq < v->head_seq) {
+        verify_answer(v, v->seq + 1, "gap");
+        return;
+    }
+    if (v->seq == v->head_seq && strcmp(v->hash, v->head_hash) != 0) {
+        verify_answer(v, v->seq, "hash_mismatch");
+        return;
+    }
+    verify_answer(v, 0, NULL);
+}
+
+static void verify_page(struct verify *v)
+{
+    char after[24], limit[16];
+    snprintf(after, sizeof after, "%lld", v->seq);
+    snprintf(limit, sizeof limit, "%d", VERIFY_PAGE);
+    const char *params[] = {after, limit};
+    pg_submit(request_worker(v->r)->pool, &Q_AUDIT_PAGE, params, page_cb, v);
+}
+
+static void head_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct verify *v = arg;
+    if (o != PG_OK || PQntuples(res) != 1) {
+        struct request *r = v->r;
+        free(v);
+        request_db_error(r, o == PG_OK ? PG_ERROR : o, res);
+        return;
+    }
+    v->head_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    snprintf(v->head_hash, sizeof v->head_hash, "%s", PQgetvalue(res, 0, 1));
+    verify_page(v);
+}
+
+void h_audit_verify(struct request *r)
+{
+    struct verify *v = calloc(1, sizeof *v);
+    if (!v) {
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+        return;
+    }
+    v->r = r;
+    memset(v->hash, '0', 64); /* the chain starts from 64 zeros */
+    v->hash[64] = '\0';
+    pg_submit(request_worker(r)->pool, &Q_AUDIT_HEAD, NULL, head_cb, v);
+}
+
+/* ---- lists: one page, or a stream -------------------------------------------- */
+
+enum list_kind { LIST_CONSULTATIONS, LIST_DECISIONS };
+
+struct list {
+    struct request *r;
+    enum list_kind kind;
+    bool stream;
+    int limit;
+    char *params[8]; /* filters (NULL: none), owned */
+    int n_filters;
+    char cursor[3][80]; /* consultations: [0]; decisions: ts, id, version */
+    bool has_cursor;
+    int item_col; /* column of the JSON item */
+};
+
+static void list_free(struct list *l)
+{
+    for (int i = 0; i < 8; i++)
+        free(l->params[i]);
+    free(l);
+}
+
+static void list_fetch(struct list *l);
+
+static void list_stream_error(struct list *l, enum pg_outcome o)
+{
+    /* the status is sent already: the last line says what went wrong */
+    char line[256];
+    snprintf(line, sizeof line,
+             "{\"error\":{\"code\":\"%s\",\"status\":%d,\"detail\":\"the list is incomplete\"}}\n",
+             o == PG_ERROR ? "internal_error" : "database_unavailable", o == PG_ERROR ? 500 : 503);
+    request_stream_write(l->r, line, strlen(line));
+    request_stream_end(l->r);
+    list_free(l);
+}
+
+static void remember_cursor(struct list *l, const PGresult *res, int row)
+{
+    if (l->kind == LIST_CONSULTATIONS) {
+        snprintf(l->cursor[0], sizeof l->cursor[0], "%s", PQgetvalue(res, row, 0));
+    } else {
+        for (int k = 0; k < 3; k++)
+            snprintf(l->cursor[k], sizeof l->cursor[k], "%s", PQgetvalue(res, row, k));
+    }
+    l->has_cursor = true;
+}
+
+static void drained(void *arg)
+{
+    struct list *l = arg;
+    if (request_stream_gone(l->r)) {
+        request_stream_end(l->r);
+        list_free(l);
+        return;
+    }
+    list_fetch(l);
+}
+
+static void page_rows_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct list *l = arg;
+    struct request *r = l->r;
+    if (!l->stream) {
+        if (o != PG_OK) {
+            list_free(l);
+            request_db_error(r, o, res);
+            return;
+        }
+        int n = PQntuples(res);
+        size_t total = 64;
+        for (int i = 0; i < n; i++)
+            total += (size_t)PQgetlength(res, i, l->item_col) + 1;
+        char cur[256] = "";
+        if (n == l->limit) {
+            remember_cursor(l, res, n - 1);
+            if (l->kind == LIST_CONSULTATIONS)
+                snprintf(cur, sizeof cur, "\"%s\"", l->cursor[0]);
+            else
+                snprintf(cur, sizeof cur, "\"%s~%s~%s\"", l->cursor[0], l->cursor[1], l->cursor[2]);
+        }
+        total += strlen(cur) + 8;
+        char *out = malloc(total);
+        if (!out) {
+            list_free(l);
+            request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+            return;
+        }
+        size_t w = (size_t)snprintf(out, total, "{\"items\":[");
+        for (int i = 0; i < n; i++) {
+            size_t len = (size_t)PQgetlength(res, i, l->item_col);
+            if (i)
+                out[w++] = ',';
+            memcpy(out + w, PQgetvalue(res, i, l->item_col), len);
+            w += len;
+        }
+        snprintf(out + w, total - w, "],\"next_cursor\":%s}", cur[0] ? cur : "null");
+        list_free(l);
+        request_json(r, 200, out);
+        return;
+    }
+    if (request_stream_gone(r)) {
+        request_stream_end(r);
+        list_free(l);
+        return;
+    }
+    if (o != PG_OK) {
+        list_stream_error(l, o);
+        return;
+    }
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        request_stream_write(r, PQgetvalue(res, i, l->item_col),
+                             (size_t)PQgetlength(res, i, l->item_col));
+        request_stream_write(r, "\n", 1);
+    }
+    if (n < STREAM_PAGE) {
+        request_stream_end(r);
+        list_free(l);
+        return;
+    }
+    remember_cursor(l, res, n - 1);
+    if (request_stream_room(r))
+        list_fetch(l);
+    else
+        request_stream_on_drain(r, drained, l); /* the client reads first */
+}
+
+static void list_fetch(struct list *l)
+{
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", l->stream ? STREAM_PAGE : l->limit);
+    const char *p[12];
+    int k = 0;
+    for (int i = 0; i < l->n_filters; i++)
+        p[k++] = l->params[i];
+    if (l->kind == LIST_CONSULTATIONS) {
+        p[k++] = l->has_cursor ? l->cursor[0] : NULL;
+        p[k++] = limit;
+        pg_submit(request_worker(l->r)->pool, &Q_AUDIT_CONSULTATIONS, p, page_rows_cb, l);
+    } else {
+        for (int c = 0; c < 3; c++)
+            p[k++] = l->has_cursor ? l->cursor[c] : NULL;
+        p[k++] = limit;
+        pg_submit(request_worker(l->r)->pool, &Q_AUDIT_DECISIONS, p, page_rows_cb, l);
+    }
+}
+
+/* ---- parameters ---------------------------------------------------------------- */
+
+static bool digits(const char *s, size_t lo, size_t hi)
+{
+    size_t n = strlen(s);
+    if (n < lo || n > hi)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* RFC 3339 timestamp (with Z or an offset, optional fraction) or a date */
+static bool timestamp_ok(const char *s)
+{
+    pdate d;
+    size_t n = strlen(s);
+    if (n == 10)
+        return date_parse(s, n, &d);
+    if (n < 20 || n > 35 || !date_parse(s, 10, &d) || (s[10] != 'T' && s[10] != ' '))
+        return false;
+    for (size_t i = 11; i < n; i++)
+        if (!strchr("0123456789:.+-Z", s[i]))
+            return false;
+    return s[13] == ':' && s[16] == ':';
+}
+
+static bool param(struct request *r, struct verrs *e, const char *name, int kind, char **out)
+{
+    const char *v = request_query(r, name);
+    *out = NULL;
+    if (!v)
+        return true;
+    pdate d;
+    bool ok;
+    switch (kind) {
+    case 'S':
+        ok = ids_ssin_valid(v, strlen(v));
+        break;
+    case 'O':
+        ok = ids_kbo_valid(v, strlen(v));
+        break;
+    case 'P':
+        ok = digits(v, 10, 11);
+        break;
+    case 'D':
+        ok = date_parse(v, strlen(v), &d);
+        break;
+    case 'T':
+        ok = timestamp_ok(v);
+        break;
+    default:
+        ok = strlen(v) > 0 && strlen(v) < 64;
+        break;
+    }
+    if (!ok) {
+        verrs_add(e, name, "invalid_value", "is not a valid %s",
+                  kind == 'S'   ? "SSIN"
+                  : kind == 'O' ? "KBO number"
+                  : kind == 'P' ? "NIHII or KBO number"
+                  : kind == 'D' ? "date (YYYY-MM-DD)"
+                  : kind == 'T' ? "timestamp (RFC 3339) or date"
+                                : "value");
+        return false;
+    }
+    *out = strdup(v);
+    return *out != NULL;
+}
+
+static bool wants_ndjson(struct request *r)
+{
+    const char *a = request_header(r, "Accept");
+    return a && strstr(a, "application/x-ndjson") != NULL;
+}
+
+static void list_start(struct request *r, enum list_kind kind)
+{
+    struct list *l = calloc(1, sizeof *l);
+    if (!l) {
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+        return;
+    }
+    l->r = r;
+    l->kind = kind;
+    l->stream = wants_ndjson(r);
+    l->limit = DEFAULT_LIMIT;
+    struct verrs e;
+    verrs_init(&e);
+    if (kind == LIST_CONSULTATIONS) {
+        static const struct {
+            const char *name;
+            int kind;
+        } f[] = {{"ssin", 'S'},         {"provider", 'P'},   {"ocmw", 'O'},
+                 {"service_from", 'D'}, {"service_to", 'D'}, {"recorded_from", 'T'},
+                 {"recorded_to", 'T'},  {"outcome", 'X'}};
+        for (int i = 0; i < 8; i++)
+            param(r, &e, f[i].name, f[i].kind, &l->params[i]);
+        l->n_filters = 8;
+        l->item_col = 1;
+        const char *oc = l->params[7];
+        if (oc && strcmp(oc, "covered") != 0 && strcmp(oc, "not_covered") != 0) {
+            bool known = false;
+            for (int k = RF_INVALID_SSIN; k < RF__COUNT; k++)
+                known = known || strcmp(oc, refusal_code((enum refusal)k)) == 0;
+            if (!known)
+                verrs_add(&e, "outcome", "invalid_value",
+                          "is covered, not_covered or a refusal reason code");
+        }
+    } else {
+        param(r, &e, "ocmw", 'O', &l->params[0]);
+        param(r, &e, "ssin", 'S', &l->params[1]);
+        param(r, &e, "changed_since", 'T', &l->params[2]);
+        param(r, &e, "status", 'X', &l->params[3]);
+        enum decision_status st;
+        if (l->params[3] && !decision_status_from_name(l->params[3], strlen(l->params[3]), &st))
+            verrs_add(&e, "status", "invalid_value", "is active, suspended or stopped");
+        l->n_filters = 4;
+        l->item_col = 3;
+    }
+    const char *lim = request_query(r, "limit");
+    if (lim) {
+        if (!digits(lim, 1, 4) || atoi(lim) < 1 || atoi(lim) > MAX_LIMIT)
+            verrs_add(&e, "limit", "invalid_value", "is a number from 1 to %d", MAX_LIMIT);
+        else
+            l->limit = atoi(lim);
+    }
+    const char *cur = request_query(r, "cursor");
+    if (cur) {
+        bool ok;
+        if (kind == LIST_CONSULTATIONS) {
+            ok = strlen(cur) == 14 && cur[0] == 'A';
+            if (ok)
+                snprintf(l->cursor[0], sizeof l->cursor[0], "%s", cur);
+        } else {
+            /* recorded_at~decision~version */
+            const char *a = strchr(cur, '~');
+            const char *b = a ? strchr(a + 1, '~') : NULL;
+            ok = a && b && a - cur >= 19 && a - cur < 40 && b - a - 1 == 14 && digits(b + 1, 1, 9);
+            if (ok) {
+                snprintf(l->cursor[0], sizeof l->cursor[0], "%.*s", (int)(a - cur), cur);
+                snprintf(l->cursor[1], sizeof l->cursor[1], "%.*s", (int)(b - a - 1), a + 1);
+                snprintf(l->cursor[2], sizeof l->cursor[2], "%s", b + 1);
+                ok = timestamp_ok(l->cursor[0]) || strlen(l->cursor[0]) >= 19;
+            }
+        }
+        if (!ok)
+            verrs_add(&e, "cursor", "invalid_value", "is not a cursor this list gave");
+        l->has_cursor = ok;
+    }
+    if (e.n) {
+        list_free(l);
+        request_problem(r, PROBLEM_INVALID_PARAMETER, "a filter is not valid", &e, NULL);
+        return;
+    }
+    if (l->stream) {
+        l->has_cursor = false; /* a stream is the whole list */
+        request_stream_begin(r, 200, "application/x-ndjson");
+    }
+    list_fetch(l);
+}
+
+void h_audit_consultations(struct request *r)
+{
+    list_start(r, LIST_CONSULTATIONS);
+}
+
+void h_audit_decisions(struct request *r)
+{
+    list_start(r, LIST_DECISIONS);
+}
+
+/* ---- as of ---------------------------------------------------------------------- */
+
+struct as_of {
+    struct request *r;
+    struct coverage_question q;
+    char provider[16];
+};
+
+static void as_of_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct as_of *a = arg;
+    struct request *r = a->r;
+    if (o != PG_OK || PQntuples(res) < 1) {
+        free(a);
+        request_db_error(r, o == PG_OK ? PG_ERROR : o, res);
+        return;
+    }
+    struct decision *ds = NULL;
+    size_t n = 0;
+    pdate today;
+    if (!h_coverage_rows(r, res, 6, 7, &ds, &n) ||
+        !date_parse(PQgetvalue(res, 0, 8), (size_t)PQgetlength(res, 0, 8), &today)) {
+        free(ds);
+        free(a);
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "stored decision unreadable", NULL, NULL);
+        return;
+    }
+    struct coverage_result *res2 = calloc(1, sizeof *res2);
+    char *text = NULL;
+    if (res2) {
+        coverage_evaluate(&a->q, ds, n, a->provider[0] ? a->provider : NULL, today, res2);
+        /* without a provider, the designation of providers is not judged */
+        if (!a->provider[0] && res2->reason == RF_PROVIDER_NOT_DESIGNATED)
+            res2->reason = RF_NONE;
+        text = coverage_encode_answer(&a->q, res2, request_lang(r));
+    }
+    char *out = NULL;
+    if (text) {
+        size_t len = strlen(text) + 80;
+        out = malloc(len);
+        if (out)
+            snprintf(out, len, "{\"known_at\":\"%s\",%s", PQgetvalue(res, 0, 9), text + 1);
+    }
+    free(text);
+    free(res2);
+    free(ds);
+    free(a);
+    request_json(r, 200, out);
+}
+
+void h_audit_as_of(struct request *r)
+{
+    struct as_of *a = calloc(1, sizeof *a);
+    if (!a) {
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+        return;
+    }
+    a->r = r;
+    struct verrs e;
+    verrs_init(&e);
+    const char *ssin = request_query(r, "ssin");
+    const char *date = request_query(r, "service_date");
+    const char *care = request_query(r, "care_type");
+    const char *known = request_query(r, "known_at");
+    const char *prov = request_query(r, "provider");
+    if (!ssin || !ids_ssin_valid(ssin, strlen(ssin)))
+        verrs_add(&e, "ssin", ssin ? "invalid_value" : "required", "a valid SSIN is required");
+    else
+        snprintf(a->q.ssin, sizeof a->q.ssin, "%s", ssin);
+    a->q.ssin_valid = true;
+    if (!date || !date_parse(date, strlen(date), &a->q.service_date))
+        verrs_add(&e, "service_date", date ? "invalid_value" : "required",
+                  "a date YYYY-MM-DD is required");
+    if (!care || !care_type_from_name(care, strlen(care), &a->q.care_type))
+        verrs_add(&e, "care_type", care ? "invalid_value" : "required",
+                  "one of the eight care types is required");
+    if (!known || !timestamp_ok(known))
+        verrs_add(&e, "known_at", known ? "invalid_value" : "required",
+                  "an RFC 3339 timestamp (or a date) is required");
+    if (prov && !digits(prov, 10, 11))
+        verrs_add(&e, "provider", "invalid_value", "is a NIHII or KBO number");
+    else if (prov)
+        snprintf(a->provider, sizeof a->provider, "%s", prov);
+    if (e.n) {
+        free(a);
+        request_problem(r, PROBLEM_INVALID_PARAMETER, "the question is incomplete", &e, NULL);
+        return;
+    }
+    const char *params[] = {a->q.ssin, date, request_worker(r)->cfg->timezone, known};
+    pg_submit(request_worker(r)->pool, &Q_AUDIT_AS_OF, params, as_of_cb, a);
+}
