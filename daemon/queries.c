@@ -294,32 +294,23 @@ const struct pg_stmt Q_AUDIT_PAGE = {
  * Rows: (number, item as JSON text). */
 const struct pg_stmt Q_AUDIT_CONSULTATIONS = {
     "audit_consultations",
-    "SELECT a.number, json_build_object('agreement', a.number, 'issued_at', " TS_UTC(
-        "a.issued_at") ", 'provider', a.provider_org, 'ssin', a.ssin,"
-                       " 'service_date', a.service_date, 'care_type', a.care_type, 'covered', "
-                       "a.covered,"
-                       " 'reason', a.reason, 'decision', a.decision_id, 'decision_version', "
-                       "a.decision_version,"
-                       " 'ocmw', d.ocmw, 'voided_at', " TS_UTC(
-                           "v.voided_at") ")::text"
-                                          " FROM agreement a LEFT JOIN decision d ON d.id = "
-                                          "a.decision_id"
-                                          " LEFT JOIN agreement_void v ON v.number = a.number"
-                                          " WHERE ($1::text IS NULL OR a.ssin = $1) AND ($2::text "
-                                          "IS NULL OR a.provider_org = $2)"
-                                          "   AND ($3::text IS NULL OR d.ocmw = $3)"
-                                          "   AND ($4::date IS NULL OR a.service_date >= $4::date)"
-                                          "   AND ($5::date IS NULL OR a.service_date <= $5::date)"
-                                          "   AND ($6::timestamptz IS NULL OR a.issued_at >= "
-                                          "$6::timestamptz)"
-                                          "   AND ($7::timestamptz IS NULL OR a.issued_at < "
-                                          "$7::timestamptz)"
-                                          "   AND ($8::text IS NULL OR ($8 = 'covered' AND "
-                                          "a.covered)"
-                                          "        OR ($8 = 'not_covered' AND NOT a.covered) OR "
-                                          "a.reason = $8)"
-                                          "   AND ($9::text IS NULL OR a.number > $9)"
-                                          " ORDER BY a.number LIMIT $10",
+    "SELECT a.number, row_to_json(i)::text"
+    " FROM agreement a LEFT JOIN decision d ON d.id = a.decision_id"
+    " LEFT JOIN agreement_void v ON v.number = a.number"
+    " CROSS JOIN LATERAL (SELECT a.number AS agreement, " TS_UTC("a.issued_at") " AS issued_at,"
+    "   a.provider_org AS provider, a.ssin, a.service_date, a.care_type, a.covered, a.reason,"
+    "   a.decision_id AS decision, a.decision_version, d.ocmw, " TS_UTC("v.voided_at")
+    "   AS voided_at) i"
+    " WHERE ($1::text IS NULL OR a.ssin = $1) AND ($2::text IS NULL OR a.provider_org = $2)"
+    "   AND ($3::text IS NULL OR d.ocmw = $3)"
+    "   AND ($4::date IS NULL OR a.service_date >= $4::date)"
+    "   AND ($5::date IS NULL OR a.service_date <= $5::date)"
+    "   AND ($6::timestamptz IS NULL OR a.issued_at >= $6::timestamptz)"
+    "   AND ($7::timestamptz IS NULL OR a.issued_at < $7::timestamptz)"
+    "   AND ($8::text IS NULL OR ($8 = 'covered' AND a.covered)"
+    "        OR ($8 = 'not_covered' AND NOT a.covered) OR a.reason = $8)"
+    "   AND ($9::text IS NULL OR a.number > $9)"
+    " ORDER BY a.number LIMIT $10",
     10, true};
 
 /* Decision versions, filtered, in recording order after a cursor.
@@ -328,31 +319,22 @@ const struct pg_stmt Q_AUDIT_CONSULTATIONS = {
  * Rows: (cursor recorded_at, decision id, version, item as JSON text). */
 const struct pg_stmt Q_AUDIT_DECISIONS = {
     "audit_decisions",
-    "SELECT " TS_US(
-        "v.recorded_at") ", v.decision_id, v.version,"
-                         " json_build_object('decision', v.decision_id, 'version', v.version, "
-                         "'change', v.change,"
-                         " 'status', v.status, 'ocmw', d.ocmw, 'ssin', d.ssin, 'kind', d.kind,"
-                         " 'period', json_build_object('start', v.period_start, 'end', "
-                         "v.period_end),"
-                         " 'recorded_at', " TS_UTC(
-                             "v.recorded_at") ", 'recorded_by', json_build_object("
-                                              " 'principal', p.id, 'role', p.role, 'organisation', "
-                                              "p.organisation))::text"
-                                              " FROM decision_version v JOIN decision d ON d.id = "
-                                              "v.decision_id"
-                                              " JOIN principal p ON p.id = v.recorded_by"
-                                              " WHERE ($1::text IS NULL OR d.ocmw = $1) AND "
-                                              "($2::text IS NULL OR d.ssin = $2)"
-                                              "   AND ($3::timestamptz IS NULL OR v.recorded_at >= "
-                                              "$3::timestamptz)"
-                                              "   AND ($4::text IS NULL OR v.status = $4)"
-                                              "   AND ($5::timestamp IS NULL OR (v.recorded_at, "
-                                              "v.decision_id, v.version) >"
-                                              "        ($5::timestamp AT TIME ZONE 'UTC', "
-                                              "$6::text, $7::integer))"
-                                              " ORDER BY v.recorded_at, v.decision_id, v.version "
-                                              "LIMIT $8",
+    "SELECT " TS_US("v.recorded_at") ", v.decision_id, v.version, row_to_json(i)::text"
+    " FROM decision_version v JOIN decision d ON d.id = v.decision_id"
+    " JOIN principal p ON p.id = v.recorded_by"
+    " CROSS JOIN LATERAL (SELECT v.decision_id AS decision, v.version, v.change, v.status,"
+    "   d.ocmw, d.ssin, d.kind,"
+    "   (SELECT row_to_json(pp) FROM (SELECT v.period_start AS start, v.period_end AS \"end\")"
+    "    pp) AS period,"
+    "   " TS_UTC("v.recorded_at") " AS recorded_at,"
+    "   (SELECT row_to_json(rb) FROM (SELECT p.id AS principal, p.role, p.organisation) rb)"
+    "   AS recorded_by) i"
+    " WHERE ($1::text IS NULL OR d.ocmw = $1) AND ($2::text IS NULL OR d.ssin = $2)"
+    "   AND ($3::timestamptz IS NULL OR v.recorded_at >= $3::timestamptz)"
+    "   AND ($4::text IS NULL OR v.status = $4)"
+    "   AND ($5::timestamp IS NULL OR (v.recorded_at, v.decision_id, v.version) >"
+    "        ($5::timestamp AT TIME ZONE 'UTC', $6::text, $7::integer))"
+    " ORDER BY v.recorded_at, v.decision_id, v.version LIMIT $8",
     8, true};
 
 /* What the registry knew at $4 about a person, for a service date: like
