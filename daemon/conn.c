@@ -233,18 +233,32 @@ void request_stream_begin(struct request *r, int status, const char *content_typ
     bufferevent_enable(c->bev, EV_WRITE);
 }
 
-void request_stream_write(struct request *r, const char *data, size_t len)
+static void stream_piece(struct request *r, const char *data, size_t len, bool newline)
 {
     struct conn *c = r->conn;
-    if (c->state != CS_STREAMING || len == 0)
+    /* HEAD: the headers only */
+    if (c->state != CS_STREAMING || len == 0 || r->head.method == HM_HEAD)
         return;
     struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t total = len + (newline ? 1 : 0);
     if (r->chunked)
-        evbuffer_add_printf(out, "%zx\r\n", len);
+        evbuffer_add_printf(out, "%zx\r\n", total);
     evbuffer_add(out, data, len);
+    if (newline)
+        evbuffer_add(out, "\n", 1);
     if (r->chunked)
         evbuffer_add(out, "\r\n", 2);
-    r->streamed += len;
+    r->streamed += total;
+}
+
+void request_stream_write(struct request *r, const char *data, size_t len)
+{
+    stream_piece(r, data, len, false);
+}
+
+void request_stream_line(struct request *r, const char *data, size_t len)
+{
+    stream_piece(r, data, len, true);
 }
 
 bool request_stream_gone(const struct request *r)
@@ -301,7 +315,7 @@ void request_stream_end(struct request *r)
         return;
     }
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (r->chunked)
+    if (r->chunked && r->head.method != HM_HEAD)
         evbuffer_add(out, "0\r\n\r\n", 5);
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     c->state = CS_WRITING;

@@ -39,8 +39,9 @@ struct verify {
     struct request *r;
     long long head_seq;
     char head_hash[65];
-    long long seq; /* last record checked */
-    char hash[65]; /* its hash */
+    long long seq;  /* last record checked */
+    char hash[65];  /* its hash */
+    bool head_seen; /* the walk passed head_seq with the head's hash */
 };
 
 static void verify_page(struct verify *v);
@@ -105,6 +106,15 @@ static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
         }
         v->seq = seq;
         snprintf(v->hash, sizeof v->hash, "%s", computed);
+        if (seq == v->head_seq) {
+            /* records may be added while we walk: the head read at the start
+             * must be on the chain */
+            if (strcmp(computed, v->head_hash) != 0) {
+                verify_answer(v, seq, "hash_mismatch");
+                return;
+            }
+            v->head_seen = true;
+        }
     }
     if (n == VERIFY_PAGE) {
         verify_page(v);
@@ -115,8 +125,8 @@ static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
         verify_answer(v, v->seq + 1, "gap");
         return;
     }
-    if (v->seq == v->head_seq && strcmp(v->hash, v->head_hash) != 0) {
-        verify_answer(v, v->seq, "hash_mismatch");
+    if (v->head_seq > 0 && !v->head_seen) {
+        verify_answer(v, v->head_seq, "hash_mismatch");
         return;
     }
     verify_answer(v, 0, NULL);
@@ -222,6 +232,12 @@ static void page_rows_cb(void *arg, enum pg_outcome o, const PGresult *res)
     struct list *l = arg;
     struct request *r = l->r;
     if (!l->stream) {
+        if (o == PG_ERROR && strncmp(pg_sqlstate(res), "22", 2) == 0) {
+            list_free(l);
+            request_problem(r, PROBLEM_INVALID_PARAMETER, "a filter is not a valid value", NULL,
+                            NULL);
+            return;
+        }
         if (o != PG_OK) {
             list_free(l);
             request_db_error(r, o, res);
@@ -269,11 +285,9 @@ static void page_rows_cb(void *arg, enum pg_outcome o, const PGresult *res)
         return;
     }
     int n = PQntuples(res);
-    for (int i = 0; i < n; i++) {
-        request_stream_write(r, PQgetvalue(res, i, l->item_col),
-                             (size_t)PQgetlength(res, i, l->item_col));
-        request_stream_write(r, "\n", 1);
-    }
+    for (int i = 0; i < n; i++)
+        request_stream_line(r, PQgetvalue(res, i, l->item_col),
+                            (size_t)PQgetlength(res, i, l->item_col));
     if (n < STREAM_PAGE) {
         request_stream_end(r);
         list_free(l);
@@ -319,19 +333,50 @@ static bool digits(const char *s, size_t lo, size_t hi)
     return true;
 }
 
-/* RFC 3339 timestamp (with Z or an offset, optional fraction) or a date */
+static int two(const char *s)
+{
+    return s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' ? (s[0] - '0') * 10 + s[1] - '0'
+                                                                    : -1;
+}
+
+/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), T and Z in
+ * either case; or a plain date (its start, UTC). Ranges are checked, so
+ * the database never sees an impossible time. */
 static bool timestamp_ok(const char *s)
 {
     pdate d;
     size_t n = strlen(s);
     if (n == 10)
         return date_parse(s, n, &d);
-    if (n < 20 || n > 35 || !date_parse(s, 10, &d) || (s[10] != 'T' && s[10] != ' '))
+    if (n < 20 || n > 40 || !date_parse(s, 10, &d) || (s[10] != 'T' && s[10] != 't'))
         return false;
-    for (size_t i = 11; i < n; i++)
-        if (!strchr("0123456789:.+-Z", s[i]))
+    int hh = two(s + 11), mm = two(s + 14), ss = two(s + 17);
+    if (hh < 0 || hh > 23 || s[13] != ':' || mm < 0 || mm > 59 || s[16] != ':' || ss < 0 || ss > 60)
+        return false;
+    size_t i = 19;
+    if (s[i] == '.') {
+        size_t f = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == f || i - f > 9)
             return false;
-    return s[13] == ':' && s[16] == ':';
+    }
+    if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z'))
+        return true;
+    if (i + 6 != n || (s[i] != '+' && s[i] != '-') || s[i + 3] != ':')
+        return false;
+    int oh = two(s + i + 1), om = two(s + i + 4);
+    return oh >= 0 && oh <= 23 && om >= 0 && om <= 59;
+}
+
+/* the cursor's time: YYYY-MM-DDTHH:MM:SS.ffffff (UTC, as the list gave it) */
+static bool cursor_time_ok(const char *s)
+{
+    char buf[40];
+    if (strlen(s) != 26 || s[19] != '.')
+        return false;
+    snprintf(buf, sizeof buf, "%sZ", s);
+    return timestamp_ok(buf);
 }
 
 static bool param(struct request *r, struct verrs *e, const char *name, int kind, char **out)
@@ -410,7 +455,8 @@ static void list_start(struct request *r, enum list_kind kind)
         if (oc && strcmp(oc, "covered") != 0 && strcmp(oc, "not_covered") != 0) {
             bool known = false;
             for (int k = RF_INVALID_SSIN; k < RF__COUNT; k++)
-                known = known || strcmp(oc, refusal_code((enum refusal)k)) == 0;
+                known = known || (k != RF_UNKNOWN_CODE && /* refuses items only */
+                                  strcmp(oc, refusal_code((enum refusal)k)) == 0);
             if (!known)
                 verrs_add(&e, "outcome", "invalid_value",
                           "is covered, not_covered or a refusal reason code");
@@ -449,7 +495,7 @@ static void list_start(struct request *r, enum list_kind kind)
                 snprintf(l->cursor[0], sizeof l->cursor[0], "%.*s", (int)(a - cur), cur);
                 snprintf(l->cursor[1], sizeof l->cursor[1], "%.*s", (int)(b - a - 1), a + 1);
                 snprintf(l->cursor[2], sizeof l->cursor[2], "%s", b + 1);
-                ok = timestamp_ok(l->cursor[0]) || strlen(l->cursor[0]) >= 19;
+                ok = cursor_time_ok(l->cursor[0]) && l->cursor[1][0] == 'D';
             }
         }
         if (!ok)
@@ -490,6 +536,12 @@ static void as_of_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct as_of *a = arg;
     struct request *r = a->r;
+    if (o == PG_ERROR && strncmp(pg_sqlstate(res), "22", 2) == 0) {
+        free(a);
+        request_problem(r, PROBLEM_INVALID_PARAMETER, "a parameter is not a valid value", NULL,
+                        NULL);
+        return;
+    }
     if (o != PG_OK || PQntuples(res) < 1) {
         free(a);
         request_db_error(r, o == PG_OK ? PG_ERROR : o, res);

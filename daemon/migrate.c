@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -250,7 +251,8 @@ static char *daemon_role(const struct config *cfg)
     PQconninfoFree(opts);
     if (!role) {
         const char *u = getenv("PGUSER");
-        role = u ? strdup(u) : NULL;
+        struct passwd *pw = u ? NULL : getpwuid(geteuid());
+        role = u ? strdup(u) : pw ? strdup(pw->pw_name) : NULL;
     }
     return role;
 }

@@ -66,6 +66,8 @@ void request_problem(struct request *r, enum problem p, const char *detail,
  */
 void request_stream_begin(struct request *r, int status, const char *content_type);
 void request_stream_write(struct request *r, const char *data, size_t len);
+/* data and a newline, as one piece (NDJSON) */
+void request_stream_line(struct request *r, const char *data, size_t len);
 bool request_stream_room(const struct request *r);
 bool request_stream_gone(const struct request *r);
 void request_stream_on_drain(struct request *r, void (*cb)(void *arg), void *arg);

@@ -3,10 +3,11 @@
 #
 #   - every option of `medaidd --list-options` is in docs/medaidd.conf.5.md and
 #     docs/medaidd.conf.sample;
-#   - every route of daemon/router.c is a path of proto/openapi.yaml;
+#   - every route of daemon/router.c is a path of proto/openapi.yaml with that method,
+#     and is named ("METHOD /path") in docs/protocol.md;
 #   - every problem code (proto/problem.c), refusal code (proto/coverage.c) and
 #     per-field validation code (verrs_add in the proto/ modules of the routed
-#     endpoints, tariff.c included) is in docs/protocol.md, and every problem and validation code is
+#     endpoints, tariff.c included, and in daemon/h_audit.c) is in docs/protocol.md, and every problem and validation code is
 #     in an enum of proto/openapi.yaml;
 #   - README.md mentions scripts/demo and scripts/test;
 #   - docs/medaidd.conf.sample parses (medaidd --check-config may only complain about
@@ -83,8 +84,18 @@ while read -r method pattern; do
 	[ -n "$pattern" ] || continue
 	# "*" is one path segment: any "{name}" in the OpenAPI path
 	re="^$(printf '%s' "$pattern" | sed -e 's/[.[\^$+?(){}|]/\\&/g' -e 's/\*/\\{[A-Za-z0-9_]+\\}/g')\$"
-	printf '%s\n' "$api_paths" | grep -qE "$re"
+	api_path="$(printf '%s\n' "$api_paths" | grep -E "$re" | head -n 1)"
+	[ -n "$api_path" ]
 	check $? "route $method $pattern is a path of proto/openapi.yaml"
+	# the operation: "    get:" inside that path's block
+	lower="$(printf '%s' "$method" | tr 'A-Z' 'a-z')"
+	awk -v p="  $api_path:" -v m="    $lower:" '$0 == p { in_p = 1; next }
+		in_p && /^  [^ ]/ { in_p = 0 } in_p && $0 == m { found = 1 } END { exit !found }' "$openapi"
+	check $? "route $method $pattern has its method in proto/openapi.yaml"
+	# the prose: "METHOD /v1/..." with any {name} for "*"
+	re_doc="$method $(printf '%s' "$pattern" | sed -e 's/[.[\^$+?(){}|]/\\&/g' -e 's/\*/\\{[A-Za-z0-9_]+\\}/g')([^A-Za-z0-9_/{-]|\$)"
+	grep -qE -- "$re_doc" "$protocol"
+	check $? "route $method $pattern is named in docs/protocol.md"
 done <<<"$routes"
 
 # ---- problem codes ---------------------------------------------------------------------
@@ -114,11 +125,11 @@ done
 # uses it is routed).
 # proto/split.c has no validation codes (it only computes).
 fieldcodes="$(cat "$root"/proto/jsonx.c "$root"/proto/decision.c "$root"/proto/coverage.c "$root"/proto/lifecycle.c \
-	"$root"/proto/tariff.c |
+	"$root"/proto/tariff.c "$root"/daemon/h_audit.c |
 	perl -0ne 'while (/verrs_add\(\s*[^,()]+,\s*[^,()]+,\s*"([a-z_]+)"/g) { print "$1\n" }' |
 	sort -u)"
 [ -n "$fieldcodes" ]
-check $? "validation codes found in proto/{jsonx,decision,coverage,lifecycle,tariff}.c"
+check $? "validation codes found in proto/{jsonx,decision,coverage,lifecycle,tariff}.c, daemon/h_audit.c"
 for code in $fieldcodes; do
 	has "$protocol" "\`$code\`"
 	check $? "validation code $code is in docs/protocol.md"
