@@ -27,7 +27,7 @@ MEDAID_PACKAGES=(
 	build-essential pkg-config meson ninja-build
 	libevent-dev libpq-dev libcjson-dev libssl-dev libcurl4-openssl-dev
 	postgresql postgresql-contrib
-	curl openssl python3 ca-certificates tzdata
+	curl openssl python3 ca-certificates tzdata jq
 )
 
 # Organisations of the development principals: name role org display-name.
