@@ -1,0 +1,910 @@
+/*
+ * medaid-loadgen: a closed-loop HTTP/1.1 load generator over mutual TLS, for
+ * benchmarking medaidd on the loopback interface.
+ *
+ * Each of N keep-alive connections sends one request, waits for the whole
+ * response, and sends the next one. Requests are POST /v1/coverage with the
+ * bodies of an NDJSON file taken round-robin, or GET of a path. After a
+ * warm-up that is not measured, every response that completes within the
+ * measured window is counted by status and its latency is recorded in a
+ * log-bucketed histogram (microseconds, about 1.6 % precision, fixed memory).
+ * The run stops by itself at the end of the window.
+ *
+ * Loopback only: any host other than 127.0.0.1, localhost or ::1 is refused.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#define MAX_LINE           16384       /* longest status or header line */
+#define MAX_BODY           (64u << 20) /* largest response body */
+#define RECONNECT_DELAY_US 5000        /* after a failed or closed connection */
+
+/* ---- histogram ------------------------------------------------------------ */
+
+/* Values below 2^SUB_BITS are exact; above, each power of two is divided into
+ * 2^(SUB_BITS-1) buckets (HdrHistogram's layout). Up to 2^40 us (12 days). */
+#define SUB_BITS   7
+#define SUB_COUNT  (1u << SUB_BITS)
+#define HALF_COUNT (SUB_COUNT / 2)
+#define MAX_SHIFT  34
+#define N_BUCKETS  (SUB_COUNT + MAX_SHIFT * HALF_COUNT)
+
+struct histogram {
+    uint64_t counts[N_BUCKETS];
+    uint64_t total;
+    uint64_t max;
+};
+
+static unsigned hist_index(uint64_t v)
+{
+    if (v < SUB_COUNT)
+        return (unsigned)v;
+    unsigned msb = 63u - (unsigned)__builtin_clzll(v);
+    unsigned shift = msb - (SUB_BITS - 1); /* v >> shift in [HALF, SUB) */
+    if (shift > MAX_SHIFT)
+        return N_BUCKETS - 1;
+    return SUB_COUNT + (shift - 1) * HALF_COUNT + (unsigned)((v >> shift) - HALF_COUNT);
+}
+
+/* the highest value that falls into bucket i */
+static uint64_t hist_value(unsigned i)
+{
+    if (i < SUB_COUNT)
+        return i;
+    unsigned shift = (i - SUB_COUNT) / HALF_COUNT + 1;
+    uint64_t sub = (i - SUB_COUNT) % HALF_COUNT + HALF_COUNT;
+    return ((sub + 1) << shift) - 1;
+}
+
+static void hist_record(struct histogram *h, uint64_t v)
+{
+    h->counts[hist_index(v)]++;
+    h->total++;
+    if (v > h->max)
+        h->max = v;
+}
+
+static void hist_merge(struct histogram *into, const struct histogram *from)
+{
+    for (unsigned i = 0; i < N_BUCKETS; i++)
+        into->counts[i] += from->counts[i];
+    into->total += from->total;
+    if (from->max > into->max)
+        into->max = from->max;
+}
+
+static uint64_t hist_percentile(const struct histogram *h, double pct)
+{
+    if (h->total == 0)
+        return 0;
+    uint64_t want = (uint64_t)((pct / 100.0) * (double)h->total + 0.5);
+    if (want < 1)
+        want = 1;
+    uint64_t seen = 0;
+    for (unsigned i = 0; i < N_BUCKETS; i++) {
+        seen += h->counts[i];
+        if (seen >= want) {
+            uint64_t v = hist_value(i);
+            return v < h->max ? v : h->max;
+        }
+    }
+    return h->max;
+}
+
+/* ---- options and shared state --------------------------------------------- */
+
+struct options {
+    const char *url;
+    const char *cert, *key, *ca;
+    const char *questions;
+    const char *get_path;
+    int connections;
+    double duration;
+    double warmup;
+    int threads;
+    int timeout_ms;
+};
+
+static struct options opt = {
+    .connections = 64, .duration = 10, .warmup = 2, .threads = 1, .timeout_ms = 10000};
+
+static char host[256];     /* as given in the URL, without brackets */
+static char host_hdr[300]; /* for the Host header */
+static struct sockaddr_storage addr;
+static socklen_t addr_len;
+static bool host_is_ip;
+
+static char **requests; /* prebuilt request texts */
+static size_t *request_len;
+static size_t n_requests;
+static atomic_size_t next_request;
+static bool is_post;
+
+static uint64_t t_measure_start, t_measure_end; /* monotonic microseconds */
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- per-thread state ------------------------------------------------------ */
+
+enum err_kind { E_CONNECT, E_TLS, E_CLOSED, E_PROTOCOL, E_TIMEOUT, E__COUNT };
+static const char *const err_names[E__COUNT] = {"connect", "tls", "closed mid-request", "protocol",
+                                                "timeout"};
+
+struct stats {
+    uint64_t answers; /* complete responses in the window */
+    uint64_t status[600];
+    uint64_t agreements; /* 200 coverage answers with an agreement number */
+    uint64_t errors[E__COUNT];
+    uint64_t connects;
+    struct histogram hist;
+};
+
+struct worker;
+
+enum parse_state {
+    P_STATUS,
+    P_HEADERS,
+    P_BODY,
+    P_CHUNK_SIZE,
+    P_CHUNK_DATA,
+    P_CHUNK_CRLF,
+    P_TRAILERS
+};
+
+struct conn {
+    struct worker *w;
+    int id;
+    struct bufferevent *bev;
+    struct event *retry;
+    bool connected;
+    bool in_flight;
+    uint64_t sent_at;
+    /* response */
+    enum parse_state ps;
+    int status;
+    bool has_length, chunked, close_after;
+    size_t length; /* remaining body or chunk bytes */
+    size_t body_len;
+    struct evbuffer *body; /* 200 answers to POST: to find the agreement */
+};
+
+struct worker {
+    int index;
+    pthread_t thread;
+    struct event_base *base;
+    SSL_CTX *ctx;
+    struct conn *conns;
+    int n_conns;
+    struct event *stop;
+    struct stats st;
+};
+
+static bool in_window(uint64_t t)
+{
+    return t >= t_measure_start && t < t_measure_end;
+}
+
+static void count_error(struct conn *c, enum err_kind k)
+{
+    if (in_window(now_us()))
+        c->w->st.errors[k]++;
+}
+
+/* ---- connections ------------------------------------------------------------ */
+
+static void conn_connect(struct conn *c);
+static void send_request(struct conn *c);
+
+static void conn_drop(struct conn *c, bool retry)
+{
+    if (c->bev != NULL) {
+        bufferevent_free(c->bev); /* safe inside its own callbacks: libevent defers it */
+        c->bev = NULL;
+    }
+    c->connected = false;
+    c->in_flight = false;
+    if (retry) {
+        struct timeval tv = {0, RECONNECT_DELAY_US};
+        evtimer_add(c->retry, &tv);
+    }
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_connect(arg);
+}
+
+static void response_done(struct conn *c)
+{
+    uint64_t t = now_us();
+    struct stats *st = &c->w->st;
+    if (in_window(t)) {
+        st->answers++;
+        st->status[c->status]++;
+        hist_record(&st->hist, t - c->sent_at);
+        if (c->status == 200 && is_post && c->body_len > 0) {
+            size_t n = evbuffer_get_length(c->body);
+            const char *p = (const char *)evbuffer_pullup(c->body, (ev_ssize_t)n);
+            static const char needle[] = "\"agreement\":\"A";
+            if (p != NULL && memmem(p, n, needle, sizeof needle - 1) != NULL)
+                st->agreements++;
+        }
+    }
+    evbuffer_drain(c->body, evbuffer_get_length(c->body));
+    c->in_flight = false;
+    if (c->close_after) {
+        conn_drop(c, false);
+        conn_connect(c);
+        return;
+    }
+    send_request(c);
+}
+
+static bool header_is(const char *line, size_t len, const char *name, const char **value)
+{
+    size_t n = strlen(name);
+    if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
+        return false;
+    const char *v = line + n + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    *value = v;
+    return true;
+}
+
+/* body bytes: keep them for 200 answers to a POST */
+static void take_body(struct conn *c, struct evbuffer *in, size_t n)
+{
+    if (c->status == 200 && is_post)
+        evbuffer_remove_buffer(in, c->body, n);
+    else
+        evbuffer_drain(in, n);
+    c->body_len += n;
+}
+
+/* Returns false when the connection was dropped. */
+static bool parse(struct conn *c, struct evbuffer *in)
+{
+    for (;;) {
+        if (!c->in_flight) {
+            if (evbuffer_get_length(in) > 0) {
+                count_error(c, E_PROTOCOL); /* bytes nobody asked for */
+                conn_drop(c, true);
+                return false;
+            }
+            return true;
+        }
+        if (c->ps == P_BODY || c->ps == P_CHUNK_DATA) {
+            size_t avail = evbuffer_get_length(in);
+            size_t n = avail < c->length ? avail : c->length;
+            if (n > 0)
+                take_body(c, in, n);
+            c->length -= n;
+            if (c->length > 0)
+                return true;
+            if (c->ps == P_CHUNK_DATA) {
+                c->ps = P_CHUNK_CRLF;
+                continue;
+            }
+            response_done(c);
+            if (c->bev == NULL || !c->connected)
+                return false;
+            continue;
+        }
+        size_t len;
+        char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+        if (line == NULL) {
+            if (evbuffer_get_length(in) > MAX_LINE) {
+                count_error(c, E_PROTOCOL);
+                conn_drop(c, true);
+                return false;
+            }
+            return true;
+        }
+        bool ok = true;
+        const char *v;
+        switch (c->ps) {
+        case P_STATUS: {
+            int major, minor, status;
+            if (sscanf(line, "HTTP/%d.%d %3d", &major, &minor, &status) != 3 || major != 1 ||
+                status < 100 || status > 599) {
+                ok = false;
+                break;
+            }
+            c->status = status;
+            c->has_length = c->chunked = false;
+            c->close_after = minor == 0;
+            c->length = c->body_len = 0;
+            c->ps = P_HEADERS;
+            break;
+        }
+        case P_HEADERS:
+            if (len == 0) {
+                if (c->status < 200) { /* 1xx: another status line follows */
+                    c->ps = P_STATUS;
+                } else if (c->chunked) {
+                    c->ps = P_CHUNK_SIZE;
+                } else if (c->has_length) {
+                    c->ps = P_BODY;
+                } else if (c->status == 204 || c->status == 304) {
+                    c->length = 0;
+                    c->ps = P_BODY;
+                } else {
+                    ok = false; /* body up to EOF: not for a keep-alive benchmark */
+                }
+            } else if (header_is(line, len, "Content-Length", &v)) {
+                char *end;
+                errno = 0;
+                unsigned long long n = strtoull(v, &end, 10);
+                if (errno != 0 || end == v || n > MAX_BODY)
+                    ok = false;
+                c->length = (size_t)n;
+                c->has_length = true;
+            } else if (header_is(line, len, "Transfer-Encoding", &v)) {
+                c->chunked = strcasestr(v, "chunked") != NULL;
+            } else if (header_is(line, len, "Connection", &v)) {
+                if (strcasestr(v, "close") != NULL)
+                    c->close_after = true;
+                else if (strcasestr(v, "keep-alive") != NULL)
+                    c->close_after = false;
+            }
+            break;
+        case P_CHUNK_SIZE: {
+            char *end;
+            errno = 0;
+            unsigned long n = strtoul(line, &end, 16);
+            if (errno != 0 || end == line || n > MAX_BODY || c->body_len + n > MAX_BODY) {
+                ok = false;
+                break;
+            }
+            c->length = n;
+            c->ps = n == 0 ? P_TRAILERS : P_CHUNK_DATA;
+            break;
+        }
+        case P_CHUNK_CRLF:
+            ok = len == 0;
+            c->ps = P_CHUNK_SIZE;
+            break;
+        case P_TRAILERS:
+            if (len == 0) {
+                free(line);
+                line = NULL;
+                response_done(c);
+                if (c->bev == NULL || !c->connected)
+                    return false;
+            }
+            break;
+        case P_BODY:
+        case P_CHUNK_DATA:
+            break;
+        }
+        free(line);
+        if (!ok) {
+            count_error(c, E_PROTOCOL);
+            conn_drop(c, true);
+            return false;
+        }
+    }
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    parse(c, bufferevent_get_input(bev));
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    if (what & BEV_EVENT_CONNECTED) {
+        c->connected = true;
+        if (in_window(now_us()))
+            c->w->st.connects++;
+        send_request(c);
+        return;
+    }
+    if (what & BEV_EVENT_TIMEOUT) {
+        count_error(c, c->connected ? E_TIMEOUT : E_CONNECT);
+    } else if (!c->connected) {
+        /* a system error (refused, reset) is the connection's, not TLS's */
+        unsigned long e = bufferevent_get_openssl_error(c->bev);
+        if (e != 0 && (ERR_SYSTEM_ERROR(e) || ERR_GET_LIB(e) == 0))
+            e = 0;
+        count_error(c, e != 0 ? E_TLS : E_CONNECT);
+        if (e != 0 && c->w->st.errors[E_TLS] <= 1 && c->w->index == 0) {
+            char buf[256];
+            ERR_error_string_n(e, buf, sizeof buf);
+            fprintf(stderr, "medaid-loadgen: TLS: %s\n", buf);
+        }
+    } else if (c->in_flight) {
+        /* EOF or error with a request outstanding; at EOF parse what came */
+        count_error(c, E_CLOSED);
+    }
+    conn_drop(c, true);
+}
+
+static void send_request(struct conn *c)
+{
+    size_t i = atomic_fetch_add_explicit(&next_request, 1, memory_order_relaxed) % n_requests;
+    c->ps = P_STATUS;
+    c->in_flight = true;
+    c->sent_at = now_us();
+    struct timeval tv = {opt.timeout_ms / 1000, (opt.timeout_ms % 1000) * 1000};
+    bufferevent_set_timeouts(c->bev, &tv, &tv);
+    if (bufferevent_write(c->bev, requests[i], request_len[i]) != 0) {
+        count_error(c, E_CLOSED);
+        conn_drop(c, true);
+    }
+}
+
+static void conn_connect(struct conn *c)
+{
+    struct worker *w = c->w;
+    SSL *ssl = SSL_new(w->ctx);
+    if (ssl == NULL) {
+        count_error(c, E_TLS);
+        return;
+    }
+    if (host_is_ip) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+    } else {
+        SSL_set_tlsext_host_name(ssl, host);
+        SSL_set1_host(ssl, host);
+    }
+    c->bev = bufferevent_openssl_socket_new(w->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+                                            BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
+        SSL_free(ssl);
+        count_error(c, E_CONNECT);
+        struct timeval tv = {0, RECONNECT_DELAY_US};
+        evtimer_add(c->retry, &tv);
+        return;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+    bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    struct timeval tv = {opt.timeout_ms / 1000, (opt.timeout_ms % 1000) * 1000};
+    bufferevent_set_timeouts(c->bev, &tv, &tv);
+    c->connected = false;
+    if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&addr, (int)addr_len) != 0) {
+        count_error(c, E_CONNECT);
+        conn_drop(c, true);
+        return;
+    }
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* ---- set-up ----------------------------------------------------------------- */
+
+static SSL_CTX *make_ctx(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL)
+        return NULL;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, opt.cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, opt.key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1 ||
+        SSL_CTX_load_verify_locations(ctx, opt.ca, NULL) != 1) {
+        ERR_print_errors_fp(stderr);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    return ctx;
+}
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    event_base_loopbreak(w->base);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    for (int i = 0; i < w->n_conns; i++)
+        conn_connect(&w->conns[i]);
+    uint64_t now = now_us();
+    uint64_t left = t_measure_end > now ? t_measure_end - now : 0;
+    struct timeval tv = {(time_t)(left / 1000000u), (suseconds_t)(left % 1000000u)};
+    evtimer_add(w->stop, &tv);
+    event_base_dispatch(w->base);
+    return NULL;
+}
+
+static bool add_request(const char *text, size_t len)
+{
+    if (n_requests % 1024 == 0) {
+        char **r = realloc(requests, (n_requests + 1024) * sizeof *r);
+        size_t *l = r ? realloc(request_len, (n_requests + 1024) * sizeof *l) : NULL;
+        if (r != NULL)
+            requests = r;
+        if (l == NULL)
+            return false;
+        request_len = l;
+    }
+    char *copy = malloc(len);
+    if (copy == NULL)
+        return false;
+    memcpy(copy, text, len);
+    requests[n_requests] = copy;
+    request_len[n_requests] = len;
+    n_requests++;
+    return true;
+}
+
+static bool load_requests(void)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    if (opt.get_path != NULL) {
+        int n = asprintf(&buf,
+                         "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
+                         "Accept: application/json\r\n\r\n",
+                         opt.get_path, host_hdr);
+        if (n < 0)
+            return false;
+        bool ok = add_request(buf, (size_t)n);
+        free(buf);
+        return ok;
+    }
+    FILE *f = fopen(opt.questions, "r");
+    if (f == NULL) {
+        fprintf(stderr, "medaid-loadgen: %s: %s\n", opt.questions, strerror(errno));
+        return false;
+    }
+    char *line = NULL;
+    ssize_t got;
+    while ((got = getline(&line, &cap, f)) >= 0) {
+        size_t len = (size_t)got;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            len--;
+        if (len == 0)
+            continue;
+        int n = asprintf(&buf,
+                         "POST /v1/coverage HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
+                         "Content-Type: application/json\r\nAccept: application/json\r\n"
+                         "Content-Length: %zu\r\n\r\n%.*s",
+                         host_hdr, len, (int)len, line);
+        if (n < 0 || !add_request(buf, (size_t)n)) {
+            free(buf);
+            free(line);
+            fclose(f);
+            return false;
+        }
+        free(buf);
+    }
+    free(line);
+    fclose(f);
+    if (n_requests == 0) {
+        fprintf(stderr, "medaid-loadgen: %s: no questions\n", opt.questions);
+        return false;
+    }
+    return true;
+}
+
+/* https://HOST:PORT[/] with HOST 127.0.0.1, localhost, ::1 or [::1] */
+static bool parse_url(const char *url)
+{
+    if (strncmp(url, "https://", 8) != 0) {
+        fprintf(stderr, "medaid-loadgen: --url must start with https://\n");
+        return false;
+    }
+    const char *p = url + 8, *h_end, *port_s;
+    if (*p == '[') {
+        h_end = strchr(p, ']');
+        if (h_end == NULL)
+            return false;
+        p++;
+        port_s = h_end + 1;
+    } else {
+        h_end = strchr(p, ':');
+        if (h_end == NULL) {
+            fprintf(stderr, "medaid-loadgen: --url needs a port\n");
+            return false;
+        }
+        port_s = h_end;
+    }
+    size_t hl = (size_t)(h_end - p);
+    if (hl == 0 || hl >= sizeof host || *port_s != ':')
+        return false;
+    memcpy(host, p, hl);
+    host[hl] = '\0';
+    char *end;
+    long port = strtol(port_s + 1, &end, 10);
+    if (end == port_s + 1 || port < 1 || port > 65535 || (*end != '\0' && strcmp(end, "/") != 0)) {
+        fprintf(stderr, "medaid-loadgen: bad port in --url\n");
+        return false;
+    }
+    memset(&addr, 0, sizeof addr);
+    if (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "localhost") == 0) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&addr;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)port);
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr_len = sizeof *a;
+    } else if (strcmp(host, "::1") == 0) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&addr;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        a->sin6_addr = in6addr_loopback;
+        addr_len = sizeof *a;
+    } else {
+        fprintf(stderr,
+                "medaid-loadgen: refusing host \"%s\": loopback only (127.0.0.1, "
+                "localhost, ::1)\n",
+                host);
+        return false;
+    }
+    host_is_ip = strcmp(host, "localhost") != 0;
+    snprintf(host_hdr, sizeof host_hdr, strchr(host, ':') ? "[%s]:%ld" : "%s:%ld", host, port);
+    return true;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: medaid-loadgen --url https://127.0.0.1:PORT --cert FILE --key FILE --ca FILE\n"
+            "                      (--questions FILE.ndjson | --get PATH)\n"
+            "                      [-c CONNECTIONS] [-d SECONDS] [-w SECONDS] [-t THREADS]\n"
+            "                      [--timeout MS]\n"
+            "  --questions  one JSON coverage question per line, POSTed to /v1/coverage\n"
+            "               round-robin\n"
+            "  --get        GET this path instead\n"
+            "  -c           connections, each with one request in flight (default 64)\n"
+            "  -d           measured duration in seconds (default 10)\n"
+            "  -w           warm-up in seconds, not measured (default 2)\n"
+            "  -t           threads, each with its own event loop (default 1)\n"
+            "  --timeout    a response slower than this counts as a timeout (default 10000)\n");
+}
+
+static bool parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !(v >= lo && v <= hi))
+        return false;
+    *out = v;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"url", required_argument, NULL, 'u'},
+                                             {"cert", required_argument, NULL, 'C'},
+                                             {"key", required_argument, NULL, 'K'},
+                                             {"ca", required_argument, NULL, 'A'},
+                                             {"questions", required_argument, NULL, 'q'},
+                                             {"get", required_argument, NULL, 'g'},
+                                             {"connections", required_argument, NULL, 'c'},
+                                             {"duration", required_argument, NULL, 'd'},
+                                             {"warmup", required_argument, NULL, 'w'},
+                                             {"threads", required_argument, NULL, 't'},
+                                             {"timeout", required_argument, NULL, 'T'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int ch;
+    double v;
+    while ((ch = getopt_long(argc, argv, "c:d:w:t:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'u':
+            opt.url = optarg;
+            break;
+        case 'C':
+            opt.cert = optarg;
+            break;
+        case 'K':
+            opt.key = optarg;
+            break;
+        case 'A':
+            opt.ca = optarg;
+            break;
+        case 'q':
+            opt.questions = optarg;
+            break;
+        case 'g':
+            opt.get_path = optarg;
+            break;
+        case 'c':
+            if (!parse_double(optarg, 1, 10000, &v))
+                goto bad;
+            opt.connections = (int)v;
+            break;
+        case 'd':
+            if (!parse_double(optarg, 0.1, 3600, &opt.duration))
+                goto bad;
+            break;
+        case 'w':
+            if (!parse_double(optarg, 0, 3600, &opt.warmup))
+                goto bad;
+            break;
+        case 't':
+            if (!parse_double(optarg, 1, 64, &v))
+                goto bad;
+            opt.threads = (int)v;
+            break;
+        case 'T':
+            if (!parse_double(optarg, 1, 600000, &v))
+                goto bad;
+            opt.timeout_ms = (int)v;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            goto bad;
+        }
+    }
+    if (optind != argc || opt.url == NULL || opt.cert == NULL || opt.key == NULL ||
+        opt.ca == NULL || (opt.questions == NULL) == (opt.get_path == NULL))
+        goto bad;
+    if (opt.get_path != NULL && opt.get_path[0] != '/')
+        goto bad;
+    if (!parse_url(opt.url))
+        return 1;
+    is_post = opt.questions != NULL;
+    if (!load_requests())
+        return 1;
+    if (opt.threads > opt.connections)
+        opt.threads = opt.connections;
+    signal(SIGPIPE, SIG_IGN);
+
+    struct worker *workers = calloc((size_t)opt.threads, sizeof *workers);
+    if (workers == NULL)
+        return 1;
+    for (int t = 0; t < opt.threads; t++) {
+        struct worker *w = &workers[t];
+        w->index = t;
+        w->base = event_base_new();
+        w->ctx = make_ctx();
+        if (w->base == NULL || w->ctx == NULL) {
+            fprintf(stderr, "medaid-loadgen: cannot set up TLS (--cert, --key, --ca)\n");
+            return 1;
+        }
+        w->n_conns = opt.connections / opt.threads + (t < opt.connections % opt.threads);
+        w->conns = calloc((size_t)w->n_conns, sizeof *w->conns);
+        w->stop = evtimer_new(w->base, stop_cb, w);
+        if (w->conns == NULL || w->stop == NULL)
+            return 1;
+        for (int i = 0; i < w->n_conns; i++) {
+            struct conn *c = &w->conns[i];
+            c->w = w;
+            c->id = i;
+            c->body = evbuffer_new();
+            c->retry = evtimer_new(w->base, retry_cb, c);
+            if (c->body == NULL || c->retry == NULL)
+                return 1;
+        }
+    }
+
+    uint64_t t0 = now_us();
+    t_measure_start = t0 + (uint64_t)(opt.warmup * 1e6);
+    t_measure_end = t_measure_start + (uint64_t)(opt.duration * 1e6);
+    for (int t = 0; t < opt.threads; t++)
+        if (pthread_create(&workers[t].thread, NULL, worker_main, &workers[t]) != 0) {
+            fprintf(stderr, "medaid-loadgen: cannot start a thread\n");
+            return 1;
+        }
+    struct stats *all = calloc(1, sizeof *all);
+    if (all == NULL)
+        return 1;
+    for (int t = 0; t < opt.threads; t++) {
+        pthread_join(workers[t].thread, NULL);
+        struct stats *st = &workers[t].st;
+        all->answers += st->answers;
+        all->agreements += st->agreements;
+        all->connects += st->connects;
+        for (int i = 0; i < 600; i++)
+            all->status[i] += st->status[i];
+        for (int i = 0; i < E__COUNT; i++)
+            all->errors[i] += st->errors[i];
+        hist_merge(&all->hist, &st->hist);
+    }
+    uint64_t t_end = now_us();
+    double secs = opt.duration;
+    if (t_end < t_measure_end) /* cannot happen, but do not divide by a lie */
+        secs = (double)(t_end - t_measure_start) / 1e6;
+
+    uint64_t non2xx = 0, conn_errors = 0;
+    for (int s = 100; s < 600; s++)
+        if (s < 200 || s >= 300)
+            non2xx += all->status[s];
+    conn_errors = all->errors[E_CONNECT] + all->errors[E_TLS] + all->errors[E_CLOSED] +
+                  all->errors[E_PROTOCOL];
+
+    printf("medaid-loadgen: %s %s %s", opt.url, is_post ? "POST" : "GET",
+           is_post ? "/v1/coverage" : opt.get_path);
+    if (is_post)
+        printf(" (%zu questions, round-robin)", n_requests);
+    printf("\n");
+    printf("  connections   %d (%d thread%s), one request in flight each\n", opt.connections,
+           opt.threads, opt.threads == 1 ? "" : "s");
+    printf("  warm-up       %.1f s (not measured)\n", opt.warmup);
+    printf("  duration      %.1f s\n", secs);
+    printf("  requests      %" PRIu64 " answered\n", all->answers);
+    printf("  answers/s     %.1f\n", (double)all->answers / secs);
+    if (is_post)
+        printf("  agreements/s  %.1f (%" PRIu64 " answers with an agreement number)\n",
+               (double)all->agreements / secs, all->agreements);
+    printf("  status       ");
+    for (int s = 100; s < 600; s++)
+        if (all->status[s] > 0)
+            printf(" %d: %" PRIu64, s, all->status[s]);
+    printf("\n");
+    printf("  errors        non-2xx %" PRIu64 ", connection %" PRIu64 ", timeouts %" PRIu64 "\n",
+           non2xx, conn_errors, all->errors[E_TIMEOUT]);
+    if (conn_errors > 0) {
+        printf("                ");
+        for (int i = 0; i < E_TIMEOUT; i++)
+            printf(" %s %" PRIu64, err_names[i], all->errors[i]);
+        printf("\n");
+    }
+    printf("  reconnects    %" PRIu64 " (in the window)\n", all->connects);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        printf("  own CPU       %.1f s user + %.1f s system over %.1f s (warm-up included)\n",
+               (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
+               (double)(t_end - t0) / 1e6);
+    const struct histogram *h = &all->hist;
+    printf("  latency ms    p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
+           (double)hist_percentile(h, 50) / 1e3, (double)hist_percentile(h, 90) / 1e3,
+           (double)hist_percentile(h, 99) / 1e3, (double)hist_percentile(h, 99.9) / 1e3,
+           (double)h->max / 1e3);
+    /* one line for scripts */
+    printf("summary connections=%d duration=%.1f requests=%" PRIu64 " answers_per_s=%.1f "
+           "agreements_per_s=%.1f non2xx=%" PRIu64 " conn_errors=%" PRIu64 " timeouts=%" PRIu64
+           " p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f\n",
+           opt.connections, secs, all->answers, (double)all->answers / secs,
+           (double)all->agreements / secs, non2xx, conn_errors, all->errors[E_TIMEOUT],
+           (double)hist_percentile(h, 50) / 1e3, (double)hist_percentile(h, 90) / 1e3,
+           (double)hist_percentile(h, 99) / 1e3, (double)hist_percentile(h, 99.9) / 1e3,
+           (double)h->max / 1e3);
+    fflush(stdout);
+    /* The event loops and connections are left to the exit: nothing to flush. */
+    return all->answers > 0 ? 0 : 2;
+
+bad:
+    usage(stderr);
+    return 1;
+}
