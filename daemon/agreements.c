@@ -98,8 +98,8 @@ static void flush_some(struct agreement_queue *q)
         return;
     }
     f->items = items;
-    struct pgarray a[11];
-    for (int k = 0; k < 11; k++)
+    struct pgarray a[12];
+    for (int k = 0; k < 12; k++)
         pgarray_init(&a[k]);
     for (size_t i = 0; i < n; i++) {
         struct pending *p = TAILQ_FIRST(&q->pending);
@@ -122,14 +122,15 @@ static void flush_some(struct agreement_queue *q)
         pgarray_add(&a[8], r->decision_id[0] ? ver : NULL);
         pgarray_add(&a[9], r->question);
         pgarray_add(&a[10], r->answer);
+        pgarray_add(&a[11], r->known_at[0] ? r->known_at : NULL);
     }
-    const char *params[11];
+    const char *params[12];
     bool ok = true;
-    for (int k = 0; k < 11; k++)
+    for (int k = 0; k < 12; k++)
         ok = (params[k] = pgarray_finish(&a[k])) != NULL && ok;
     if (ok)
         pg_submit(q->pool, &Q_AGREEMENT_INSERT_MANY, params, flush_cb, f);
-    for (int k = 0; k < 11; k++)
+    for (int k = 0; k < 12; k++)
         pgarray_free(&a[k]);
     if (!ok) {
         log_error("agreements: out of memory; %zu answers not recorded", f->n);

@@ -29,8 +29,9 @@ struct agreement_rec {
     const char *reason;   /* refusal code (static) or NULL */
     char decision_id[24]; /* "" when no decision answered */
     int decision_version;
-    char *question; /* JSON, malloc'd, taken over */
-    char *answer;   /* JSON object without "agreement", malloc'd, taken over */
+    char known_at[40]; /* when the answer's data was read ("" when none was) */
+    char *question;    /* JSON, malloc'd, taken over */
+    char *answer;      /* JSON object without "agreement", malloc'd, taken over */
 };
 
 /* answer: the text recorded and to be sent (NULL unless o == PG_OK); valid

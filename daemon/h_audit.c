@@ -1,10 +1,11 @@
 /*
  * h_audit: auditors (role auditor only).
  *
- * verify walks the hash chain page by page (never the whole trail in
- * memory), recomputing each record's SHA-256 over the previous hash and
- * the record's canonical text, and checks it against the chain head, so a
- * removed tail is noticed too. consultations and decisions answer one page
+ * verify walks every hash chain page by page (never the whole trail in
+ * memory), recomputing each record's SHA-256 over the previous hash of its
+ * chain and the record's canonical text, and checks each chain against its
+ * head, so a removed tail is noticed too; the answer's last_hash is an
+ * anchor over all heads, to keep outside the registry. consultations and decisions answer one page
  * ({"items","next_cursor"}) or, with Accept: application/x-ndjson, stream
  * every match a page at a time, fetching the next page only when the
  * client has read the previous one. coverage-as-of recomputes an answer
@@ -35,36 +36,88 @@
 
 /* ---- verify ------------------------------------------------------------------ */
 
+#define MAX_CHAINS 64
+
+struct chain_head {
+    long long chain_seq; /* records in the chain when the walk began */
+    long long seq;       /* the global number of its last record */
+    char hash[65];
+};
+
 struct verify {
     struct request *r;
-    long long head_seq;
-    char head_hash[65];
-    long long seq;  /* last record checked */
-    char hash[65];  /* its hash */
-    bool head_seen; /* the walk passed head_seq with the head's hash */
+    int n_chains;
+    struct chain_head heads[MAX_CHAINS];
+    char anchor[65]; /* SHA-256 over every head's hash, in chain order */
+    long long last_seq;
+    long long records; /* checked */
+    int chain;         /* the chain being walked */
+    long long chain_seq;
+    char hash[65];  /* hash of the last record checked in this chain */
+    bool head_seen; /* this chain passed its head with the head's hash */
 };
 
 static void verify_page(struct verify *v);
 
-static void verify_answer(struct verify *v, long long broken_at, const char *reason)
+static void verify_answer(struct verify *v, long long broken_at, int chain, const char *reason)
 {
     struct request *r = v->r;
-    char *body = malloc(256);
+    char *body = malloc(320);
     if (body && !reason)
-        snprintf(body, 256,
-                 "{\"intact\":true,\"records\":%lld,\"last_seq\":%lld,"
-                 "\"last_hash\":\"%s\"}",
-                 v->seq, v->seq, v->hash);
+        snprintf(body, 320,
+                 "{\"intact\":true,\"records\":%lld,\"last_seq\":%lld,\"last_hash\":\"%s\","
+                 "\"chains\":%d}",
+                 v->records, v->last_seq, v->anchor, v->n_chains);
     else if (body)
-        snprintf(body, 256,
-                 "{\"intact\":false,\"records_checked\":%lld,\"broken_at\":%lld,"
+        snprintf(body, 320,
+                 "{\"intact\":false,\"records_checked\":%lld,\"broken_at\":%lld,\"chain\":%d,"
                  "\"reason\":\"%s\"}",
-                 broken_at - 1, broken_at, reason);
+                 v->records, broken_at, chain, reason);
     if (reason)
-        log_ctx(LOG_WARN, request_log_prefix(r), "audit chain broken at record %lld (%s)",
+        log_ctx(LOG_WARN, request_log_prefix(r), "audit chain %d broken at record %lld (%s)", chain,
                 broken_at, reason);
     free(v);
     request_json(r, 200, body);
+}
+
+static bool sha256_hex(const char *a, size_t al, const char *b, size_t bl, char *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(ctx, a, al) == 1 && EVP_DigestUpdate(ctx, b, bl) == 1 &&
+              EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
+    EVP_MD_CTX_free(ctx);
+    for (unsigned k = 0; ok && k < 32; k++)
+        snprintf(out + 2 * k, 3, "%02x", md[k]);
+    return ok;
+}
+
+/* The walk left chain v->chain (or never entered it): it must have reached
+ * its head. Returns false when it answered (broken). */
+static bool chain_done(struct verify *v)
+{
+    const struct chain_head *h = &v->heads[v->chain];
+    if (v->chain_seq < h->chain_seq) {
+        /* its last records are missing */
+        verify_answer(v, h->seq, v->chain, "gap");
+        return false;
+    }
+    if (h->chain_seq > 0 && !v->head_seen) {
+        verify_answer(v, h->seq, v->chain, "hash_mismatch");
+        return false;
+    }
+    return true;
+}
+
+static void enter_chain(struct verify *v, int chain)
+{
+    v->chain = chain;
+    v->chain_seq = 0;
+    memset(v->hash, '0', 64); /* every chain starts from 64 zeros */
+    v->hash[64] = '\0';
+    v->head_seen = false;
 }
 
 static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
@@ -79,38 +132,40 @@ static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
     int n = PQntuples(res);
     for (int i = 0; i < n; i++) {
         long long seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        if (seq != v->seq + 1) {
-            verify_answer(v, v->seq + 1, "gap");
+        int chain = atoi(PQgetvalue(res, i, 1));
+        long long chain_seq = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        if (chain < 0 || chain >= v->n_chains) {
+            verify_answer(v, seq, chain, "gap");
             return;
         }
-        if (strcmp(PQgetvalue(res, i, 2), v->hash) != 0) {
-            verify_answer(v, seq, "link_mismatch");
+        while (chain != v->chain) {
+            if (!chain_done(v))
+                return;
+            enter_chain(v, v->chain + 1);
+        }
+        if (chain_seq != v->chain_seq + 1) {
+            verify_answer(v, seq, chain, "gap");
             return;
         }
-        /* SHA-256 over the previous hash and the canonical text */
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        const char *canon = PQgetvalue(res, i, 1);
-        bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-                  EVP_DigestUpdate(ctx, v->hash, strlen(v->hash)) == 1 &&
-                  EVP_DigestUpdate(ctx, canon, (size_t)PQgetlength(res, i, 1)) == 1 &&
-                  EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
-        EVP_MD_CTX_free(ctx);
+        if (strcmp(PQgetvalue(res, i, 4), v->hash) != 0) {
+            verify_answer(v, seq, chain, "link_mismatch");
+            return;
+        }
         char computed[65];
-        for (unsigned k = 0; ok && k < 32; k++)
-            snprintf(computed + 2 * k, 3, "%02x", md[k]);
-        if (!ok || strcmp(computed, PQgetvalue(res, i, 3)) != 0) {
-            verify_answer(v, seq, "hash_mismatch");
+        if (!sha256_hex(v->hash, 64, PQgetvalue(res, i, 3), (size_t)PQgetlength(res, i, 3),
+                        computed) ||
+            strcmp(computed, PQgetvalue(res, i, 5)) != 0) {
+            verify_answer(v, seq, chain, "hash_mismatch");
             return;
         }
-        v->seq = seq;
-        snprintf(v->hash, sizeof v->hash, "%s", computed);
-        if (seq == v->head_seq) {
+        v->chain_seq = chain_seq;
+        memcpy(v->hash, computed, sizeof v->hash);
+        v->records++;
+        if (chain_seq == v->heads[chain].chain_seq) {
             /* records may be added while we walk: the head read at the start
              * must be on the chain */
-            if (strcmp(computed, v->head_hash) != 0) {
-                verify_answer(v, seq, "hash_mismatch");
+            if (strcmp(computed, v->heads[chain].hash) != 0) {
+                verify_answer(v, seq, chain, "hash_mismatch");
                 return;
             }
             v->head_seen = true;
@@ -120,38 +175,63 @@ static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
         verify_page(v);
         return;
     }
-    /* the end of the trail must be the head: a removed tail is a gap */
-    if (v->seq < v->head_seq) {
-        verify_answer(v, v->seq + 1, "gap");
-        return;
+    for (;;) {
+        if (!chain_done(v))
+            return;
+        if (v->chain + 1 >= v->n_chains)
+            break;
+        enter_chain(v, v->chain + 1);
     }
-    if (v->head_seq > 0 && !v->head_seen) {
-        verify_answer(v, v->head_seq, "hash_mismatch");
-        return;
-    }
-    verify_answer(v, 0, NULL);
+    verify_answer(v, 0, 0, NULL);
 }
 
 static void verify_page(struct verify *v)
 {
-    char after[24], limit[16];
-    snprintf(after, sizeof after, "%lld", v->seq);
+    char chain[16], after[24], limit[16];
+    snprintf(chain, sizeof chain, "%d", v->chain);
+    snprintf(after, sizeof after, "%lld", v->chain_seq);
     snprintf(limit, sizeof limit, "%d", VERIFY_PAGE);
-    const char *params[] = {after, limit};
+    const char *params[] = {chain, after, limit};
     pg_submit(request_worker(v->r)->pool, &Q_AUDIT_PAGE, params, page_cb, v);
 }
 
 static void head_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct verify *v = arg;
-    if (o != PG_OK || PQntuples(res) != 1) {
+    int n = o == PG_OK ? PQntuples(res) : 0;
+    if (o != PG_OK || n < 1 || n > MAX_CHAINS) {
         struct request *r = v->r;
         free(v);
         request_db_error(r, o == PG_OK ? PG_ERROR : o, res);
         return;
     }
-    v->head_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    snprintf(v->head_hash, sizeof v->head_hash, "%s", PQgetvalue(res, 0, 1));
+    char all[MAX_CHAINS * 64 + 1];
+    size_t al = 0;
+    for (int i = 0; i < n; i++) {
+        if (atoi(PQgetvalue(res, i, 0)) != i) {
+            struct request *r = v->r;
+            free(v);
+            request_problem(r, PROBLEM_INTERNAL_ERROR, "the audit chain heads are not 0..n-1", NULL,
+                            NULL);
+            return;
+        }
+        struct chain_head *h = &v->heads[i];
+        h->chain_seq = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        h->seq = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        snprintf(h->hash, sizeof h->hash, "%s", PQgetvalue(res, i, 3));
+        if (h->seq > v->last_seq)
+            v->last_seq = h->seq;
+        memcpy(all + al, h->hash, 64);
+        al += 64;
+    }
+    v->n_chains = n;
+    if (!sha256_hex(all, al, "", 0, v->anchor)) {
+        struct request *r = v->r;
+        free(v);
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "hashing failed", NULL, NULL);
+        return;
+    }
+    enter_chain(v, 0);
     verify_page(v);
 }
 
@@ -163,8 +243,6 @@ void h_audit_verify(struct request *r)
         return;
     }
     v->r = r;
-    memset(v->hash, '0', 64); /* the chain starts from 64 zeros */
-    v->hash[64] = '\0';
     pg_submit(request_worker(r)->pool, &Q_AUDIT_HEAD, NULL, head_cb, v);
 }
 

@@ -53,6 +53,7 @@ struct coverage_job {
     size_t n;
     struct tariff_set tariffs;
     int64_t used;
+    char known_at[40]; /* when the lookup read the data */
 };
 
 struct batch {
@@ -156,6 +157,7 @@ static void fill_rec(struct coverage_job *job, const struct coverage_result *res
     memcpy(rec->ssin, job->q.ssin, sizeof rec->ssin);
     rec->service_date = job->q.service_date;
     rec->care_type = job->q.care_type;
+    snprintf(rec->known_at, sizeof rec->known_at, "%s", job->known_at);
     rec->covered = res->reason == RF_NONE;
     rec->reason = res->reason == RF_NONE ? NULL : refusal_code(res->reason);
     if (res->decision) {
@@ -250,7 +252,8 @@ static void answer(struct coverage_job *job)
                             rec.question,
                             rec.answer,
                             cap,
-                            limit};
+                            limit,
+                            rec.known_at};
     pg_submit(request_worker(r)->pool, &Q_AGREEMENT_INSERT_CAP, params, cap_cb, job);
     free(rec.question);
     free(rec.answer);
@@ -323,6 +326,8 @@ static void lookup_cb(void *arg, enum pg_outcome o, const PGresult *res)
         return;
     }
     job->used = rows > 0 ? strtoll(PQgetvalue(res, 0, 8), NULL, 10) : 0;
+    if (rows > 0)
+        snprintf(job->known_at, sizeof job->known_at, "%s", PQgetvalue(res, 0, 10));
     answer(job);
 }
 

@@ -14,6 +14,7 @@
 
 #define TS_UTC(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
+/* clang-format off */
 const struct pg_stmt Q_PRINCIPAL_BY_FINGERPRINT = {
     "principal_by_fingerprint",
     "SELECT id, role, organisation, revoked_at IS NOT NULL"
@@ -126,46 +127,16 @@ const struct pg_stmt Q_DECISIONS_OF_PERSON = {
                          " WHERE d.ssin = $1 ORDER BY d.id",
     1, true};
 
-/* Everything one coverage answer needs, in one round trip:
- * - the person's decisions as they stood for the service date: for each,
- *   the last version recorded (in the business calendar) on or before that
- *   date, or version 1 for dates before it was recorded -- no change is
- *   retroactive -- and the death date the current version knows;
- * - the tariff lines of the asked codes valid on that date, as CSV lines;
- * - what the OCMW already granted of the monthly patient-share cap;
- * - for a stopped version, the status before the stop (a suspended decision
- *   that is stopped gives no guarantee up to its end either).
- * At least one row; the decision columns are NULL when there is none.
+/* Everything one coverage answer needs, in one round trip, read under the
+ * person's lock (schema/003: coverage_lookup): the decisions as they stood
+ * for the service date, the death date the current version knows, the
+ * tariff lines of the asked codes (CSV), what the month's cap already
+ * granted, the status before a stop, and known_at, the moment that
+ * separates exactly the versions this answer saw from the others.
  * $1 ssin, $2 service date, $3 time zone, $4 care type, $5 codes (text[]) */
 const struct pg_stmt Q_COVERAGE_LOOKUP = {
-    "coverage_lookup",
-    "SELECT x.decision_id, x.version, x.status, x.ocmw, x.body, x.recorded_at, x.death_date,"
-    " (SELECT string_agg(t.code || ',' || lower(t.period) || ',' || (upper(t.period) - 1)"
-    "     || ',' || t.fee_cents || ',' || t.patient_share_cents || ','"
-    "     || array_to_string(t.care_types, '|'), E'\n')"
-    "   FROM tariff t WHERE t.code = ANY ($5::text[]) AND t.period @> $2::date),"
-    " coalesce((SELECT used_cents FROM cap_usage WHERE ssin = $1 AND care_type = $4"
-    "   AND month = date_trunc('month', $2::date)::date), 0),"
-    " x.before_stop"
-    " FROM (SELECT 1) one LEFT JOIN LATERAL ("
-    "  SELECT v.decision_id, v.version, v.status, d.ocmw, v.body::text AS body, " TS_UTC(
-        "v.recorded_at") " AS recorded_at,"
-                         "   cur.body->'beneficiary'->>'death_date' AS death_date,"
-                         "   CASE WHEN v.status = 'stopped' THEN (SELECT b.status FROM "
-                         "decision_version b"
-                         "     WHERE b.decision_id = v.decision_id AND b.version = v.version - 1) "
-                         "END AS before_stop"
-                         "  FROM decision d"
-                         "  JOIN decision_version cur ON cur.decision_id = d.id AND cur.version = "
-                         "d.current_version"
-                         "  JOIN LATERAL (SELECT * FROM decision_version y WHERE y.decision_id = "
-                         "d.id"
-                         "    AND (y.version = 1 OR (y.recorded_at AT TIME ZONE $3)::date <= "
-                         "$2::date)"
-                         "    ORDER BY y.version DESC LIMIT 1) v ON true"
-                         "  WHERE d.ssin = $1) x ON true"
-                         " ORDER BY x.decision_id",
-    5, true};
+    "coverage_lookup", "SELECT * FROM coverage_lookup($1, $2::date, $3, $4, $5::text[])", 5,
+    true};
 
 /* The agreement number is given by the database; the answer is stored
  * with it, exactly as it is sent. */
@@ -178,31 +149,31 @@ const struct pg_stmt Q_COVERAGE_LOOKUP = {
  * transaction. Arrays, one element per agreement: $1 provider ids, $2 orgs,
  * $3 ssins, $4 service dates, $5 care types, $6 covered, $7 reasons,
  * $8 decision ids, $9 decision versions, $10 questions, $11 answers without
- * the number. Rows: (ordinal, answer as sent). */
+ * the number, $12 the moments their data was read (NULL when none was).
+ * Rows: (ordinal, answer as sent). */
 const struct pg_stmt Q_AGREEMENT_INSERT_MANY = {
     "agreement_insert_many",
     "WITH src AS MATERIALIZED ("
     "  SELECT u.*, " AGREEMENT_NUMBER " AS number"
     "  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::text[],"
     "              $6::boolean[], $7::text[], $8::text[], $9::integer[], $10::jsonb[],"
-    "              $11::text[]) WITH ORDINALITY"
+    "              $11::text[], $12::timestamptz[]) WITH ORDINALITY"
     "    AS u(provider_id, provider_org, ssin, service_date, care_type, covered, reason,"
-    "         decision_id, decision_version, question, answer, ord)),"
+    "         decision_id, decision_version, question, answer, known_at, ord)),"
     " ins AS ("
     "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"
-    "    covered, reason, decision_id, decision_version, question, answer)"
+    "    covered, reason, decision_id, decision_version, question, answer, known_at)"
     "  SELECT number, provider_id, provider_org, ssin, service_date, care_type, covered,"
-    "    reason, decision_id, decision_version, question, " WITH_NUMBER(
-        "number", "answer") "  FROM src)"
-                            " SELECT ord, " WITH_NUMBER("number",
-                                                        "answer") " FROM src ORDER BY ord",
-    11};
+    "    reason, decision_id, decision_version, question, "
+    WITH_NUMBER("number", "answer") ", known_at FROM src)"
+    " SELECT ord, " WITH_NUMBER("number", "answer") " FROM src ORDER BY ord",
+    12};
 
 /* One agreement that grants part of a monthly patient-share cap: recorded
  * only if what it grants ($12) still fits under the cap ($13) with the
  * month's usage as it is now, which is taken under the row's lock; no row
  * means it no longer fits (others took from the cap meanwhile): compute
- * again. $1..$11 as one element of Q_AGREEMENT_INSERT_MANY. */
+ * again. $1..$11 as one element of Q_AGREEMENT_INSERT_MANY, $14 known_at. */
 const struct pg_stmt Q_AGREEMENT_INSERT_CAP = {
     "agreement_insert_cap",
     "WITH c AS ("
@@ -216,12 +187,13 @@ const struct pg_stmt Q_AGREEMENT_INSERT_CAP = {
     " n AS (SELECT " AGREEMENT_NUMBER " AS number FROM c),"
     " a AS ("
     "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"
-    "    covered, reason, decision_id, decision_version, question, answer, cap_cents)"
-    "  SELECT n.number, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, " WITH_NUMBER(
-        "n.number", "$11::text") ", $12 FROM n"
-                                 "  RETURNING answer)"
-                                 " SELECT answer FROM a",
-    13};
+    "    covered, reason, decision_id, decision_version, question, answer, cap_cents,"
+    "    known_at)"
+    "  SELECT n.number, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+    WITH_NUMBER("n.number", "$11::text") ", $12, $14::timestamptz FROM n"
+    "  RETURNING answer)"
+    " SELECT answer FROM a",
+    14};
 
 /* $1 number: the answer as it was sent, who it was issued to, and when it
  * was voided (NULL) */
@@ -274,18 +246,22 @@ const struct pg_stmt Q_TARIFF_GET = {
 
 /* ---- audit --------------------------------------------------------------- */
 
-#define TS_US(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+#define TS_US(x)     "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+#define TS_UTC_US(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
-const struct pg_stmt Q_AUDIT_HEAD = {"audit_head", "SELECT last_seq, last_hash FROM audit_head", 0,
-                                     true};
+/* the end of every chain, in chain order */
+const struct pg_stmt Q_AUDIT_HEAD = {
+    "audit_head",
+    "SELECT chain, last_chain_seq, last_seq, last_hash FROM audit_head ORDER BY chain", 0, true};
 
-/* $1 after this sequence number, $2 at most this many: each record with the
- * canonical text its hash covers */
+/* The records chain by chain, after ($1 chain, $2 chain_seq), at most $3,
+ * each with the canonical text its hash covers */
 const struct pg_stmt Q_AUDIT_PAGE = {
     "audit_page",
-    "SELECT seq, audit_canonical(seq, recorded_at, principal_id, organisation, action, object,"
-    " detail), prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
-    2, true};
+    "SELECT seq, chain, chain_seq, audit_canonical(seq, chain, chain_seq, recorded_at,"
+    " principal_id, organisation, action, object, detail), prev_hash, hash FROM audit_log"
+    " WHERE (chain, chain_seq) > ($1::smallint, $2::bigint) ORDER BY chain, chain_seq LIMIT $3",
+    3, true};
 
 /* Consultations (agreements), filtered, in number order after a cursor.
  * $1 ssin, $2 provider, $3 ocmw, $4 service from, $5 service to (inclusive),
@@ -297,7 +273,8 @@ const struct pg_stmt Q_AUDIT_CONSULTATIONS = {
     "SELECT a.number, row_to_json(i)::text"
     " FROM agreement a LEFT JOIN decision d ON d.id = a.decision_id"
     " LEFT JOIN agreement_void v ON v.number = a.number"
-    " CROSS JOIN LATERAL (SELECT a.number AS agreement, " TS_UTC("a.issued_at") " AS issued_at,"
+    " CROSS JOIN LATERAL (SELECT a.number AS agreement, " TS_UTC_US("a.issued_at")
+    "   AS issued_at, " TS_UTC_US("a.known_at") " AS known_at,"
     "   a.provider_org AS provider, a.ssin, a.service_date, a.care_type, a.covered, a.reason,"
     "   a.decision_id AS decision, a.decision_version, d.ocmw, " TS_UTC("v.voided_at")
     "   AS voided_at) i"
@@ -345,7 +322,7 @@ const struct pg_stmt Q_AUDIT_DECISIONS = {
 const struct pg_stmt Q_AUDIT_AS_OF = {
     "audit_as_of",
     "SELECT x.decision_id, x.version, x.status, x.ocmw, x.body, x.recorded_at, x.death_date,"
-    " x.before_stop, ($4::timestamptz AT TIME ZONE $3)::date, " TS_UTC(
+    " x.before_stop, ($4::timestamptz AT TIME ZONE $3)::date, " TS_UTC_US(
         "$4::timestamptz") " FROM (SELECT 1) one LEFT JOIN LATERAL ("
                            "  SELECT v.decision_id, v.version, v.status, d.ocmw, v.body::text AS "
                            "body, " TS_UTC(
@@ -370,6 +347,8 @@ const struct pg_stmt Q_AUDIT_AS_OF = {
                                                 "  WHERE d.ssin = $1) x ON true"
                                                 " ORDER BY x.decision_id",
     4, true};
+
+/* clang-format on */
 
 const struct pg_stmt *const queries_all[] = {&Q_PRINCIPAL_BY_FINGERPRINT,
                                              &Q_HEALTH,
