@@ -62,17 +62,30 @@ static void verify_page(struct verify *v);
 static void verify_answer(struct verify *v, long long broken_at, int chain, const char *reason)
 {
     struct request *r = v->r;
-    char *body = malloc(320);
-    if (body && !reason)
-        snprintf(body, 320,
-                 "{\"intact\":true,\"records\":%lld,\"last_seq\":%lld,\"last_hash\":\"%s\","
-                 "\"chains\":%d}",
-                 v->records, v->last_seq, v->anchor, v->n_chains);
-    else if (body)
-        snprintf(body, 320,
+    size_t cap = 400 + (size_t)v->n_chains * 140;
+    char *body = malloc(cap);
+    if (body && !reason) {
+        /* the heads the walk was checked against: with the anchor, what to
+         * keep outside the registry to check later that nothing before them
+         * was rewritten */
+        size_t o = (size_t)snprintf(body, cap,
+                                    "{\"intact\":true,\"records\":%lld,\"last_seq\":%lld,"
+                                    "\"last_hash\":\"%s\",\"chains\":%d,\"heads\":[",
+                                    v->records, v->last_seq, v->anchor, v->n_chains);
+        for (int i = 0; i < v->n_chains && o < cap; i++)
+            o += (size_t)snprintf(body + o, cap - o,
+                                  "%s{\"chain\":%d,\"chain_seq\":%lld,\"seq\":%lld,"
+                                  "\"hash\":\"%s\"}",
+                                  i ? "," : "", i, v->heads[i].chain_seq, v->heads[i].seq,
+                                  v->heads[i].hash);
+        if (o < cap)
+            snprintf(body + o, cap - o, "]}");
+    } else if (body) {
+        snprintf(body, cap,
                  "{\"intact\":false,\"records_checked\":%lld,\"broken_at\":%lld,\"chain\":%d,"
                  "\"reason\":\"%s\"}",
                  v->records, broken_at, chain, reason);
+    }
     if (reason)
         log_ctx(LOG_WARN, request_log_prefix(r), "audit chain %d broken at record %lld (%s)", chain,
                 broken_at, reason);
@@ -158,9 +171,6 @@ static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
             verify_answer(v, seq, chain, "hash_mismatch");
             return;
         }
-        v->chain_seq = chain_seq;
-        memcpy(v->hash, computed, sizeof v->hash);
-        v->records++;
         if (chain_seq == v->heads[chain].chain_seq) {
             /* records may be added while we walk: the head read at the start
              * must be on the chain */
@@ -170,6 +180,9 @@ static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
             }
             v->head_seen = true;
         }
+        v->chain_seq = chain_seq;
+        memcpy(v->hash, computed, sizeof v->hash);
+        v->records++; /* records_checked: those before a broken one */
     }
     if (n == VERIFY_PAGE) {
         verify_page(v);

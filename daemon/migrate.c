@@ -234,6 +234,8 @@ static const char *const grants[] = {
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO",
     "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, decision_version, agreement,"
     " agreement_void, principal, schema_migration FROM",
+    /* the daemon cannot take audit sequence numbers (no gaps of its making) */
+    "REVOKE ALL ON SEQUENCE audit_seq FROM",
     NULL,
 };
 
