@@ -322,7 +322,7 @@ static const struct command commands[] = {
      "what coverage would have answered with the data known at TS (exit 5: not covered)",
      audit_as_of_opts, 0, 0},
     {"audit", "verify", cmd_audit_verify, "",
-     "check the hash chain of the audit trail (exit 5: broken)", NULL, 0, 0},
+     "check the hash chains of the audit trail (exit 5: broken)", NULL, 0, 0},
     {"health", NULL, cmd_health, "", "check that the server and its database answer", NULL, 0, 0},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -411,8 +411,8 @@ static void help_command(const struct command *cmd)
                "{\"items\":[...],\"next_cursor\":...}); ndjson, csv and table stream every item,\n"
                "one line each, as the server sends them.\n");
         printf("\nCSV columns: %s\n",
-               cons ? "agreement,issued_at,provider,ssin,service_date,care_type,covered,\n"
-                      "  reason,decision,decision_version,ocmw,voided_at"
+               cons ? "agreement,issued_at,known_at,provider,ssin,service_date,care_type,\n"
+                      "  covered,reason,decision,decision_version,ocmw,voided_at"
                     : "decision,version,change,status,ocmw,ssin,kind,period_start,\n"
                       "  period_end,recorded_at,recorded_by_principal,recorded_by_role,\n"
                       "  recorded_by_organisation");

@@ -448,20 +448,37 @@ void output_as_of_table(FILE *out, const cJSON *a)
 
 void output_verify_table(FILE *out, const cJSON *a)
 {
-    char b1[64], b2[64];
+    char b1[64], b2[80];
     const cJSON *intact = get(a, "intact");
+    const cJSON *chains = get(a, "chains"), *chain = get(a, "chain");
 
     if (cJSON_IsTrue(intact)) {
         const char *n = scalar(get(a, "records"), b1, sizeof b1);
         fprintf(out, "intact, ");
         put_clean(out, n);
-        fprintf(out, " record%s\n", strcmp(n, "1") == 0 ? "" : "s");
+        fprintf(out, " record%s", strcmp(n, "1") == 0 ? "" : "s");
+        if (chains) {
+            const char *c = scalar(chains, b2, sizeof b2);
+            fputs(" in ", out);
+            put_clean(out, c);
+            fprintf(out, " chain%s", strcmp(c, "1") == 0 ? "" : "s");
+        }
+        fputs("; last_seq ", out);
+        put_clean(out, scalar(get(a, "last_seq"), b1, sizeof b1));
+        fputs(", last_hash ", out);
+        put_clean(out, scalar(get(a, "last_hash"), b2, sizeof b2));
+        fputc('\n', out);
     } else {
         fputs("broken at record ", out);
         put_clean(out, scalar(get(a, "broken_at"), b1, sizeof b1));
         fputs(" (", out);
         put_clean(out, scalar(get(a, "reason"), b2, sizeof b2));
-        fputs(")\n", out);
+        fputs(")", out);
+        if (chain) {
+            fputs(" in chain ", out);
+            put_clean(out, scalar(chain, b1, sizeof b1));
+        }
+        fputc('\n', out);
     }
 }
 
@@ -657,6 +674,7 @@ struct column {
 static const struct column consultation_csv[] = {
     {"agreement", "agreement", NULL, CELL_VALUE, 0},
     {"issued_at", "issued_at", NULL, CELL_VALUE, 0},
+    {"known_at", "known_at", NULL, CELL_VALUE, 0},
     {"provider", "provider", NULL, CELL_VALUE, 0},
     {"ssin", "ssin", NULL, CELL_VALUE, 0},
     {"service_date", "service_date", NULL, CELL_VALUE, 0},
@@ -688,10 +706,12 @@ static const struct column decision_csv[] = {
 };
 
 /* widths: the usual length of the values (an agreement number is 14
- * characters, a timestamp 20, an NIHII number 11, the longest care type 19) */
+ * characters, a timestamp 20, or 27 with microseconds, an NIHII number 11,
+ * the longest care type 19) */
 static const struct column consultation_table[] = {
     {"agreement", "agreement", NULL, CELL_VALUE, 14},
-    {"issued_at", "issued_at", NULL, CELL_VALUE, 20},
+    {"issued_at", "issued_at", NULL, CELL_VALUE, 27},
+    {"known_at", "known_at", NULL, CELL_VALUE, 27},
     {"provider", "provider", NULL, CELL_VALUE, 11},
     {"ssin", "ssin", NULL, CELL_VALUE, 11},
     {"service_date", "service_date", NULL, CELL_VALUE, 12},

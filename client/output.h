@@ -37,7 +37,8 @@ void output_decision_list_table(FILE *out, const struct cJSON *list);
 void output_tariff_table(FILE *out, const struct cJSON *doc);
 /* a coverage question answered as of an earlier time (audit as-of) */
 void output_as_of_table(FILE *out, const struct cJSON *answer);
-/* `intact, N records` or `broken at record SEQ (reason)` (audit verify) */
+/* `intact, N records in C chains; last_seq S, last_hash H` or
+ * `broken at record SEQ (reason) in chain C` (audit verify) */
 void output_verify_table(FILE *out, const struct cJSON *answer);
 
 /*

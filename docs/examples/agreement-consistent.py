@@ -4,10 +4,11 @@
 Was agreement NUMBER consistent with the data of its day? Reads the answer the
 registry gave (GET /v1/agreements/NUMBER), finds the question it answered
 (GET /v1/audit/consultations), asks the registry what it would have answered to
-that question with only the data known when the agreement was issued
-(GET /v1/audit/coverage-as-of, known_at = issued_at, with the provider), and
-compares the two: covered, the reason code, the decision (id, version, OCMW,
-period) and the cover (care type, period, conditions).
+that question with only the data known when it answered (GET
+/v1/audit/coverage-as-of, with the provider, at the consultation's known_at:
+the moment the registry read the data for that answer), and compares the two:
+covered, the reason code, the decision (id, version, OCMW, period) and the
+cover (care type, period, conditions).
 
 Prints "consistent", or "inconsistent" followed by one line per difference,
 tab-separated: member, what the agreement said, what the data said (JSON).
@@ -19,7 +20,6 @@ MEDAID_KEY, MEDAID_CA (an auditor's certificate, as for medaid).
 Python 3 standard library only (ssl, http.client).
 """
 
-import datetime
 import http.client
 import json
 import os
@@ -141,32 +141,6 @@ def as_of(reg, item, known_at):
     return reg.get_ok("/v1/audit/coverage-as-of", query)[1]
 
 
-def changes_in_second(reg, ssin, second):
-    """The exact moments (microseconds, UTC) at which versions of this person's
-    decisions were recorded within `second` (YYYY-MM-DDTHH:MM:SSZ).
-
-    The items of /v1/audit/decisions give recorded_at to the second only; the
-    list's cursor (recorded_at~decision~version) carries it to the microsecond,
-    so the versions of that second are read one page of one item at a time.
-    If the cursor has another form, no moment is found (the check then rests
-    on the start and the end of the second)."""
-    moments, cursor = [], None
-    for _ in range(1000):
-        query = {"ssin": ssin, "changed_since": second, "limit": "1"}
-        if cursor:
-            query["cursor"] = cursor
-        page = reg.get_ok("/v1/audit/decisions", query)[1]
-        items = page.get("items") or []
-        if not items or items[0].get("recorded_at") != second:
-            break
-        cursor = page.get("next_cursor") or ""
-        m = re.fullmatch(r"([0-9-]{10}T[0-9:]{8}\.[0-9]{6})~.*", cursor)
-        if not m:
-            break
-        moments.append(m.group(1) + "Z")
-    return moments
-
-
 def differences(a, b):
     return [(k, a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)]
 
@@ -186,24 +160,15 @@ def main(argv):
     # 2. the question it answered, and when
     item = find_consultation(reg, number)
 
-    # 3. what the data known then gives. issued_at is given to the second:
-    # first ask with the data known at the end of that second. If that
-    # differs and a decision of this person changed within that same second,
-    # the agreement may have been issued before that change: try the data as
-    # it stood at the start of the second and just after each such change.
-    recorded = essentials(answer)
-    second = item["issued_at"]
-    issued = datetime.datetime.strptime(second, "%Y-%m-%dT%H:%M:%SZ")
-    end = (issued + datetime.timedelta(microseconds=999999)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    diffs = differences(recorded, essentials(as_of(reg, item, end)))
-    if diffs:
-        for moment in [second] + changes_in_second(reg, item["ssin"], second):
-            if not differences(recorded, essentials(as_of(reg, item, moment))):
-                print(f"{PROG}: note: consistent with the data known at {moment}; a decision "
-                      f"of this person changed in the second the agreement was issued",
-                      file=sys.stderr)
-                diffs = []
-                break
+    # 3. what the data known then gives: known_at is the moment the registry
+    # read the data for this answer, to the microsecond, so the data as of
+    # known_at is exactly what it saw. It is null when the answer needed no
+    # data (invalid_ssin, a service date in the future or too old): then any
+    # moment of that day gives the same answer, and issued_at is used.
+    known_at = item.get("known_at") or item.get("issued_at")
+    if not isinstance(known_at, str):
+        raise Error(f"the consultation of {number} has neither known_at nor issued_at")
+    diffs = differences(essentials(answer), essentials(as_of(reg, item, known_at)))
     if voided:
         print(f"{PROG}: note: the provider voided this agreement at {voided}", file=sys.stderr)
     if not diffs:

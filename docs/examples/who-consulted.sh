@@ -6,8 +6,8 @@
 # time), or in the month YYYY-MM when given, as CSV on standard output:
 #
 #   provider,agreement,issued_at,service_date,outcome
-#   71012345678,A2026-00000042,2026-10-20T09:14:03Z,2026-10-20,covered
-#   10012345678,A2026-00000057,2026-10-28T15:40:11Z,2026-10-27,care_type_absent
+#   71012345678,A2026-00000042,2026-10-20T09:14:03.418207Z,2026-10-20,covered
+#   10012345678,A2026-00000057,2026-10-28T15:40:11.090512Z,2026-10-27,care_type_absent
 #
 # one row per consultation, in the order the agreements were issued (their
 # number); outcome is "covered" or the reason code of the refusal. A header
@@ -48,13 +48,13 @@ rc=0
     --format csv >"$tmp" || rc=$?
 [ "$rc" -eq 0 ] || die "$rc" "medaid audit consultations failed (exit $rc)"
 
-expected='agreement,issued_at,provider,ssin,service_date,care_type,covered,reason,decision,decision_version,ocmw,voided_at'
+expected='agreement,issued_at,known_at,provider,ssin,service_date,care_type,covered,reason,decision,decision_version,ocmw,voided_at'
 header=$(head -n 1 "$tmp")
 [ "$header" = "$expected" ] || die 4 "unexpected CSV header: $header"
 
 # No field of a consultation can hold a comma, so splitting on commas is safe.
 echo "provider,agreement,issued_at,service_date,outcome"
 tail -n +2 "$tmp" | awk -F, -v OFS=, '
-    NF != 12 { print "unexpected CSV line: " $0 > "/dev/stderr"; bad = 1; exit }
-    { print $3, $1, $2, $5, ($7 == "true" ? "covered" : $8) }
+    NF != 13 { print "unexpected CSV line: " $0 > "/dev/stderr"; bad = 1; exit }
+    { print $4, $1, $2, $6, ($8 == "true" ? "covered" : $9) }
     END { exit bad }' || die 4 "unexpected output from medaid"

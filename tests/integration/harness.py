@@ -183,6 +183,19 @@ class Env:
                  "-p", str(self.port), "-U", "medaid", "-d", "medaid", "-c", sql])
         return p.stdout.strip()
 
+    def psql_as(self, user, sql, check=True, sep="|"):
+        """psql as another role of the cluster (e.g. medaid_app, the daemon's own);
+        returns the CompletedProcess (check=False: also when it failed)."""
+        return run(["psql", "-X", "-At", "-F", sep, "-v", "ON_ERROR_STOP=1", "-h",
+                    str(self.sock), "-p", str(self.port), "-U", user, "-d", "medaid",
+                    "-c", sql], check=check)
+
+    def superuser_psql(self, sql):
+        """psql as the cluster's superuser (scripts/lib.sh _pg_psql); returns stdout."""
+        quoted = sql.replace("'", "'\\''")
+        p = lib(f"_pg_psql '{self.sock}' {self.port} medaid -At -c '{quoted}'")
+        return p.stdout.strip()
+
     def table_counts(self):
         out = self.psql(
             "SELECT table_schema || '.' || table_name, "

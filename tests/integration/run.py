@@ -25,8 +25,16 @@ import harness  # noqa: E402
 from harness import Env, Failure  # noqa: E402
 import tests_agreements  # noqa: E402
 import tests_api  # noqa: E402
+import tests_audit  # noqa: E402
 import tests_faults  # noqa: E402
 import tests_lifecycle  # noqa: E402
+
+try:  # written separately; the run goes on without it (but not past its own errors)
+    import tests_audit_scripts  # noqa: E402
+except ImportError as e:
+    if getattr(e, "name", None) != "tests_audit_scripts":
+        raise
+    tests_audit_scripts = None
 
 
 class Tap:
@@ -70,8 +78,8 @@ def main():
     ap.add_argument("--build", default="build", help="meson build directory")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
     ap.add_argument("--only", default="",
-                    help="comma-separated groups: api,lifecycle,agreements,slow,"
-                         "database,shutdown")
+                    help="comma-separated groups: api,lifecycle,agreements,audit,"
+                         "audit_scripts,slow,database,shutdown")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -94,10 +102,15 @@ def main():
             ("api", tests_api.run),
             ("lifecycle", tests_lifecycle.run),
             ("agreements", tests_agreements.run),
+            ("audit", tests_audit.run),
             ("slow", tests_faults.slow_clients),
             ("database", tests_faults.database_down),
             ("shutdown", tests_faults.shutdown),
         ]
+        if tests_audit_scripts is not None:
+            groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
+        elif not only or "audit_scripts" in only:
+            print("# group audit_scripts: skipped (tests_audit_scripts.py is missing)")
         try:
             env = Env(args.build)
             env.setup()
