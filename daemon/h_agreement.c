@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../proto/ids.h"
 #include "../proto/lifecycle.h"
 #include "pg.h"
 #include "queries.h"
@@ -21,12 +22,7 @@
 
 static bool number_ok(const char *n)
 {
-    if (!n || strlen(n) != 14 || n[0] != 'A' || n[5] != '-')
-        return false;
-    for (int i = 1; i < 14; i++)
-        if (i != 5 && (n[i] < '0' || n[i] > '9'))
-            return false;
-    return true;
+    return ids_registry_number(n, 'A');
 }
 
 static void not_found(struct request *r)

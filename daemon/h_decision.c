@@ -74,14 +74,19 @@ bool h_decision_from_row(const PGresult *res, int row, struct decision *d)
     return true;
 }
 
+/* A database step failed: answer it (503 or 500) and end the job. */
+static bool db_failed(struct job *job, enum pg_outcome o, const PGresult *res)
+{
+    if (o == PG_OK)
+        return false;
+    request_db_error(job->r, o, res);
+    job_done(job);
+    return true;
+}
+
 static bool decision_id_ok(const char *id)
 {
-    if (!id || strlen(id) != 14 || id[0] != 'D' || id[5] != '-')
-        return false;
-    for (int i = 1; i < 14; i++)
-        if (i != 5 && (id[i] < '0' || id[i] > '9'))
-            return false;
-    return true;
+    return ids_registry_number(id, 'D');
 }
 
 static void not_found(struct request *r)
@@ -174,11 +179,8 @@ static void conflict_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (o != PG_OK) {
-        request_db_error(r, o, res);
-        job_done(job);
+    if (db_failed(job, o, res))
         return;
-    }
     cJSON *extra = cJSON_CreateObject();
     cJSON *c = extra ? cJSON_AddObjectToObject(extra, "conflict") : NULL;
     if (c && PQntuples(res) == 1) {
@@ -208,11 +210,8 @@ static void stale_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (o != PG_OK) {
-        request_db_error(r, o, res);
-        job_done(job);
+    if (db_failed(job, o, res))
         return;
-    }
     if (PQntuples(res) != 1) {
         not_found(r);
         job_done(job);
@@ -254,11 +253,8 @@ static void write_cb(void *arg, enum pg_outcome o, const PGresult *res)
         report_conflict(job);
         return;
     }
-    if (o != PG_OK) {
-        request_db_error(r, o, res);
-        job_done(job);
+    if (db_failed(job, o, res))
         return;
-    }
     if (PQntuples(res) != 1) {
         /* the version moved on between our read and our write */
         const char *params[] = {job->id, NULL};
@@ -325,11 +321,8 @@ static void load_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (o != PG_OK) {
-        request_db_error(r, o, res);
-        job_done(job);
+    if (db_failed(job, o, res))
         return;
-    }
     const struct principal *p = request_principal(r);
     /* only the OCMW that made it may change it; others learn nothing */
     if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 3), p->org) != 0) {
@@ -446,11 +439,8 @@ static void idem_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (o != PG_OK) {
-        request_db_error(r, o, res);
-        job_done(job);
+    if (db_failed(job, o, res))
         return;
-    }
     if (PQntuples(res) == 0) {
         if (job->overlapped)
             report_conflict(job); /* not our key: a real overlap */
@@ -572,11 +562,8 @@ static void get_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (o != PG_OK) {
-        request_db_error(r, o, res);
-        job_done(job);
+    if (db_failed(job, o, res))
         return;
-    }
     const struct principal *p = request_principal(r);
     /* another OCMW learns nothing, not even that the decision exists */
     if (PQntuples(res) != 1 ||
@@ -625,11 +612,8 @@ static void history_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (o != PG_OK) {
-        request_db_error(r, o, res);
-        job_done(job);
+    if (db_failed(job, o, res))
         return;
-    }
     const struct principal *p = request_principal(r);
     int n = PQntuples(res);
     if (n == 0 || (p->role == ROLE_OCMW && strcmp(PQgetvalue(res, 0, 3), p->org) != 0)) {
@@ -694,11 +678,8 @@ static void person_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (o != PG_OK) {
-        request_db_error(r, o, res);
-        job_done(job);
+    if (db_failed(job, o, res))
         return;
-    }
     bool full = request_principal(r)->role == ROLE_AUDITOR;
     cJSON *root = cJSON_CreateObject();
     bool ok = root && cJSON_AddStringToObject(root, "ssin", request_param(r, 0));

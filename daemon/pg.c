@@ -283,6 +283,30 @@ static bool conn_read(struct pg_conn *c, bool *complete)
     return true;
 }
 
+/* Flush what is still to send, then read what arrived. Returns -1 when the
+ * connection broke (already failed, with why), 1 when the command
+ * returned all its results, 0 when more is to come. */
+static int conn_pump(struct pg_conn *c, short what, const char *why)
+{
+    bool complete = false;
+    if (what & EV_WRITE) {
+        int f = PQflush(c->conn);
+        if (f < 0) {
+            conn_fail(c, why);
+            return -1;
+        }
+        if (f == 0)
+            conn_watch(c, EV_READ);
+    }
+    if (!(what & EV_READ))
+        return 0;
+    if (!conn_read(c, &complete)) {
+        conn_fail(c, why);
+        return -1;
+    }
+    return complete ? 1 : 0;
+}
+
 static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -314,22 +338,7 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
             return;
         }
     case PGC_PREPARING:
-        if (what & EV_WRITE) {
-            int f = PQflush(c->conn);
-            if (f < 0) {
-                conn_fail(c, "prepare flush");
-                return;
-            }
-            if (f == 0)
-                conn_watch(c, EV_READ);
-        }
-        if (!(what & EV_READ))
-            return;
-        if (!conn_read(c, &complete)) {
-            conn_fail(c, "prepare read");
-            return;
-        }
-        if (!complete)
+        if (conn_pump(c, what, "prepare") <= 0)
             return;
         if (!c->res || PQresultStatus(c->res) != PGRES_COMMAND_OK) {
             log_error("%s db%d: cannot prepare %s: %s(has `medaidd migrate` run?)", p->tag, c->idx,
@@ -354,22 +363,7 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
         c->res = NULL;
         return;
     case PGC_BUSY:
-        if (what & EV_WRITE) {
-            int f = PQflush(c->conn);
-            if (f < 0) {
-                conn_fail(c, "flush");
-                return;
-            }
-            if (f == 0)
-                conn_watch(c, EV_READ);
-        }
-        if (!(what & EV_READ))
-            return;
-        if (!conn_read(c, &complete)) {
-            conn_fail(c, "read");
-            return;
-        }
-        if (!complete)
+        if (conn_pump(c, what, "query") <= 0)
             return;
         {
             struct pg_query *q = c->q;

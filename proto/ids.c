@@ -3,6 +3,8 @@
  */
 #include "ids.h"
 
+#include <string.h>
+
 #include <stdint.h>
 
 bool ids_all_digits(const char *s, size_t len, size_t n)
@@ -55,4 +57,11 @@ bool ids_kbo_valid(const char *s, size_t len)
 bool ids_nihii_valid(const char *s, size_t len)
 {
     return ids_all_digits(s, len, 11);
+}
+
+bool ids_registry_number(const char *s, char letter)
+{
+    if (!s || strlen(s) != 14 || s[0] != letter || s[5] != '-')
+        return false;
+    return ids_all_digits(s + 1, 4, 4) && ids_all_digits(s + 6, 8, 8);
 }

@@ -20,6 +20,10 @@ bool ids_kbo_valid(const char *s, size_t len);
 /* RIZIV/INAMI (NIHII) number: exactly 11 digits. */
 bool ids_nihii_valid(const char *s, size_t len);
 
+/* A registry number: the letter, a 4-digit year, '-', 8 digits
+ * ("D2026-00001234" for decisions, "A2026-00000042" for agreements). */
+bool ids_registry_number(const char *s, char letter);
+
 /* true when s[0..len) is nothing but ASCII digits and len == n */
 bool ids_all_digits(const char *s, size_t len, size_t n);
 
