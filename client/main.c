@@ -734,6 +734,30 @@ static void emit(const struct ctx *c, const struct api_response *res, const cJSO
         (render ? render : output_generic_table)(stdout, doc);
 }
 
+/* One exchange whose answer is a yes or a no (member `flag`, a boolean):
+ * printed, then exit 0 for yes and EXIT_NOT_COVERED (5) for no. */
+static int exchange_yes_no(struct ctx *c, const struct api_request *rq, const char *flag,
+                           render_fn render)
+{
+    struct api_response res;
+    cJSON *doc = NULL;
+    api_exchange(&c->api, rq, &res);
+    int rc = receive(c, &res, &doc);
+    if (rc == EXIT_OK) {
+        const cJSON *yes = cJSON_GetObjectItemCaseSensitive(doc, flag);
+        if (!cJSON_IsBool(yes)) {
+            fprintf(stderr, "medaid: %ld answer has no boolean '%s'\n", res.status, flag);
+            rc = EXIT_SERVER;
+        } else {
+            emit(c, &res, doc, render);
+            rc = cJSON_IsTrue(yes) ? EXIT_OK : EXIT_NOT_COVERED;
+        }
+    }
+    cJSON_Delete(doc);
+    api_response_free(&res);
+    return rc;
+}
+
 /* one exchange, then the usual reporting and printing */
 static int exchange_and_print(struct ctx *c, const struct api_request *rq, render_fn render)
 {
@@ -1120,23 +1144,8 @@ static int cmd_coverage(struct ctx *c)
         .body_len = len,
         .content_type = "application/json",
     };
-    struct api_response res;
-    cJSON *doc = NULL;
-    api_exchange(&c->api, &rq, &res);
+    rc = exchange_yes_no(c, &rq, "covered", output_coverage_table);
     free(body);
-    rc = receive(c, &res, &doc);
-    if (rc == EXIT_OK) {
-        const cJSON *covered = cJSON_GetObjectItemCaseSensitive(doc, "covered");
-        if (!cJSON_IsBool(covered)) {
-            fprintf(stderr, "medaid: %ld answer has no boolean 'covered'\n", res.status);
-            rc = EXIT_SERVER;
-        } else {
-            emit(c, &res, doc, output_coverage_table);
-            rc = cJSON_IsTrue(covered) ? EXIT_OK : EXIT_NOT_COVERED;
-        }
-    }
-    cJSON_Delete(doc);
-    api_response_free(&res);
     return rc;
 }
 
@@ -2203,47 +2212,15 @@ static int cmd_audit_as_of(struct ctx *c)
         return local_error("out of memory");
     }
     struct api_request rq = {.method = "GET", .path = q.b.p};
-    struct api_response res;
-    cJSON *doc = NULL;
-    api_exchange(&c->api, &rq, &res);
+    rc = exchange_yes_no(c, &rq, "covered", output_as_of_table);
     free(q.b.p);
-    rc = receive(c, &res, &doc);
-    if (rc == EXIT_OK) {
-        const cJSON *covered = cJSON_GetObjectItemCaseSensitive(doc, "covered");
-        if (!cJSON_IsBool(covered)) {
-            fprintf(stderr, "medaid: %ld answer has no boolean 'covered'\n", res.status);
-            rc = EXIT_SERVER;
-        } else {
-            emit(c, &res, doc, output_as_of_table);
-            rc = cJSON_IsTrue(covered) ? EXIT_OK : EXIT_NOT_COVERED;
-        }
-    }
-    cJSON_Delete(doc);
-    api_response_free(&res);
     return rc;
 }
 
 static int cmd_audit_verify(struct ctx *c)
 {
     struct api_request rq = {.method = "GET", .path = "/v1/audit/verify"};
-    struct api_response res;
-    cJSON *doc = NULL;
-
-    api_exchange(&c->api, &rq, &res);
-    int rc = receive(c, &res, &doc);
-    if (rc == EXIT_OK) {
-        const cJSON *intact = cJSON_GetObjectItemCaseSensitive(doc, "intact");
-        if (!cJSON_IsBool(intact)) {
-            fprintf(stderr, "medaid: %ld answer has no boolean 'intact'\n", res.status);
-            rc = EXIT_SERVER;
-        } else {
-            emit(c, &res, doc, output_verify_table);
-            rc = cJSON_IsTrue(intact) ? EXIT_OK : EXIT_NOT_COVERED;
-        }
-    }
-    cJSON_Delete(doc);
-    api_response_free(&res);
-    return rc;
+    return exchange_yes_no(c, &rq, "intact", output_verify_table);
 }
 
 static int cmd_health(struct ctx *c)
