@@ -53,6 +53,18 @@ struct job {
     struct decision next; /* what is being written */
 };
 
+/* A job for request r, or NULL when memory ran out (r is answered). */
+static struct job *job_new(struct request *r)
+{
+    struct job *job = calloc(1, sizeof *job);
+    if (!job) {
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+        return NULL;
+    }
+    job->r = r;
+    return job;
+}
+
 static void job_done(struct job *job)
 {
     free(job);
@@ -469,12 +481,9 @@ static void idem_lookup(struct job *job)
 /* Checks common to every write, then the idempotency lookup or the work. */
 static void write_start(struct request *r, enum op op)
 {
-    struct job *job = calloc(1, sizeof *job);
-    if (!job) {
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+    struct job *job = job_new(r);
+    if (!job)
         return;
-    }
-    job->r = r;
     job->op = op;
     if (op != OP_CREATE) {
         job->id = request_param(r, 0);
@@ -598,12 +607,9 @@ void h_decision_get(struct request *r)
             return;
         }
     }
-    struct job *job = calloc(1, sizeof *job);
-    if (!job) {
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+    struct job *job = job_new(r);
+    if (!job)
         return;
-    }
-    job->r = r;
     const char *params[] = {id, ver};
     pg_submit(request_worker(r)->pool, &Q_DECISION_GET, params, get_cb, job);
 }
@@ -664,12 +670,9 @@ void h_decision_history(struct request *r)
         not_found(r);
         return;
     }
-    struct job *job = calloc(1, sizeof *job);
-    if (!job) {
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+    struct job *job = job_new(r);
+    if (!job)
         return;
-    }
-    job->r = r;
     const char *params[] = {id};
     pg_submit(request_worker(r)->pool, &Q_DECISION_HISTORY, params, history_cb, job);
 }
@@ -721,12 +724,9 @@ void h_beneficiary_decisions(struct request *r)
                         NULL);
         return;
     }
-    struct job *job = calloc(1, sizeof *job);
-    if (!job) {
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+    struct job *job = job_new(r);
+    if (!job)
         return;
-    }
-    job->r = r;
     const char *params[] = {ssin};
     pg_submit(request_worker(r)->pool, &Q_DECISIONS_OF_PERSON, params, person_cb, job);
 }

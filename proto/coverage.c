@@ -220,17 +220,6 @@ static bool six_digits(const char *s)
     return s[6] == '\0';
 }
 
-static bool supplement_type_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 32)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-            return false;
-    return true;
-}
-
 static void parse_item(const cJSON *el, const char *base, struct coverage_item *it, struct verrs *e)
 {
     it->quantity = 1;
@@ -265,7 +254,7 @@ static void parse_item(const cJSON *el, const char *base, struct coverage_item *
     }
     jx_path(p, sizeof p, base, "supplement_type");
     if (jx_get_string(f[3].item, p, false, false, &s, e) == JX_OK) {
-        if (supplement_type_ok(s)) {
+        if (supplement_type_valid(s)) {
             it->has_supplement_type = true;
             memcpy(it->supplement_type, s, strlen(s) + 1);
         } else {

@@ -210,7 +210,7 @@ static bool cents_cap(const struct ctx *c, const cJSON *it, const char *path, in
     return true;
 }
 
-static bool supplement_type_ok(const char *s)
+bool supplement_type_valid(const char *s)
 {
     size_t n = strlen(s);
     if (n < 1 || n > 32)
@@ -243,7 +243,7 @@ static void parse_supplement_types(const struct ctx *c, const cJSON *it, const c
         const char *s = NULL;
         if (jx_get_string(el, p, true, false, &s, c->e) != JX_OK)
             continue;
-        if (!supplement_type_ok(s)) {
+        if (!supplement_type_valid(s)) {
             verrs_add(c->e, p, "invalid_supplement_type",
                       "must be 1 to 32 characters among a-z, 0-9 and _");
             continue;

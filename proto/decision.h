@@ -161,6 +161,9 @@ bool decision_parse_stored(const char *buf, size_t len, struct decision *out);
  */
 char *decision_encode(const struct decision *d, bool with_meta);
 
+/* A supplement type name: [a-z0-9_]{1,32} (in covers and in questions). */
+bool supplement_type_valid(const char *s);
+
 /* Find a cover by care type; NULL when the decision has none. */
 const struct cover *decision_cover(const struct decision *d, enum care_type t);
 
