@@ -7,12 +7,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
-#include "migrate.h"
-#include "principal.h"
-#include "server.h"
-#include "tls.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "admin/migrate.h"
+#include "admin/principals.h"
+#include "net/server.h"
+#include "net/tls.h"
 
 #ifndef MEDAID_VERSION
 #define MEDAID_VERSION "unknown"

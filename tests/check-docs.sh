@@ -3,11 +3,11 @@
 #
 #   - every option of `medaidd --list-options` is in docs/medaidd.conf.5.md and
 #     docs/medaidd.conf.sample;
-#   - every route of daemon/router.c is a path of proto/openapi.yaml with that method,
+#   - every route of daemon/http/router.c is a path of proto/openapi.yaml with that method,
 #     and is named ("METHOD /path") in docs/protocol.md;
 #   - every problem code (proto/problem.c), refusal code (proto/coverage.c) and
 #     per-field validation code (verrs_add in the proto/ modules of the routed
-#     endpoints, tariff.c included, and in daemon/h_audit.c) is in docs/protocol.md, and every problem and validation code is
+#     endpoints, tariff.c included, and in daemon/api/audit.c) is in docs/protocol.md, and every problem and validation code is
 #     in an enum of proto/openapi.yaml;
 #   - README.md mentions scripts/demo and scripts/test;
 #   - docs/medaidd.conf.sample parses (medaidd --check-config may only complain about
@@ -71,12 +71,12 @@ else
 fi
 
 # ---- routes ----------------------------------------------------------------------------
-routes="$(grep -oE '\{HM_[A-Z]+, *"/v1/[^"]*"' "$root/daemon/router.c" |
+routes="$(grep -oE '\{HM_[A-Z]+, *"/v1/[^"]*"' "$root/daemon/http/router.c" |
 	sed -E 's/^\{HM_([A-Z]+), *"([^"]*)"$/\1 \2/')"
 if [ -n "$routes" ]; then
-	ok "routes found in daemon/router.c"
+	ok "routes found in daemon/http/router.c"
 else
-	not_ok "routes found in daemon/router.c"
+	not_ok "routes found in daemon/http/router.c"
 fi
 # the paths of the OpenAPI document: keys indented by two spaces under `paths:`
 api_paths="$(awk '/^paths:/ { p = 1; next } /^[^ #]/ { p = 0 } p && /^  \/[^ ]*:[[:space:]]*$/ { sub(/^  /, ""); sub(/:[[:space:]]*$/, ""); print }' "$openapi")"
@@ -125,11 +125,11 @@ done
 # uses it is routed).
 # proto/split.c has no validation codes (it only computes).
 fieldcodes="$(cat "$root"/proto/jsonx.c "$root"/proto/decision.c "$root"/proto/coverage.c "$root"/proto/lifecycle.c \
-	"$root"/proto/tariff.c "$root"/daemon/h_audit.c |
+	"$root"/proto/tariff.c "$root"/daemon/api/audit.c |
 	perl -0ne 'while (/verrs_add\(\s*[^,()]+,\s*[^,()]+,\s*"([a-z_]+)"/g) { print "$1\n" }' |
 	sort -u)"
 [ -n "$fieldcodes" ]
-check $? "validation codes found in proto/{jsonx,decision,coverage,lifecycle,tariff}.c, daemon/h_audit.c"
+check $? "validation codes found in proto/{jsonx,decision,coverage,lifecycle,tariff}.c, daemon/api/audit.c"
 for code in $fieldcodes; do
 	has "$protocol" "\`$code\`"
 	check $? "validation code $code is in docs/protocol.md"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../daemon/queries.h"
+#include "db/queries.h"
 
 int main(int argc, char **argv)
 {

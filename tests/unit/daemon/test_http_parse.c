@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "config.h"
-#include "http_parse.h"
-#include "log.h"
+#include "base/config.h"
+#include "http/http_parse.h"
+#include "base/log.h"
 
 static enum http_parse_status parse(const char *s, struct http_head *h)
 {

@@ -1,0 +1,696 @@
+/*
+ * h_audit: auditors (role auditor only).
+ *
+ * verify walks every hash chain page by page (never the whole trail in
+ * memory), recomputing each record's SHA-256 over the previous hash of its
+ * chain and the record's canonical text, and checks each chain against its
+ * head, so a removed tail is noticed too; the answer's last_hash is an
+ * anchor over all heads, to keep outside the registry. consultations and decisions answer one page
+ * ({"items","next_cursor"}) or, with Accept: application/x-ndjson, stream
+ * every match a page at a time, fetching the next page only when the
+ * client has read the previous one. coverage-as-of recomputes an answer
+ * from the versions recorded at or before a moment.
+ */
+#include "api/audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "base/hex.h"
+#include "proto/coverage.h"
+#include "proto/ids.h"
+#include "api/coverage.h"
+#include "base/log.h"
+#include "db/db.h"
+#include "db/pg.h"
+#include "db/queries.h"
+#include "http/router.h"
+#include "net/server.h"
+
+#define VERIFY_PAGE   2000
+#define STREAM_PAGE   500
+#define DEFAULT_LIMIT 100
+#define MAX_LIMIT     1000
+
+/* ---- verify ------------------------------------------------------------------ */
+
+#define MAX_CHAINS 64
+
+struct chain_head {
+    long long chain_seq; /* records in the chain when the walk began */
+    long long seq;       /* the global number of its last record */
+    char hash[65];
+};
+
+struct verify {
+    struct request *r;
+    int n_chains;
+    struct chain_head heads[MAX_CHAINS];
+    char anchor[65]; /* SHA-256 over every head's hash, in chain order */
+    long long last_seq;
+    long long records; /* checked */
+    int chain;         /* the chain being walked */
+    long long chain_seq;
+    char hash[65];  /* hash of the last record checked in this chain */
+    bool head_seen; /* this chain passed its head with the head's hash */
+};
+
+static void verify_page(struct verify *v);
+
+static void verify_answer(struct verify *v, long long broken_at, int chain, const char *reason)
+{
+    struct request *r = v->r;
+    size_t cap = 400 + (size_t)v->n_chains * 140;
+    char *body = malloc(cap);
+    if (body && !reason) {
+        /* the heads the walk was checked against: with the anchor, what to
+         * keep outside the registry to check later that nothing before them
+         * was rewritten */
+        size_t o = (size_t)snprintf(body, cap,
+                                    "{\"intact\":true,\"records\":%lld,\"last_seq\":%lld,"
+                                    "\"last_hash\":\"%s\",\"chains\":%d,\"heads\":[",
+                                    v->records, v->last_seq, v->anchor, v->n_chains);
+        for (int i = 0; i < v->n_chains && o < cap; i++)
+            o += (size_t)snprintf(body + o, cap - o,
+                                  "%s{\"chain\":%d,\"chain_seq\":%lld,\"seq\":%lld,"
+                                  "\"hash\":\"%s\"}",
+                                  i ? "," : "", i, v->heads[i].chain_seq, v->heads[i].seq,
+                                  v->heads[i].hash);
+        if (o < cap)
+            snprintf(body + o, cap - o, "]}");
+    } else if (body) {
+        snprintf(body, cap,
+                 "{\"intact\":false,\"records_checked\":%lld,\"broken_at\":%lld,\"chain\":%d,"
+                 "\"reason\":\"%s\"}",
+                 v->records, broken_at, chain, reason);
+    }
+    if (reason)
+        log_ctx(LOG_WARN, request_log_prefix(r), "audit chain %d broken at record %lld (%s)", chain,
+                broken_at, reason);
+    free(v);
+    request_json(r, 200, body);
+}
+
+/* The walk left chain v->chain (or never entered it): it must have reached
+ * its head. Returns false when it answered (broken). */
+static bool chain_done(struct verify *v)
+{
+    const struct chain_head *h = &v->heads[v->chain];
+    if (v->chain_seq < h->chain_seq) {
+        /* its last records are missing */
+        verify_answer(v, h->seq, v->chain, "gap");
+        return false;
+    }
+    if (h->chain_seq > 0 && !v->head_seen) {
+        verify_answer(v, h->seq, v->chain, "hash_mismatch");
+        return false;
+    }
+    return true;
+}
+
+static void enter_chain(struct verify *v, int chain)
+{
+    v->chain = chain;
+    v->chain_seq = 0;
+    memset(v->hash, '0', 64); /* every chain starts from 64 zeros */
+    v->hash[64] = '\0';
+    v->head_seen = false;
+}
+
+static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct verify *v = arg;
+    if (o != PG_OK) {
+        struct request *r = v->r;
+        free(v);
+        request_db_error(r, o, res);
+        return;
+    }
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        long long seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        int chain = atoi(PQgetvalue(res, i, 1));
+        long long chain_seq = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        if (chain < 0 || chain >= v->n_chains) {
+            verify_answer(v, seq, chain, "gap");
+            return;
+        }
+        while (chain != v->chain) {
+            if (!chain_done(v))
+                return;
+            enter_chain(v, v->chain + 1);
+        }
+        if (chain_seq != v->chain_seq + 1) {
+            verify_answer(v, seq, chain, "gap");
+            return;
+        }
+        if (strcmp(PQgetvalue(res, i, 4), v->hash) != 0) {
+            verify_answer(v, seq, chain, "link_mismatch");
+            return;
+        }
+        char computed[SHA256_HEX_LEN + 1];
+        sha256_hex2(v->hash, 64, PQgetvalue(res, i, 3), (size_t)PQgetlength(res, i, 3), computed);
+        if (strcmp(computed, PQgetvalue(res, i, 5)) != 0) {
+            verify_answer(v, seq, chain, "hash_mismatch");
+            return;
+        }
+        if (chain_seq == v->heads[chain].chain_seq) {
+            /* records may be added while we walk: the head read at the start
+             * must be on the chain */
+            if (strcmp(computed, v->heads[chain].hash) != 0) {
+                verify_answer(v, seq, chain, "hash_mismatch");
+                return;
+            }
+            v->head_seen = true;
+        }
+        v->chain_seq = chain_seq;
+        memcpy(v->hash, computed, sizeof v->hash);
+        v->records++; /* records_checked: those before a broken one */
+    }
+    if (n == VERIFY_PAGE) {
+        verify_page(v);
+        return;
+    }
+    for (;;) {
+        if (!chain_done(v))
+            return;
+        if (v->chain + 1 >= v->n_chains)
+            break;
+        enter_chain(v, v->chain + 1);
+    }
+    verify_answer(v, 0, 0, NULL);
+}
+
+static void verify_page(struct verify *v)
+{
+    char chain[16], after[24], limit[16];
+    snprintf(chain, sizeof chain, "%d", v->chain);
+    snprintf(after, sizeof after, "%lld", v->chain_seq);
+    snprintf(limit, sizeof limit, "%d", VERIFY_PAGE);
+    const char *params[] = {chain, after, limit};
+    pg_submit(db_pool(request_db(v->r)), &Q_AUDIT_PAGE, params, page_cb, v);
+}
+
+static void head_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct verify *v = arg;
+    int n = o == PG_OK ? PQntuples(res) : 0;
+    if (o != PG_OK || n < 1 || n > MAX_CHAINS) {
+        struct request *r = v->r;
+        free(v);
+        request_db_error(r, o == PG_OK ? PG_ERROR : o, res);
+        return;
+    }
+    char all[MAX_CHAINS * 64 + 1];
+    size_t al = 0;
+    for (int i = 0; i < n; i++) {
+        if (atoi(PQgetvalue(res, i, 0)) != i) {
+            struct request *r = v->r;
+            free(v);
+            request_problem(r, PROBLEM_INTERNAL_ERROR, "the audit chain heads are not 0..n-1", NULL,
+                            NULL);
+            return;
+        }
+        struct chain_head *h = &v->heads[i];
+        h->chain_seq = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        h->seq = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        snprintf(h->hash, sizeof h->hash, "%s", PQgetvalue(res, i, 3));
+        if (h->seq > v->last_seq)
+            v->last_seq = h->seq;
+        memcpy(all + al, h->hash, 64);
+        al += 64;
+    }
+    v->n_chains = n;
+    sha256_hex(all, al, v->anchor);
+    enter_chain(v, 0);
+    verify_page(v);
+}
+
+void h_audit_verify(struct request *r)
+{
+    struct verify *v = calloc(1, sizeof *v);
+    if (!v) {
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+        return;
+    }
+    v->r = r;
+    pg_submit(db_pool(request_db(r)), &Q_AUDIT_HEAD, NULL, head_cb, v);
+}
+
+/* ---- lists: one page, or a stream -------------------------------------------- */
+
+enum list_kind { LIST_CONSULTATIONS, LIST_DECISIONS };
+
+struct list {
+    struct request *r;
+    enum list_kind kind;
+    bool stream;
+    int limit;
+    char *params[8]; /* filters (NULL: none), owned */
+    int n_filters;
+    char cursor[3][80]; /* consultations: [0]; decisions: ts, id, version */
+    bool has_cursor;
+    int item_col; /* column of the JSON item */
+};
+
+static void list_free(struct list *l)
+{
+    for (int i = 0; i < 8; i++)
+        free(l->params[i]);
+    free(l);
+}
+
+static void list_fetch(struct list *l);
+
+static void list_stream_error(struct list *l, enum pg_outcome o)
+{
+    /* the status is sent already: the last line says what went wrong */
+    char line[256];
+    snprintf(line, sizeof line,
+             "{\"error\":{\"code\":\"%s\",\"status\":%d,\"detail\":\"the list is incomplete\"}}\n",
+             o == PG_ERROR ? "internal_error" : "database_unavailable", o == PG_ERROR ? 500 : 503);
+    request_stream_write(l->r, line, strlen(line));
+    request_stream_end(l->r);
+    list_free(l);
+}
+
+static void remember_cursor(struct list *l, const PGresult *res, int row)
+{
+    if (l->kind == LIST_CONSULTATIONS) {
+        snprintf(l->cursor[0], sizeof l->cursor[0], "%s", PQgetvalue(res, row, 0));
+    } else {
+        for (int k = 0; k < 3; k++)
+            snprintf(l->cursor[k], sizeof l->cursor[k], "%s", PQgetvalue(res, row, k));
+    }
+    l->has_cursor = true;
+}
+
+static void drained(void *arg)
+{
+    struct list *l = arg;
+    if (request_stream_gone(l->r)) {
+        request_stream_end(l->r);
+        list_free(l);
+        return;
+    }
+    list_fetch(l);
+}
+
+static void page_rows_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct list *l = arg;
+    struct request *r = l->r;
+    if (!l->stream) {
+        if (o == PG_ERROR && strncmp(pg_sqlstate(res), "22", 2) == 0) {
+            list_free(l);
+            request_problem(r, PROBLEM_INVALID_PARAMETER, "a filter is not a valid value", NULL,
+                            NULL);
+            return;
+        }
+        if (o != PG_OK) {
+            list_free(l);
+            request_db_error(r, o, res);
+            return;
+        }
+        int n = PQntuples(res);
+        size_t total = 64;
+        for (int i = 0; i < n; i++)
+            total += (size_t)PQgetlength(res, i, l->item_col) + 1;
+        char cur[256] = "";
+        if (n == l->limit) {
+            remember_cursor(l, res, n - 1);
+            if (l->kind == LIST_CONSULTATIONS)
+                snprintf(cur, sizeof cur, "\"%s\"", l->cursor[0]);
+            else
+                snprintf(cur, sizeof cur, "\"%s~%s~%s\"", l->cursor[0], l->cursor[1], l->cursor[2]);
+        }
+        total += strlen(cur) + 8;
+        char *out = malloc(total);
+        if (!out) {
+            list_free(l);
+            request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+            return;
+        }
+        size_t w = (size_t)snprintf(out, total, "{\"items\":[");
+        for (int i = 0; i < n; i++) {
+            size_t len = (size_t)PQgetlength(res, i, l->item_col);
+            if (i)
+                out[w++] = ',';
+            memcpy(out + w, PQgetvalue(res, i, l->item_col), len);
+            w += len;
+        }
+        snprintf(out + w, total - w, "],\"next_cursor\":%s}", cur[0] ? cur : "null");
+        list_free(l);
+        request_json(r, 200, out);
+        return;
+    }
+    if (request_stream_gone(r)) {
+        request_stream_end(r);
+        list_free(l);
+        return;
+    }
+    if (o != PG_OK) {
+        list_stream_error(l, o);
+        return;
+    }
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++)
+        request_stream_line(r, PQgetvalue(res, i, l->item_col),
+                            (size_t)PQgetlength(res, i, l->item_col));
+    if (n < STREAM_PAGE) {
+        request_stream_end(r);
+        list_free(l);
+        return;
+    }
+    remember_cursor(l, res, n - 1);
+    if (request_stream_room(r))
+        list_fetch(l);
+    else
+        request_stream_on_drain(r, drained, l); /* the client reads first */
+}
+
+static void list_fetch(struct list *l)
+{
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", l->stream ? STREAM_PAGE : l->limit);
+    const char *p[12];
+    int k = 0;
+    for (int i = 0; i < l->n_filters; i++)
+        p[k++] = l->params[i];
+    if (l->kind == LIST_CONSULTATIONS) {
+        p[k++] = l->has_cursor ? l->cursor[0] : NULL;
+        p[k++] = limit;
+        pg_submit(db_pool(request_db(l->r)), &Q_AUDIT_CONSULTATIONS, p, page_rows_cb, l);
+    } else {
+        for (int c = 0; c < 3; c++)
+            p[k++] = l->has_cursor ? l->cursor[c] : NULL;
+        p[k++] = limit;
+        pg_submit(db_pool(request_db(l->r)), &Q_AUDIT_DECISIONS, p, page_rows_cb, l);
+    }
+}
+
+/* ---- parameters ---------------------------------------------------------------- */
+
+static bool digits(const char *s, size_t lo, size_t hi)
+{
+    size_t n = strlen(s);
+    if (n < lo || n > hi)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static int two(const char *s)
+{
+    return s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' ? (s[0] - '0') * 10 + s[1] - '0'
+                                                                    : -1;
+}
+
+/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), T and Z in
+ * either case; or a plain date (its start, UTC). Ranges are checked, so
+ * the database never sees an impossible time. */
+static bool timestamp_ok(const char *s)
+{
+    pdate d;
+    size_t n = strlen(s);
+    if (n == 10)
+        return date_parse(s, n, &d);
+    if (n < 20 || n > 40 || !date_parse(s, 10, &d) || (s[10] != 'T' && s[10] != 't'))
+        return false;
+    int hh = two(s + 11), mm = two(s + 14), ss = two(s + 17);
+    if (hh < 0 || hh > 23 || s[13] != ':' || mm < 0 || mm > 59 || s[16] != ':' || ss < 0 || ss > 60)
+        return false;
+    size_t i = 19;
+    if (s[i] == '.') {
+        size_t f = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == f || i - f > 9)
+            return false;
+    }
+    if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z'))
+        return true;
+    if (i + 6 != n || (s[i] != '+' && s[i] != '-') || s[i + 3] != ':')
+        return false;
+    int oh = two(s + i + 1), om = two(s + i + 4);
+    return oh >= 0 && oh <= 23 && om >= 0 && om <= 59;
+}
+
+/* the cursor's time: YYYY-MM-DDTHH:MM:SS.ffffff (UTC, as the list gave it) */
+static bool cursor_time_ok(const char *s)
+{
+    char buf[40];
+    if (strlen(s) != 26 || s[19] != '.')
+        return false;
+    snprintf(buf, sizeof buf, "%sZ", s);
+    return timestamp_ok(buf);
+}
+
+static bool param(struct request *r, struct verrs *e, const char *name, int kind, char **out)
+{
+    const char *v = request_query(r, name);
+    *out = NULL;
+    if (!v)
+        return true;
+    pdate d;
+    bool ok;
+    switch (kind) {
+    case 'S':
+        ok = ids_ssin_valid(v, strlen(v));
+        break;
+    case 'O':
+        ok = ids_kbo_valid(v, strlen(v));
+        break;
+    case 'P':
+        ok = digits(v, 10, 11);
+        break;
+    case 'D':
+        ok = date_parse(v, strlen(v), &d);
+        break;
+    case 'T':
+        ok = timestamp_ok(v);
+        break;
+    default:
+        ok = strlen(v) > 0 && strlen(v) < 64;
+        break;
+    }
+    if (!ok) {
+        verrs_add(e, name, "invalid_value", "is not a valid %s",
+                  kind == 'S'   ? "SSIN"
+                  : kind == 'O' ? "KBO number"
+                  : kind == 'P' ? "NIHII or KBO number"
+                  : kind == 'D' ? "date (YYYY-MM-DD)"
+                  : kind == 'T' ? "timestamp (RFC 3339) or date"
+                                : "value");
+        return false;
+    }
+    *out = strdup(v);
+    return *out != NULL;
+}
+
+static bool wants_ndjson(struct request *r)
+{
+    const char *a = request_header(r, "Accept");
+    return a && strstr(a, "application/x-ndjson") != NULL;
+}
+
+static void list_start(struct request *r, enum list_kind kind)
+{
+    struct list *l = calloc(1, sizeof *l);
+    if (!l) {
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+        return;
+    }
+    l->r = r;
+    l->kind = kind;
+    l->stream = wants_ndjson(r);
+    l->limit = DEFAULT_LIMIT;
+    struct verrs e;
+    verrs_init(&e);
+    if (kind == LIST_CONSULTATIONS) {
+        static const struct {
+            const char *name;
+            int kind;
+        } f[] = {{"ssin", 'S'},         {"provider", 'P'},   {"ocmw", 'O'},
+                 {"service_from", 'D'}, {"service_to", 'D'}, {"recorded_from", 'T'},
+                 {"recorded_to", 'T'},  {"outcome", 'X'}};
+        for (int i = 0; i < 8; i++)
+            param(r, &e, f[i].name, f[i].kind, &l->params[i]);
+        l->n_filters = 8;
+        l->item_col = 1;
+        const char *oc = l->params[7];
+        if (oc && strcmp(oc, "covered") != 0 && strcmp(oc, "not_covered") != 0) {
+            bool known = false;
+            for (int k = RF_INVALID_SSIN; k < RF__COUNT; k++)
+                known = known || (k != RF_UNKNOWN_CODE && /* refuses items only */
+                                  strcmp(oc, refusal_code((enum refusal)k)) == 0);
+            if (!known)
+                verrs_add(&e, "outcome", "invalid_value",
+                          "is covered, not_covered or a refusal reason code");
+        }
+    } else {
+        param(r, &e, "ocmw", 'O', &l->params[0]);
+        param(r, &e, "ssin", 'S', &l->params[1]);
+        param(r, &e, "changed_since", 'T', &l->params[2]);
+        param(r, &e, "status", 'X', &l->params[3]);
+        enum decision_status st;
+        if (l->params[3] && !decision_status_from_name(l->params[3], strlen(l->params[3]), &st))
+            verrs_add(&e, "status", "invalid_value", "is active, suspended or stopped");
+        l->n_filters = 4;
+        l->item_col = 3;
+    }
+    const char *lim = request_query(r, "limit");
+    if (lim) {
+        if (!digits(lim, 1, 4) || atoi(lim) < 1 || atoi(lim) > MAX_LIMIT)
+            verrs_add(&e, "limit", "invalid_value", "is a number from 1 to %d", MAX_LIMIT);
+        else
+            l->limit = atoi(lim);
+    }
+    const char *cur = request_query(r, "cursor");
+    if (cur) {
+        bool ok;
+        if (kind == LIST_CONSULTATIONS) {
+            ok = strlen(cur) == 14 && cur[0] == 'A';
+            if (ok)
+                snprintf(l->cursor[0], sizeof l->cursor[0], "%s", cur);
+        } else {
+            /* recorded_at~decision~version */
+            const char *a = strchr(cur, '~');
+            const char *b = a ? strchr(a + 1, '~') : NULL;
+            ok = a && b && a - cur >= 19 && a - cur < 40 && b - a - 1 == 14 && digits(b + 1, 1, 9);
+            if (ok) {
+                snprintf(l->cursor[0], sizeof l->cursor[0], "%.*s", (int)(a - cur), cur);
+                snprintf(l->cursor[1], sizeof l->cursor[1], "%.*s", (int)(b - a - 1), a + 1);
+                snprintf(l->cursor[2], sizeof l->cursor[2], "%s", b + 1);
+                ok = cursor_time_ok(l->cursor[0]) && l->cursor[1][0] == 'D';
+            }
+        }
+        if (!ok)
+            verrs_add(&e, "cursor", "invalid_value", "is not a cursor this list gave");
+        l->has_cursor = ok;
+    }
+    if (e.n) {
+        list_free(l);
+        request_problem(r, PROBLEM_INVALID_PARAMETER, "a filter is not valid", &e, NULL);
+        return;
+    }
+    if (l->stream) {
+        l->has_cursor = false; /* a stream is the whole list */
+        request_stream_begin(r, 200, "application/x-ndjson");
+    }
+    list_fetch(l);
+}
+
+void h_audit_consultations(struct request *r)
+{
+    list_start(r, LIST_CONSULTATIONS);
+}
+
+void h_audit_decisions(struct request *r)
+{
+    list_start(r, LIST_DECISIONS);
+}
+
+/* ---- as of ---------------------------------------------------------------------- */
+
+struct as_of {
+    struct request *r;
+    struct coverage_question q;
+    char provider[16];
+};
+
+static void as_of_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct as_of *a = arg;
+    struct request *r = a->r;
+    if (o == PG_ERROR && strncmp(pg_sqlstate(res), "22", 2) == 0) {
+        free(a);
+        request_problem(r, PROBLEM_INVALID_PARAMETER, "a parameter is not a valid value", NULL,
+                        NULL);
+        return;
+    }
+    if (o != PG_OK || PQntuples(res) < 1) {
+        free(a);
+        request_db_error(r, o == PG_OK ? PG_ERROR : o, res);
+        return;
+    }
+    struct decision *ds = NULL;
+    size_t n = 0;
+    pdate today;
+    if (!h_coverage_rows(r, res, 6, 7, &ds, &n) ||
+        !date_parse(PQgetvalue(res, 0, 8), (size_t)PQgetlength(res, 0, 8), &today)) {
+        free(ds);
+        free(a);
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "stored decision unreadable", NULL, NULL);
+        return;
+    }
+    struct coverage_result *res2 = calloc(1, sizeof *res2);
+    char *text = NULL;
+    if (res2) {
+        coverage_evaluate(&a->q, ds, n, a->provider[0] ? a->provider : NULL, today, res2);
+        /* without a provider, the designation of providers is not judged */
+        if (!a->provider[0] && res2->reason == RF_PROVIDER_NOT_DESIGNATED)
+            res2->reason = RF_NONE;
+        text = coverage_encode_answer(&a->q, res2, request_lang(r));
+    }
+    char *out = NULL;
+    if (text) {
+        size_t len = strlen(text) + 80;
+        out = malloc(len);
+        if (out)
+            snprintf(out, len, "{\"known_at\":\"%s\",%s", PQgetvalue(res, 0, 9), text + 1);
+    }
+    free(text);
+    free(res2);
+    free(ds);
+    free(a);
+    request_json(r, 200, out);
+}
+
+void h_audit_as_of(struct request *r)
+{
+    struct as_of *a = calloc(1, sizeof *a);
+    if (!a) {
+        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
+        return;
+    }
+    a->r = r;
+    struct verrs e;
+    verrs_init(&e);
+    const char *ssin = request_query(r, "ssin");
+    const char *date = request_query(r, "service_date");
+    const char *care = request_query(r, "care_type");
+    const char *known = request_query(r, "known_at");
+    const char *prov = request_query(r, "provider");
+    if (!ssin || !ids_ssin_valid(ssin, strlen(ssin)))
+        verrs_add(&e, "ssin", ssin ? "invalid_value" : "required", "a valid SSIN is required");
+    else
+        snprintf(a->q.ssin, sizeof a->q.ssin, "%s", ssin);
+    a->q.ssin_valid = true;
+    if (!date || !date_parse(date, strlen(date), &a->q.service_date))
+        verrs_add(&e, "service_date", date ? "invalid_value" : "required",
+                  "a date YYYY-MM-DD is required");
+    if (!care || !care_type_from_name(care, strlen(care), &a->q.care_type))
+        verrs_add(&e, "care_type", care ? "invalid_value" : "required",
+                  "one of the eight care types is required");
+    if (!known || !timestamp_ok(known))
+        verrs_add(&e, "known_at", known ? "invalid_value" : "required",
+                  "an RFC 3339 timestamp (or a date) is required");
+    if (prov && !digits(prov, 10, 11))
+        verrs_add(&e, "provider", "invalid_value", "is a NIHII or KBO number");
+    else if (prov)
+        snprintf(a->provider, sizeof a->provider, "%s", prov);
+    if (e.n) {
+        free(a);
+        request_problem(r, PROBLEM_INVALID_PARAMETER, "the question is incomplete", &e, NULL);
+        return;
+    }
+    const char *params[] = {a->q.ssin, date, request_config(r)->timezone, known};
+    pg_submit(db_pool(request_db(r)), &Q_AUDIT_AS_OF, params, as_of_cb, a);
+}

@@ -1,0 +1,267 @@
+/*
+ * config: option table, config file parser and flag overrides.
+ */
+#include "base/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+
+enum opt_type { OPT_STR, OPT_INT };
+
+struct option_def {
+    const char *name;
+    enum opt_type type;
+    size_t offset;
+    const char *def; /* default, as text */
+    int64_t min, max;
+    bool sensitive; /* masked in config_dump */
+    const char *help;
+};
+
+#define STR(n, d, h)                                                                               \
+    {                                                                                              \
+#n, OPT_STR, offsetof(struct config, n), d, 0, 0, false, h                                 \
+    }
+#define SECRET(n, d, h)                                                                            \
+    {                                                                                              \
+#n, OPT_STR, offsetof(struct config, n), d, 0, 0, true, h                                  \
+    }
+#define INT(n, d, lo, hi, h)                                                                       \
+    {                                                                                              \
+#n, OPT_INT, offsetof(struct config, n), #d, lo, hi, false, h                              \
+    }
+
+static const struct option_def options[] = {
+    STR(listen, "127.0.0.1:8443", "address:port to listen on ([::1]:8443 for IPv6)"),
+    INT(workers, 0, 0, 256, "worker threads, each with its own event loop; 0 = number of cores"),
+    STR(tls_cert, "", "server certificate chain (PEM)"),
+    STR(tls_key, "", "server private key (PEM)"),
+    STR(tls_ca, "", "CA certificates that sign client certificates (PEM)"),
+    STR(tls_crl, "", "optional CRL file (PEM) checked for client certificates"),
+    SECRET(database, "", "libpq connection string of the daemon (its own, unprivileged role)"),
+    SECRET(owner_database, "",
+           "libpq connection string of the schema owner, for migrate and principal; "
+           "empty = database"),
+    INT(db_pool_size, 4, 1, 256, "PostgreSQL connections per worker"),
+    INT(db_queue_timeout_ms, 1000, 10, 60000, "longest wait for a free connection before 503"),
+    INT(db_statement_timeout_ms, 5000, 100, 600000, "statement_timeout of every connection"),
+    INT(db_connect_timeout_ms, 2000, 100, 60000, "longest connection attempt"),
+    INT(db_retry_max_ms, 2000, 10, 60000, "longest delay between reconnection attempts"),
+    INT(max_body_bytes, 1048576, 1024, 67108864, "largest request body (413 above)"),
+    INT(max_bulk_body_bytes, 16777216, 1024, 268435456,
+        "largest body of a tariff import or a coverage batch"),
+    INT(max_header_bytes, 16384, 1024, 1048576, "largest request line + headers (431 above)"),
+    INT(max_connections, 1024, 1, 1000000, "open client connections per worker"),
+    INT(request_timeout_ms, 10000, 100, 600000, "time to complete the TLS handshake or a request"),
+    INT(idle_timeout_ms, 60000, 100, 3600000, "keep-alive idle time before a connection is closed"),
+    INT(shutdown_timeout_ms, 10000, 0, 600000, "longest drain of in-flight requests on SIGTERM"),
+    INT(principal_cache_ms, 5000, 0, 3600000, "how long a connection trusts its principal lookup"),
+    STR(timezone, "Europe/Brussels", "time zone of the business calendar (what \"today\" is)"),
+    STR(schema_dir, "",
+        "directory of the numbered SQL migrations (default: ./schema, then the installed one)"),
+    STR(log_level, "info", "error, warn, info or debug"),
+    STR(log_file, "", "log file (appended; reopened on SIGUSR1); empty = stderr"),
+    SECRET(log_hash_key, "", "key (any text) for the SSIN hash in logs; empty = random per start"),
+    STR(pid_file, "", "file to write the process id to"),
+};
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+static const struct option_def *find_option(const char *name)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strcmp(options[i].name, name) == 0)
+            return &options[i];
+    return NULL;
+}
+
+static bool assign(struct config *c, const struct option_def *o, const char *value, char *err,
+                   size_t n)
+{
+    void *field = (char *)c + o->offset;
+    if (o->type == OPT_STR) {
+        char *dup = strdup(value);
+        if (!dup) {
+            snprintf(err, n, "out of memory");
+            return false;
+        }
+        char **slot = field;
+        free(*slot);
+        *slot = dup;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno || end == value || *end != '\0') {
+        snprintf(err, n, "%s: \"%s\" is not an integer", o->name, value);
+        return false;
+    }
+    if (v < o->min || v > o->max) {
+        snprintf(err, n, "%s: %lld is outside %lld..%lld", o->name, v, (long long)o->min,
+                 (long long)o->max);
+        return false;
+    }
+    *(int64_t *)field = v;
+    return true;
+}
+
+void config_init(struct config *c)
+{
+    char err[128];
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (!assign(c, &options[i], options[i].def, err, sizeof err))
+            abort(); /* a bad default is a programming error */
+}
+
+void config_free(struct config *c)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (options[i].type == OPT_STR) {
+            char **slot = (char **)((char *)c + options[i].offset);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+}
+
+bool config_set(struct config *c, const char *key, const char *value, char *err, size_t n)
+{
+    const struct option_def *o = find_option(key);
+    if (!o) {
+        snprintf(err, n, "unknown option \"%s\"", key);
+        return false;
+    }
+    return assign(c, o, value, err, n);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+bool config_load_file(struct config *c, const char *path, char *err, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, n, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    char line[4096];
+    int lineno = 0;
+    bool ok = true;
+    while (ok && fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(err, n, "%s:%d: line too long", path, lineno);
+            ok = false;
+            break;
+        }
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, n, "%s:%d: expected key = value", path, lineno);
+            ok = false;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s);
+        char *value = trim(eq + 1);
+        size_t vl = strlen(value);
+        if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+            value[vl - 1] = '\0';
+            value++;
+        } else if (vl > 0 && value[0] == '"') {
+            snprintf(err, n, "%s:%d: unterminated quoted value", path, lineno);
+            ok = false;
+            break;
+        }
+        char e2[256];
+        if (!config_set(c, key, value, e2, sizeof e2)) {
+            snprintf(err, n, "%s:%d: %s", path, lineno, e2);
+            ok = false;
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
+static bool readable(const char *what, const char *path, char *err, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, n, "%s: %s: %s", what, path, strerror(errno));
+        return false;
+    }
+    fclose(f);
+    return true;
+}
+
+bool config_validate(const struct config *c, bool need_tls, char *err, size_t n)
+{
+    enum log_level lvl;
+    if (!log_level_from_name(c->log_level, &lvl)) {
+        snprintf(err, n, "log_level: \"%s\" is not error, warn, info or debug", c->log_level);
+        return false;
+    }
+    if (!*c->database) {
+        snprintf(err, n, "database: a libpq connection string is required");
+        return false;
+    }
+    if (!strchr(c->listen, ':')) {
+        snprintf(err, n, "listen: \"%s\" is not address:port", c->listen);
+        return false;
+    }
+    if (need_tls) {
+        if (!*c->tls_cert || !*c->tls_key || !*c->tls_ca) {
+            snprintf(err, n, "tls_cert, tls_key and tls_ca are required (mutual TLS)");
+            return false;
+        }
+        if (!readable("tls_cert", c->tls_cert, err, n) ||
+            !readable("tls_key", c->tls_key, err, n) || !readable("tls_ca", c->tls_ca, err, n))
+            return false;
+        if (*c->tls_crl && !readable("tls_crl", c->tls_crl, err, n))
+            return false;
+    }
+    char tzpath[PATH_MAX];
+    if (!*c->timezone || strstr(c->timezone, "..") || c->timezone[0] == '/') {
+        snprintf(err, n, "timezone: \"%s\" is not a zone name", c->timezone);
+        return false;
+    }
+    snprintf(tzpath, sizeof tzpath, "/usr/share/zoneinfo/%s", c->timezone);
+    if (strcmp(c->timezone, "UTC") != 0 && !readable("timezone", tzpath, err, n))
+        return false;
+    return true;
+}
+
+void config_dump(const struct config *c, FILE *out)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option_def *o = &options[i];
+        const void *field = (const char *)c + o->offset;
+        if (o->type == OPT_INT)
+            fprintf(out, "%s = %lld\n", o->name, (long long)*(const int64_t *)field);
+        else if (o->sensitive && **(char *const *)field)
+            fprintf(out, "%s = (set, not shown)\n", o->name);
+        else
+            fprintf(out, "%s = \"%s\"\n", o->name, *(char *const *)field);
+    }
+}
+
+void config_list_options(FILE *out)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        fprintf(out, "%s\t%s\n", options[i].name, options[i].help);
+}

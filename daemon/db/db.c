@@ -1,0 +1,61 @@
+/*
+ * db: a worker's pool and queues behind one handle.
+ */
+#include "db/db.h"
+
+#include <stdlib.h>
+
+#include "base/mem.h"
+#include "db/agreements.h"
+#include "db/db_internal.h"
+#include "db/pg.h"
+#include "db/queries.h"
+
+struct db *db_new(struct event_base *base, const struct config *cfg, const char *tag)
+{
+    struct db *db = xcalloc(1, sizeof *db);
+    db->cfg = cfg;
+    struct pg_pool_opts po = {
+        .size = (int)cfg->db_pool_size,
+        .queue_timeout_ms = cfg->db_queue_timeout_ms,
+        .statement_timeout_ms = cfg->db_statement_timeout_ms,
+        .connect_timeout_ms = cfg->db_connect_timeout_ms,
+        .retry_max_ms = cfg->db_retry_max_ms,
+    };
+    db->pool = pg_pool_new(base, cfg->database, &po, queries_all, tag);
+    db->agreements = db->pool ? agreements_new(base, db->pool) : NULL;
+    if (!db->pool || !db->agreements) {
+        db_free(db);
+        return NULL;
+    }
+    return db;
+}
+
+void db_free(struct db *db)
+{
+    if (!db)
+        return;
+    agreements_free(db->agreements);
+    pg_pool_free(db->pool);
+    free(db);
+}
+
+bool db_up(const struct db *db)
+{
+    return pg_pool_up(db->pool);
+}
+
+const struct config *db_config(const struct db *db)
+{
+    return db->cfg;
+}
+
+struct pg_pool *db_pool(const struct db *db)
+{
+    return db->pool;
+}
+
+struct agreement_queue *db_agreement_queue(const struct db *db)
+{
+    return db->agreements;
+}

@@ -1,0 +1,573 @@
+/*
+ * pg: asynchronous libpq pool on libevent.
+ *
+ * States of a connection: DOWN (waiting for the retry timer) -> CONNECTING
+ * (PQconnectPoll) -> PREPARING (one PQsendPrepare per statement) -> IDLE <->
+ * BUSY. Any failure goes back to DOWN with an exponential backoff.
+ *
+ * When no connection is up and the last attempts failed, the pool is
+ * "failing": queries are answered PG_UNAVAILABLE at once instead of queued,
+ * so a database outage turns into a fast 503, not a hang.
+ */
+#include "db/pg.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "base/log.h"
+
+enum pgc_state { PGC_DOWN, PGC_CONNECTING, PGC_PREPARING, PGC_IDLE, PGC_BUSY };
+
+struct pg_query {
+    TAILQ_ENTRY(pg_query) link;
+    const struct pg_stmt *stmt;
+    char *params[PG_MAX_PARAMS];
+    pg_cb cb;
+    void *arg;
+    int64_t deadline_ms;
+    int resent;
+    enum pg_outcome outcome;
+    PGresult *res;
+};
+TAILQ_HEAD(pg_query_list, pg_query);
+
+struct pg_conn {
+    struct pg_pool *pool;
+    int idx;
+    PGconn *conn;
+    enum pgc_state state;
+    int fd;
+    struct event *ev_io;
+    struct event *ev_timer; /* connect timeout or retry delay */
+    size_t prep_i;
+    struct pg_query *q;
+    PGresult *res;
+    int64_t retry_ms;
+};
+
+struct pg_pool {
+    struct event_base *base;
+    char *conninfo;
+    char options[128];
+    struct pg_pool_opts opts;
+    const struct pg_stmt *const *stmts;
+    char tag[16];
+    struct pg_conn *conns;
+    int n;
+    int n_up;
+    bool failing;
+    struct pg_query_list waiting;
+    struct pg_query_list done;
+    struct event *ev_done;
+    struct event *ev_tick;
+};
+
+static void conn_io_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_start(struct pg_conn *c);
+static void pool_dispatch(struct pg_pool *p);
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void tv_from_ms(struct timeval *tv, int64_t ms)
+{
+    tv->tv_sec = ms / 1000;
+    tv->tv_usec = (ms % 1000) * 1000;
+}
+
+const char *pg_sqlstate(const PGresult *res)
+{
+    const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return s ? s : "";
+}
+
+/* ---- completion ---------------------------------------------------------- */
+
+static void query_complete(struct pg_pool *p, struct pg_query *q, enum pg_outcome o, PGresult *res)
+{
+    q->outcome = o;
+    q->res = res;
+    TAILQ_INSERT_TAIL(&p->done, q, link);
+    event_active(p->ev_done, EV_READ, 0);
+}
+
+static void query_free(struct pg_query *q)
+{
+    for (int i = 0; i < PG_MAX_PARAMS; i++)
+        free(q->params[i]);
+    PQclear(q->res);
+    free(q);
+}
+
+static void done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct pg_pool *p = arg;
+    /* callbacks may submit again: take the list as it is now */
+    struct pg_query_list batch = TAILQ_HEAD_INITIALIZER(batch);
+    TAILQ_CONCAT(&batch, &p->done, link);
+    struct pg_query *q;
+    while ((q = TAILQ_FIRST(&batch))) {
+        TAILQ_REMOVE(&batch, q, link);
+        q->cb(q->arg, q->outcome, q->res);
+        query_free(q);
+    }
+}
+
+static void fail_waiting(struct pg_pool *p)
+{
+    struct pg_query *q;
+    while ((q = TAILQ_FIRST(&p->waiting))) {
+        TAILQ_REMOVE(&p->waiting, q, link);
+        query_complete(p, q, PG_UNAVAILABLE, NULL);
+    }
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct pg_pool *p = arg;
+    int64_t now = now_ms();
+    struct pg_query *q, *next;
+    for (q = TAILQ_FIRST(&p->waiting); q; q = next) {
+        next = TAILQ_NEXT(q, link);
+        if (q->deadline_ms <= now) {
+            TAILQ_REMOVE(&p->waiting, q, link);
+            query_complete(p, q, PG_UNAVAILABLE, NULL);
+        }
+    }
+}
+
+/* ---- connection state ---------------------------------------------------- */
+
+static bool conn_is_up(const struct pg_conn *c)
+{
+    return c->state == PGC_IDLE || c->state == PGC_BUSY;
+}
+
+static void conn_watch(struct pg_conn *c, short what)
+{
+    int fd = PQsocket(c->conn);
+    if (c->ev_io && (fd != c->fd || event_get_events(c->ev_io) != (what | EV_PERSIST))) {
+        event_free(c->ev_io);
+        c->ev_io = NULL;
+    }
+    c->fd = fd;
+    if (!c->ev_io) {
+        c->ev_io = event_new(c->pool->base, fd, what | EV_PERSIST, conn_io_cb, c);
+        if (!c->ev_io || event_add(c->ev_io, NULL) != 0)
+            log_error("%s db%d: cannot watch the database socket", c->pool->tag, c->idx);
+    }
+}
+
+static void conn_close(struct pg_conn *c)
+{
+    if (c->ev_io) {
+        event_free(c->ev_io);
+        c->ev_io = NULL;
+    }
+    evtimer_del(c->ev_timer);
+    if (c->conn) {
+        PQfinish(c->conn);
+        c->conn = NULL;
+    }
+    PQclear(c->res);
+    c->res = NULL;
+    c->fd = -1;
+}
+
+/* Connection lost or never made: back to DOWN, retry later. */
+static void conn_fail(struct pg_conn *c, const char *why)
+{
+    struct pg_pool *p = c->pool;
+    bool was_up = conn_is_up(c);
+    char msg[256] = "";
+    if (c->conn) {
+        const char *e = PQerrorMessage(c->conn);
+        snprintf(msg, sizeof msg, "%s", e ? e : "");
+    }
+    struct pg_query *lost = c->q;
+    c->q = NULL;
+    conn_close(c);
+    c->state = PGC_DOWN;
+    if (was_up) {
+        p->n_up--;
+        log_warn("%s db%d: connection lost (%s): %s", p->tag, c->idx, why, msg);
+    } else {
+        log_debug("%s db%d: connection failed (%s): %s", p->tag, c->idx, why, msg);
+    }
+    if (lost) {
+        /* a read changes nothing: run it again on another connection (one
+         * that died under it, e.g. a server restart, is common); a write's
+         * outcome is unknown and only its caller can decide */
+        if (lost->stmt->readonly && lost->resent++ < 2 && p->n_up > 0) {
+            TAILQ_INSERT_HEAD(&p->waiting, lost, link);
+        } else {
+            query_complete(p, lost, PG_LOST, NULL);
+        }
+    }
+    if (p->n_up == 0) {
+        if (!p->failing)
+            log_warn("%s: database unavailable (%s): %s", p->tag, why, msg);
+        p->failing = true;
+        fail_waiting(p);
+    }
+    struct timeval tv;
+    tv_from_ms(&tv, c->retry_ms);
+    evtimer_add(c->ev_timer, &tv);
+    c->retry_ms = c->retry_ms * 2 > p->opts.retry_max_ms ? p->opts.retry_max_ms : c->retry_ms * 2;
+    pool_dispatch(p);
+}
+
+static void conn_ready(struct pg_conn *c)
+{
+    struct pg_pool *p = c->pool;
+    c->state = PGC_IDLE;
+    c->retry_ms = 50;
+    p->n_up++;
+    if (p->failing)
+        log_info("%s: database available again", p->tag);
+    p->failing = false;
+    conn_watch(c, EV_READ);
+    pool_dispatch(p);
+}
+
+static void prepare_next(struct pg_conn *c)
+{
+    const struct pg_stmt *s = c->pool->stmts[c->prep_i];
+    if (!s) {
+        conn_ready(c);
+        return;
+    }
+    if (!PQsendPrepare(c->conn, s->name, s->sql, s->nparams, NULL)) {
+        conn_fail(c, "prepare send");
+        return;
+    }
+    int f = PQflush(c->conn);
+    if (f < 0) {
+        conn_fail(c, "prepare flush");
+        return;
+    }
+    conn_watch(c, f ? EV_READ | EV_WRITE : EV_READ);
+}
+
+/* Read what the server sent; returns false when the connection broke.
+ * *complete is set when the current command returned all its results. */
+static bool conn_read(struct pg_conn *c, bool *complete)
+{
+    *complete = false;
+    if (!PQconsumeInput(c->conn))
+        return false;
+    while (!PQisBusy(c->conn)) {
+        PGresult *r = PQgetResult(c->conn);
+        if (!r) {
+            *complete = true;
+            return true;
+        }
+        if (!c->res)
+            c->res = r;
+        else
+            PQclear(r);
+    }
+    return true;
+}
+
+/* Flush what is still to send, then read what arrived. Returns -1 when the
+ * connection broke (already failed, with why), 1 when the command
+ * returned all its results, 0 when more is to come. */
+static int conn_pump(struct pg_conn *c, short what, const char *why)
+{
+    bool complete = false;
+    if (what & EV_WRITE) {
+        int f = PQflush(c->conn);
+        if (f < 0) {
+            conn_fail(c, why);
+            return -1;
+        }
+        if (f == 0)
+            conn_watch(c, EV_READ);
+    }
+    if (!(what & EV_READ))
+        return 0;
+    if (!conn_read(c, &complete)) {
+        conn_fail(c, why);
+        return -1;
+    }
+    return complete ? 1 : 0;
+}
+
+static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    struct pg_conn *c = arg;
+    struct pg_pool *p = c->pool;
+    bool complete;
+
+    switch (c->state) {
+    case PGC_CONNECTING:
+        switch (PQconnectPoll(c->conn)) {
+        case PGRES_POLLING_READING:
+            conn_watch(c, EV_READ);
+            return;
+        case PGRES_POLLING_WRITING:
+            conn_watch(c, EV_WRITE);
+            return;
+        case PGRES_POLLING_OK:
+            evtimer_del(c->ev_timer);
+            if (PQsetnonblocking(c->conn, 1) != 0) {
+                conn_fail(c, "nonblocking");
+                return;
+            }
+            c->state = PGC_PREPARING;
+            c->prep_i = 0;
+            prepare_next(c);
+            return;
+        default:
+            conn_fail(c, "connect");
+            return;
+        }
+    case PGC_PREPARING:
+        if (conn_pump(c, what, "prepare") <= 0)
+            return;
+        if (!c->res || PQresultStatus(c->res) != PGRES_COMMAND_OK) {
+            log_error("%s db%d: cannot prepare %s: %s(has `medaidd migrate` run?)", p->tag, c->idx,
+                      p->stmts[c->prep_i]->name,
+                      c->res ? PQresultErrorMessage(c->res) : "no result ");
+            conn_fail(c, "prepare");
+            return;
+        }
+        PQclear(c->res);
+        c->res = NULL;
+        log_debug("%s db%d: prepared %s", p->tag, c->idx, p->stmts[c->prep_i]->name);
+        c->prep_i++;
+        prepare_next(c);
+        return;
+    case PGC_IDLE:
+        /* the server may close an idle connection (restart, terminate) */
+        if (!conn_read(c, &complete) || PQstatus(c->conn) == CONNECTION_BAD) {
+            conn_fail(c, "idle read");
+            return;
+        }
+        PQclear(c->res);
+        c->res = NULL;
+        return;
+    case PGC_BUSY:
+        if (conn_pump(c, what, "query") <= 0)
+            return;
+        {
+            struct pg_query *q = c->q;
+            PGresult *res = c->res;
+            c->q = NULL;
+            c->res = NULL;
+            c->state = PGC_IDLE;
+            ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+            bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+            /* expected refusals (constraints) are the handler's to judge */
+            if (!ok && res)
+                log_debug("%s db%d: %s failed: %s %s", p->tag, c->idx, q->stmt->name,
+                          pg_sqlstate(res), PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+            query_complete(p, q, ok ? PG_OK : PG_ERROR, res);
+            if (PQstatus(c->conn) == CONNECTION_BAD) {
+                conn_fail(c, "after result");
+                return;
+            }
+        }
+        pool_dispatch(p);
+        return;
+    case PGC_DOWN:
+        return;
+    }
+}
+
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct pg_conn *c = arg;
+    if (c->state == PGC_DOWN)
+        conn_start(c);
+    else if (c->state == PGC_CONNECTING || c->state == PGC_PREPARING)
+        conn_fail(c, "connect timeout");
+}
+
+/* libpq's notices (and errors it reports outside a query, such as the
+ * server terminating a connection) go to our log, not to stderr */
+static void notice_cb(void *arg, const char *message)
+{
+    struct pg_conn *c = arg;
+    log_warn("%s db%d: server says: %s", c->pool->tag, c->idx, message);
+}
+
+static void conn_start(struct pg_conn *c)
+{
+    struct pg_pool *p = c->pool;
+    const char *keys[] = {"dbname", "options", "application_name", "client_encoding", NULL};
+    const char *vals[] = {p->conninfo, p->options, "medaidd", "UTF8", NULL};
+    c->conn = PQconnectStartParams(keys, vals, 1);
+    if (!c->conn || PQstatus(c->conn) == CONNECTION_BAD) {
+        conn_fail(c, "start");
+        return;
+    }
+    PQsetNoticeProcessor(c->conn, notice_cb, c);
+    c->state = PGC_CONNECTING;
+    struct timeval tv;
+    tv_from_ms(&tv, p->opts.connect_timeout_ms);
+    evtimer_add(c->ev_timer, &tv);
+    conn_watch(c, EV_WRITE);
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+static void conn_send(struct pg_conn *c, struct pg_query *q)
+{
+    const char *params[PG_MAX_PARAMS];
+    for (int i = 0; i < q->stmt->nparams; i++)
+        params[i] = q->params[i];
+    c->q = q;
+    c->state = PGC_BUSY;
+    if (!PQsendQueryPrepared(c->conn, q->stmt->name, q->stmt->nparams, params, NULL, NULL, 0)) {
+        /* nothing reached the server: safe to report as unavailable */
+        c->q = NULL;
+        query_complete(c->pool, q, PG_UNAVAILABLE, NULL);
+        conn_fail(c, "send");
+        return;
+    }
+    int f = PQflush(c->conn);
+    if (f < 0) {
+        conn_fail(c, "flush");
+        return;
+    }
+    conn_watch(c, f ? EV_READ | EV_WRITE : EV_READ);
+}
+
+static void pool_dispatch(struct pg_pool *p)
+{
+    for (int i = 0; i < p->n && !TAILQ_EMPTY(&p->waiting); i++) {
+        struct pg_conn *c = &p->conns[i];
+        if (c->state != PGC_IDLE)
+            continue;
+        struct pg_query *q = TAILQ_FIRST(&p->waiting);
+        TAILQ_REMOVE(&p->waiting, q, link);
+        conn_send(c, q);
+    }
+}
+
+void pg_submit(struct pg_pool *p, const struct pg_stmt *stmt, const char *const *params, pg_cb cb,
+               void *arg)
+{
+    struct pg_query *q = calloc(1, sizeof *q);
+    if (!q) {
+        /* no memory: nothing sensible to return; report unavailable later
+         * would need memory too, so call back now is the only option */
+        log_error("%s: out of memory for a query", p->tag);
+        cb(arg, PG_UNAVAILABLE, NULL);
+        return;
+    }
+    q->stmt = stmt;
+    q->cb = cb;
+    q->arg = arg;
+    for (int i = 0; i < stmt->nparams && i < PG_MAX_PARAMS; i++) {
+        if (params[i] && !(q->params[i] = strdup(params[i]))) {
+            query_complete(p, q, PG_UNAVAILABLE, NULL);
+            return;
+        }
+    }
+    if (p->failing) {
+        query_complete(p, q, PG_UNAVAILABLE, NULL);
+        return;
+    }
+    q->deadline_ms = now_ms() + p->opts.queue_timeout_ms;
+    TAILQ_INSERT_TAIL(&p->waiting, q, link);
+    pool_dispatch(p);
+}
+
+bool pg_pool_up(const struct pg_pool *p)
+{
+    return p->n_up > 0;
+}
+
+struct pg_pool *pg_pool_new(struct event_base *base, const char *conninfo,
+                            const struct pg_pool_opts *opts, const struct pg_stmt *const *stmts,
+                            const char *tag)
+{
+    struct pg_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->base = base;
+    p->opts = *opts;
+    p->stmts = stmts;
+    snprintf(p->tag, sizeof p->tag, "%s", tag);
+    snprintf(p->options, sizeof p->options, "-c statement_timeout=%lld -c TimeZone=UTC",
+             (long long)opts->statement_timeout_ms);
+    TAILQ_INIT(&p->waiting);
+    TAILQ_INIT(&p->done);
+    p->conninfo = strdup(conninfo);
+    p->n = opts->size;
+    p->conns = calloc((size_t)p->n, sizeof *p->conns);
+    p->ev_done = event_new(base, -1, 0, done_cb, p);
+    p->ev_tick = event_new(base, -1, EV_PERSIST, tick_cb, p);
+    if (!p->conninfo || !p->conns || !p->ev_done || !p->ev_tick) {
+        pg_pool_free(p);
+        return NULL;
+    }
+    struct timeval tick = {0, 50 * 1000};
+    event_add(p->ev_tick, &tick);
+    for (int i = 0; i < p->n; i++) {
+        struct pg_conn *c = &p->conns[i];
+        c->pool = p;
+        c->idx = i;
+        c->fd = -1;
+        c->retry_ms = 50;
+        c->ev_timer = evtimer_new(base, conn_timer_cb, c);
+        if (!c->ev_timer) {
+            pg_pool_free(p);
+            return NULL;
+        }
+        conn_start(c);
+    }
+    return p;
+}
+
+void pg_pool_free(struct pg_pool *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; p->conns && i < p->n; i++) {
+        struct pg_conn *c = &p->conns[i];
+        if (c->q) {
+            query_free(c->q);
+            c->q = NULL;
+        }
+        if (c->ev_timer) {
+            conn_close(c);
+            event_free(c->ev_timer);
+        }
+    }
+    struct pg_query *q;
+    while ((q = TAILQ_FIRST(&p->waiting))) {
+        TAILQ_REMOVE(&p->waiting, q, link);
+        query_free(q);
+    }
+    while ((q = TAILQ_FIRST(&p->done))) {
+        TAILQ_REMOVE(&p->done, q, link);
+        query_free(q);
+    }
+    if (p->ev_done)
+        event_free(p->ev_done);
+    if (p->ev_tick)
+        event_free(p->ev_tick);
+    free(p->conns);
+    free(p->conninfo);
+    free(p);
+}
