@@ -15,11 +15,9 @@
 
 #include "proto/ids.h"
 #include "proto/lifecycle.h"
-#include "db/db.h"
-#include "db/pg.h"
-#include "db/queries.h"
-#include "http/router.h"
-#include "net/server.h"
+#include "api/common.h"
+#include "base/mem.h"
+#include "db/agreements.h"
 
 static bool number_ok(const char *n)
 {
@@ -31,22 +29,21 @@ static void not_found(struct request *r)
     request_problem(r, PROBLEM_NOT_FOUND, "no such agreement", NULL, NULL);
 }
 
-static void get_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void get_cb(void *arg, enum pg_outcome o, const struct agreement_view *a)
 {
     struct request *r = arg;
     if (o != PG_OK) {
-        request_db_error(r, o, res);
+        api_db_error(r, o);
         return;
     }
     const struct principal *p = request_principal(r);
-    if (PQntuples(res) != 1 ||
-        (p->role == ROLE_PROVIDER && strcmp(PQgetvalue(res, 0, 1), p->org) != 0)) {
+    if (!a || (p->role == ROLE_PROVIDER && strcmp(a->provider_org, p->org) != 0)) {
         not_found(r);
         return;
     }
-    if (!PQgetisnull(res, 0, 2))
-        request_add_header(r, "Agreement-Voided-At", PQgetvalue(res, 0, 2));
-    request_json(r, 200, strdup(PQgetvalue(res, 0, 0)));
+    if (a->voided_at)
+        request_add_header(r, "Agreement-Voided-At", a->voided_at);
+    request_json(r, 200, xstrdup(a->answer));
 }
 
 void h_agreement_get(struct request *r)
@@ -56,30 +53,29 @@ void h_agreement_get(struct request *r)
         not_found(r);
         return;
     }
-    const char *params[] = {n};
-    pg_submit(db_pool(request_db(r)), &Q_AGREEMENT_GET, params, get_cb, r);
+    db_agreement_get(request_db(r), n, get_cb, r);
 }
 
-static void void_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void void_cb(void *arg, enum pg_outcome o, enum agreement_void_result v, const char *number,
+                    const char *voided_at)
 {
     struct request *r = arg;
-    if (o == PG_ERROR && strcmp(pg_sqlstate(res), "23505") == 0) {
+    if (o != PG_OK) {
+        api_db_error(r, o);
+        return;
+    }
+    switch (v) {
+    case AV_ALREADY:
         request_problem(r, PROBLEM_INVALID_STATUS, "this agreement is already void", NULL, NULL);
         return;
-    }
-    if (o != PG_OK) {
-        request_db_error(r, o, res);
-        return;
-    }
-    if (PQntuples(res) != 1) {
+    case AV_NOT_FOUND:
         not_found(r);
         return;
+    case AV_VOIDED:
+        break;
     }
-    char *body = malloc(96);
-    if (body)
-        snprintf(body, 96, "{\"agreement\":\"%s\",\"voided_at\":\"%s\"}", PQgetvalue(res, 0, 0),
-                 PQgetvalue(res, 0, 1));
-    request_json(r, 200, body);
+    request_json(r, 200,
+                 xasprintf("{\"agreement\":\"%s\",\"voided_at\":\"%s\"}", number, voided_at));
 }
 
 void h_agreement_void(struct request *r)
@@ -103,8 +99,5 @@ void h_agreement_void(struct request *r)
         break;
     }
     const struct principal *p = request_principal(r);
-    char pid[24];
-    snprintf(pid, sizeof pid, "%lld", (long long)p->id);
-    const char *params[] = {n, p->org, pid};
-    pg_submit(db_pool(request_db(r)), &Q_AGREEMENT_VOID, params, void_cb, r);
+    db_agreement_void(request_db(r), n, p->org, p->id, void_cb, r);
 }

@@ -20,16 +20,13 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
-#include "base/hex.h"
 #include "proto/coverage.h"
 #include "proto/ids.h"
-#include "api/coverage.h"
+#include "api/common.h"
+#include "base/hex.h"
 #include "base/log.h"
-#include "db/db.h"
-#include "db/pg.h"
-#include "db/queries.h"
-#include "http/router.h"
-#include "net/server.h"
+#include "base/mem.h"
+#include "db/audit.h"
 
 #define VERIFY_PAGE   2000
 #define STREAM_PAGE   500
@@ -65,8 +62,8 @@ static void verify_answer(struct verify *v, long long broken_at, int chain, cons
 {
     struct request *r = v->r;
     size_t cap = 400 + (size_t)v->n_chains * 140;
-    char *body = malloc(cap);
-    if (body && !reason) {
+    char *body = xmalloc(cap);
+    if (!reason) {
         /* the heads the walk was checked against: with the anchor, what to
          * keep outside the registry to check later that nothing before them
          * was rewritten */
@@ -82,7 +79,7 @@ static void verify_answer(struct verify *v, long long broken_at, int chain, cons
                                   v->heads[i].hash);
         if (o < cap)
             snprintf(body + o, cap - o, "]}");
-    } else if (body) {
+    } else {
         snprintf(body, cap,
                  "{\"intact\":false,\"records_checked\":%lld,\"broken_at\":%lld,\"chain\":%d,"
                  "\"reason\":\"%s\"}",
@@ -121,20 +118,19 @@ static void enter_chain(struct verify *v, int chain)
     v->head_seen = false;
 }
 
-static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void page_cb(void *arg, enum pg_outcome o, const struct audit_record *rec, size_t n)
 {
     struct verify *v = arg;
     if (o != PG_OK) {
         struct request *r = v->r;
         free(v);
-        request_db_error(r, o, res);
+        api_db_error(r, o);
         return;
     }
-    int n = PQntuples(res);
-    for (int i = 0; i < n; i++) {
-        long long seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        int chain = atoi(PQgetvalue(res, i, 1));
-        long long chain_seq = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+    for (size_t i = 0; i < n; i++) {
+        long long seq = rec[i].seq;
+        int chain = rec[i].chain;
+        long long chain_seq = rec[i].chain_seq;
         if (chain < 0 || chain >= v->n_chains) {
             verify_answer(v, seq, chain, "gap");
             return;
@@ -148,13 +144,13 @@ static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
             verify_answer(v, seq, chain, "gap");
             return;
         }
-        if (strcmp(PQgetvalue(res, i, 4), v->hash) != 0) {
+        if (strcmp(rec[i].prev_hash, v->hash) != 0) {
             verify_answer(v, seq, chain, "link_mismatch");
             return;
         }
         char computed[SHA256_HEX_LEN + 1];
-        sha256_hex2(v->hash, 64, PQgetvalue(res, i, 3), (size_t)PQgetlength(res, i, 3), computed);
-        if (strcmp(computed, PQgetvalue(res, i, 5)) != 0) {
+        sha256_hex2(v->hash, 64, rec[i].canonical, rec[i].canonical_len, computed);
+        if (strcmp(computed, rec[i].hash) != 0) {
             verify_answer(v, seq, chain, "hash_mismatch");
             return;
         }
@@ -187,44 +183,38 @@ static void page_cb(void *arg, enum pg_outcome o, const PGresult *res)
 
 static void verify_page(struct verify *v)
 {
-    char chain[16], after[24], limit[16];
-    snprintf(chain, sizeof chain, "%d", v->chain);
-    snprintf(after, sizeof after, "%lld", v->chain_seq);
-    snprintf(limit, sizeof limit, "%d", VERIFY_PAGE);
-    const char *params[] = {chain, after, limit};
-    pg_submit(db_pool(request_db(v->r)), &Q_AUDIT_PAGE, params, page_cb, v);
+    db_audit_page(request_db(v->r), v->chain, v->chain_seq, VERIFY_PAGE, page_cb, v);
 }
 
-static void head_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void head_cb(void *arg, enum pg_outcome o, const struct audit_head *h, size_t n)
 {
     struct verify *v = arg;
-    int n = o == PG_OK ? PQntuples(res) : 0;
     if (o != PG_OK || n < 1 || n > MAX_CHAINS) {
         struct request *r = v->r;
         free(v);
-        request_db_error(r, o == PG_OK ? PG_ERROR : o, res);
+        api_db_error(r, o == PG_OK ? PG_ERROR : o);
         return;
     }
     char all[MAX_CHAINS * 64 + 1];
     size_t al = 0;
-    for (int i = 0; i < n; i++) {
-        if (atoi(PQgetvalue(res, i, 0)) != i) {
+    for (size_t i = 0; i < n; i++) {
+        if (h[i].chain != (int)i) {
             struct request *r = v->r;
             free(v);
             request_problem(r, PROBLEM_INTERNAL_ERROR, "the audit chain heads are not 0..n-1", NULL,
                             NULL);
             return;
         }
-        struct chain_head *h = &v->heads[i];
-        h->chain_seq = strtoll(PQgetvalue(res, i, 1), NULL, 10);
-        h->seq = strtoll(PQgetvalue(res, i, 2), NULL, 10);
-        snprintf(h->hash, sizeof h->hash, "%s", PQgetvalue(res, i, 3));
-        if (h->seq > v->last_seq)
-            v->last_seq = h->seq;
-        memcpy(all + al, h->hash, 64);
+        struct chain_head *ch = &v->heads[i];
+        ch->chain_seq = h[i].chain_seq;
+        ch->seq = h[i].seq;
+        snprintf(ch->hash, sizeof ch->hash, "%s", h[i].hash);
+        if (ch->seq > v->last_seq)
+            v->last_seq = ch->seq;
+        memcpy(all + al, ch->hash, 64);
         al += 64;
     }
-    v->n_chains = n;
+    v->n_chains = (int)n;
     sha256_hex(all, al, v->anchor);
     enter_chain(v, 0);
     verify_page(v);
@@ -232,13 +222,9 @@ static void head_cb(void *arg, enum pg_outcome o, const PGresult *res)
 
 void h_audit_verify(struct request *r)
 {
-    struct verify *v = calloc(1, sizeof *v);
-    if (!v) {
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-        return;
-    }
+    struct verify *v = xcalloc(1, sizeof *v);
     v->r = r;
-    pg_submit(db_pool(request_db(r)), &Q_AUDIT_HEAD, NULL, head_cb, v);
+    db_audit_heads(request_db(r), head_cb, v);
 }
 
 /* ---- lists: one page, or a stream -------------------------------------------- */
@@ -250,11 +236,10 @@ struct list {
     enum list_kind kind;
     bool stream;
     int limit;
-    char *params[8]; /* filters (NULL: none), owned */
-    int n_filters;
+    char *params[8];    /* filters (NULL: none), owned, in the order of the
+                         * members of consultation_filter / decision_filter */
     char cursor[3][80]; /* consultations: [0]; decisions: ts, id, version */
     bool has_cursor;
-    int item_col; /* column of the JSON item */
 };
 
 static void list_free(struct list *l)
@@ -272,20 +257,17 @@ static void list_stream_error(struct list *l, enum pg_outcome o)
     char line[256];
     snprintf(line, sizeof line,
              "{\"error\":{\"code\":\"%s\",\"status\":%d,\"detail\":\"the list is incomplete\"}}\n",
-             o == PG_ERROR ? "internal_error" : "database_unavailable", o == PG_ERROR ? 500 : 503);
+             pg_outcome_transient(o) ? "database_unavailable" : "internal_error",
+             pg_outcome_transient(o) ? 503 : 500);
     request_stream_write(l->r, line, strlen(line));
     request_stream_end(l->r);
     list_free(l);
 }
 
-static void remember_cursor(struct list *l, const PGresult *res, int row)
+static void remember_cursor(struct list *l, const struct audit_item *it)
 {
-    if (l->kind == LIST_CONSULTATIONS) {
-        snprintf(l->cursor[0], sizeof l->cursor[0], "%s", PQgetvalue(res, row, 0));
-    } else {
-        for (int k = 0; k < 3; k++)
-            snprintf(l->cursor[k], sizeof l->cursor[k], "%s", PQgetvalue(res, row, k));
-    }
+    for (int k = 0; k < (l->kind == LIST_CONSULTATIONS ? 1 : 3); k++)
+        snprintf(l->cursor[k], sizeof l->cursor[k], "%s", it->cursor[k]);
     l->has_cursor = true;
 }
 
@@ -300,12 +282,12 @@ static void drained(void *arg)
     list_fetch(l);
 }
 
-static void page_rows_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void page_rows_cb(void *arg, enum pg_outcome o, const struct audit_item *items, size_t n)
 {
     struct list *l = arg;
     struct request *r = l->r;
     if (!l->stream) {
-        if (o == PG_ERROR && strncmp(pg_sqlstate(res), "22", 2) == 0) {
+        if (o == PG_INVALID) {
             list_free(l);
             request_problem(r, PROBLEM_INVALID_PARAMETER, "a filter is not a valid value", NULL,
                             NULL);
@@ -313,35 +295,28 @@ static void page_rows_cb(void *arg, enum pg_outcome o, const PGresult *res)
         }
         if (o != PG_OK) {
             list_free(l);
-            request_db_error(r, o, res);
+            api_db_error(r, o);
             return;
         }
-        int n = PQntuples(res);
         size_t total = 64;
-        for (int i = 0; i < n; i++)
-            total += (size_t)PQgetlength(res, i, l->item_col) + 1;
+        for (size_t i = 0; i < n; i++)
+            total += items[i].len + 1;
         char cur[256] = "";
-        if (n == l->limit) {
-            remember_cursor(l, res, n - 1);
+        if (n == (size_t)l->limit) {
+            remember_cursor(l, &items[n - 1]);
             if (l->kind == LIST_CONSULTATIONS)
                 snprintf(cur, sizeof cur, "\"%s\"", l->cursor[0]);
             else
                 snprintf(cur, sizeof cur, "\"%s~%s~%s\"", l->cursor[0], l->cursor[1], l->cursor[2]);
         }
         total += strlen(cur) + 8;
-        char *out = malloc(total);
-        if (!out) {
-            list_free(l);
-            request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-            return;
-        }
+        char *out = xmalloc(total);
         size_t w = (size_t)snprintf(out, total, "{\"items\":[");
-        for (int i = 0; i < n; i++) {
-            size_t len = (size_t)PQgetlength(res, i, l->item_col);
+        for (size_t i = 0; i < n; i++) {
             if (i)
                 out[w++] = ',';
-            memcpy(out + w, PQgetvalue(res, i, l->item_col), len);
-            w += len;
+            memcpy(out + w, items[i].json, items[i].len);
+            w += items[i].len;
         }
         snprintf(out + w, total - w, "],\"next_cursor\":%s}", cur[0] ? cur : "null");
         list_free(l);
@@ -357,16 +332,14 @@ static void page_rows_cb(void *arg, enum pg_outcome o, const PGresult *res)
         list_stream_error(l, o);
         return;
     }
-    int n = PQntuples(res);
-    for (int i = 0; i < n; i++)
-        request_stream_line(r, PQgetvalue(res, i, l->item_col),
-                            (size_t)PQgetlength(res, i, l->item_col));
+    for (size_t i = 0; i < n; i++)
+        request_stream_line(r, items[i].json, items[i].len);
     if (n < STREAM_PAGE) {
         request_stream_end(r);
         list_free(l);
         return;
     }
-    remember_cursor(l, res, n - 1);
+    remember_cursor(l, &items[n - 1]);
     if (request_stream_room(r))
         list_fetch(l);
     else
@@ -375,21 +348,17 @@ static void page_rows_cb(void *arg, enum pg_outcome o, const PGresult *res)
 
 static void list_fetch(struct list *l)
 {
-    char limit[16];
-    snprintf(limit, sizeof limit, "%d", l->stream ? STREAM_PAGE : l->limit);
-    const char *p[12];
-    int k = 0;
-    for (int i = 0; i < l->n_filters; i++)
-        p[k++] = l->params[i];
+    int limit = l->stream ? STREAM_PAGE : l->limit;
+    char *const *p = l->params;
     if (l->kind == LIST_CONSULTATIONS) {
-        p[k++] = l->has_cursor ? l->cursor[0] : NULL;
-        p[k++] = limit;
-        pg_submit(db_pool(request_db(l->r)), &Q_AUDIT_CONSULTATIONS, p, page_rows_cb, l);
+        struct consultation_filter f = {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
+        db_audit_consultations(request_db(l->r), &f, l->has_cursor ? l->cursor[0] : NULL, limit,
+                               page_rows_cb, l);
     } else {
-        for (int c = 0; c < 3; c++)
-            p[k++] = l->has_cursor ? l->cursor[c] : NULL;
-        p[k++] = limit;
-        pg_submit(db_pool(request_db(l->r)), &Q_AUDIT_DECISIONS, p, page_rows_cb, l);
+        struct decision_filter f = {p[0], p[1], p[2], p[3]};
+        const char *after[] = {l->cursor[0], l->cursor[1], l->cursor[2]};
+        db_audit_decisions(request_db(l->r), &f, l->has_cursor ? after : NULL, limit, page_rows_cb,
+                           l);
     }
 }
 
@@ -490,8 +459,8 @@ static bool param(struct request *r, struct verrs *e, const char *name, int kind
                                 : "value");
         return false;
     }
-    *out = strdup(v);
-    return *out != NULL;
+    *out = xstrdup(v);
+    return true;
 }
 
 static bool wants_ndjson(struct request *r)
@@ -502,11 +471,7 @@ static bool wants_ndjson(struct request *r)
 
 static void list_start(struct request *r, enum list_kind kind)
 {
-    struct list *l = calloc(1, sizeof *l);
-    if (!l) {
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-        return;
-    }
+    struct list *l = xcalloc(1, sizeof *l);
     l->r = r;
     l->kind = kind;
     l->stream = wants_ndjson(r);
@@ -522,8 +487,6 @@ static void list_start(struct request *r, enum list_kind kind)
                  {"recorded_to", 'T'},  {"outcome", 'X'}};
         for (int i = 0; i < 8; i++)
             param(r, &e, f[i].name, f[i].kind, &l->params[i]);
-        l->n_filters = 8;
-        l->item_col = 1;
         const char *oc = l->params[7];
         if (oc && strcmp(oc, "covered") != 0 && strcmp(oc, "not_covered") != 0) {
             bool known = false;
@@ -542,8 +505,6 @@ static void list_start(struct request *r, enum list_kind kind)
         enum decision_status st;
         if (l->params[3] && !decision_status_from_name(l->params[3], strlen(l->params[3]), &st))
             verrs_add(&e, "status", "invalid_value", "is active, suspended or stopped");
-        l->n_filters = 4;
-        l->item_col = 3;
     }
     const char *lim = request_query(r, "limit");
     if (lim) {
@@ -603,63 +564,43 @@ struct as_of {
     struct request *r;
     struct coverage_question q;
     char provider[16];
+    struct as_of_facts facts;
 };
 
-static void as_of_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void as_of_cb(void *arg, enum pg_outcome o)
 {
     struct as_of *a = arg;
     struct request *r = a->r;
-    if (o == PG_ERROR && strncmp(pg_sqlstate(res), "22", 2) == 0) {
+    if (o == PG_INVALID) {
         free(a);
         request_problem(r, PROBLEM_INVALID_PARAMETER, "a parameter is not a valid value", NULL,
                         NULL);
         return;
     }
-    if (o != PG_OK || PQntuples(res) < 1) {
+    if (o != PG_OK) {
         free(a);
-        request_db_error(r, o == PG_OK ? PG_ERROR : o, res);
+        api_db_error(r, o);
         return;
     }
-    struct decision *ds = NULL;
-    size_t n = 0;
-    pdate today;
-    if (!h_coverage_rows(r, res, 6, 7, &ds, &n) ||
-        !date_parse(PQgetvalue(res, 0, 8), (size_t)PQgetlength(res, 0, 8), &today)) {
-        free(ds);
-        free(a);
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "stored decision unreadable", NULL, NULL);
-        return;
-    }
-    struct coverage_result *res2 = calloc(1, sizeof *res2);
-    char *text = NULL;
-    if (res2) {
-        coverage_evaluate(&a->q, ds, n, a->provider[0] ? a->provider : NULL, today, res2);
-        /* without a provider, the designation of providers is not judged */
-        if (!a->provider[0] && res2->reason == RF_PROVIDER_NOT_DESIGNATED)
-            res2->reason = RF_NONE;
-        text = coverage_encode_answer(&a->q, res2, request_lang(r));
-    }
-    char *out = NULL;
-    if (text) {
-        size_t len = strlen(text) + 80;
-        out = malloc(len);
-        if (out)
-            snprintf(out, len, "{\"known_at\":\"%s\",%s", PQgetvalue(res, 0, 9), text + 1);
-    }
+    struct coverage_result *res = xcalloc(1, sizeof *res);
+    coverage_evaluate(&a->q, a->facts.decisions, a->facts.n, a->provider[0] ? a->provider : NULL,
+                      a->facts.today, res);
+    /* without a provider, the designation of providers is not judged */
+    if (!a->provider[0] && res->reason == RF_PROVIDER_NOT_DESIGNATED)
+        res->reason = RF_NONE;
+    char *text = coverage_encode_answer(&a->q, res, request_lang(r));
+    ASSERT(text != NULL);
+    char *out = xasprintf("{\"known_at\":\"%s\",%s", a->facts.known_at, text + 1);
     free(text);
-    free(res2);
-    free(ds);
+    free(res);
+    as_of_facts_free(&a->facts);
     free(a);
     request_json(r, 200, out);
 }
 
 void h_audit_as_of(struct request *r)
 {
-    struct as_of *a = calloc(1, sizeof *a);
-    if (!a) {
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-        return;
-    }
+    struct as_of *a = xcalloc(1, sizeof *a);
     a->r = r;
     struct verrs e;
     verrs_init(&e);
@@ -691,6 +632,5 @@ void h_audit_as_of(struct request *r)
         request_problem(r, PROBLEM_INVALID_PARAMETER, "the question is incomplete", &e, NULL);
         return;
     }
-    const char *params[] = {a->q.ssin, date, request_config(r)->timezone, known};
-    pg_submit(db_pool(request_db(r)), &Q_AUDIT_AS_OF, params, as_of_cb, a);
+    db_audit_as_of(request_db(r), a->q.ssin, a->q.service_date, known, &a->facts, as_of_cb, a);
 }

@@ -5,7 +5,7 @@
  *   1. parse (a bad SSIN is an answer, not an error);
  *   2. look up, in one round trip, the person's decisions as they stood for
  *      the service date, the tariffs of the asked codes, and what the
- *      month's patient-share cap already granted (Q_COVERAGE_LOOKUP);
+ *      month's patient-share cap already granted (db_coverage_lookup);
  *   3. decide and split (proto/, pure);
  *   4. record the answer as an agreement before it leaves: an answer that
  *      grants part of a monthly cap is recorded only if that still fits under
@@ -14,7 +14,8 @@
  *      other answer through the worker's group commit.
  * A batch runs its questions as jobs, a window of them at a time, and
  * answers them in order; a question that cannot be answered gets an error
- * in its slot, the others keep their agreements.
+ * in its slot (the problem a single question would get), the others keep
+ * their agreements.
  */
 #include "api/coverage.h"
 
@@ -26,21 +27,14 @@
 
 #include "proto/coverage.h"
 #include "proto/jsonx.h"
-#include "db/agreements.h"
-#include "api/decisions.h"
+#include "api/common.h"
 #include "base/log.h"
-#include "db/db.h"
-#include "db/pg.h"
-#include "db/pgarray.h"
-#include "db/queries.h"
-#include "http/router.h"
-#include "net/server.h"
+#include "base/mem.h"
+#include "db/agreements.h"
 
 #define BATCH_MAX    1000
 #define BATCH_WINDOW 32 /* questions of one batch in flight at once */
 #define CAP_RETRIES  50
-
-static const char TARIFF_HEADER[] = "code,start,end,fee_cents,patient_share_cents,care_types\n";
 
 struct batch;
 
@@ -50,11 +44,7 @@ struct coverage_job {
     int index;
     int attempts;
     struct coverage_question q;
-    struct decision *decisions;
-    size_t n;
-    struct tariff_set tariffs;
-    int64_t used;
-    char known_at[40]; /* when the lookup read the data */
+    struct coverage_facts facts; /* what the lookup read */
 };
 
 struct batch {
@@ -63,7 +53,7 @@ struct batch {
     const cJSON *next_q;
     int n, started, running, done;
     bool pumping; /* batch_pump is on the stack: a question that ends at once
-                   * (out of memory) must not start others or answer */
+                   * must not start others or answer */
     char **slots; /* per question: the answer or {"error":...} */
 };
 
@@ -71,8 +61,7 @@ static void batch_slot_done(struct batch *b, int index, char *text);
 
 static void job_free(struct coverage_job *job)
 {
-    free(job->decisions);
-    tariff_set_free(&job->tariffs);
+    coverage_facts_free(&job->facts);
     free(job);
 }
 
@@ -90,42 +79,25 @@ static void job_finish(struct coverage_job *job, char *text, enum problem p, con
             request_problem(r, p, detail, NULL, NULL);
         return;
     }
-    if (!text) {
-        char *doc = problem_encode(p, detail, NULL, NULL);
-        size_t n = doc ? strlen(doc) + 12 : 0;
-        text = doc ? malloc(n) : NULL;
-        if (text)
-            snprintf(text, n, "{\"error\":%s}", doc);
-        free(doc);
-    }
-    batch_slot_done(b, index, text);
+    batch_slot_done(b, index, text ? text : api_error_slot(p, detail, NULL));
 }
 
-static void job_db_error(struct coverage_job *job, enum pg_outcome o, const PGresult *res)
+/* A database step failed: the problem a single question gets, in the
+ * question's answer or in its slot of a batch (api/common.c decides which
+ * failures are passing). */
+static void job_db_error(struct coverage_job *job, enum pg_outcome o)
 {
-    if (!job->batch) {
-        struct request *r = job->r;
-        job_free(job);
-        request_db_error(r, o, res);
-        return;
-    }
-    const char *state = pg_sqlstate(res);
-    bool unavailable = o != PG_ERROR || strcmp(state, "57014") == 0 || strncmp(state, "08", 2) == 0;
-    if (!unavailable)
-        log_ctx(LOG_ERROR, request_log_prefix(job->r), "database error %s", state);
-    job_finish(job, NULL, unavailable ? PROBLEM_DATABASE_UNAVAILABLE : PROBLEM_INTERNAL_ERROR,
-               o == PG_LOST  ? "the database connection was lost while recording: this answer "
-                               "may have been recorded (an auditor can find it); asking again "
-                               "gives a new agreement"
-               : unavailable ? "the database is unavailable; ask this question again"
-                             : NULL);
+    const char *detail;
+    enum problem p = api_db_problem(job->r, o, &detail);
+    if (o == PG_LOST)
+        detail = "the database connection was lost while recording: this answer may have been "
+                 "recorded (an auditor can find it); asking again gives a new agreement";
+    job_finish(job, NULL, p, detail);
 }
 
 static char *question_json(const struct coverage_question *q)
 {
     cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
     bool ok = jx_add_str(o, "ssin", q->ssin) && jx_add_date(o, "service_date", q->service_date) &&
               jx_add_str(o, "care_type", care_type_name(q->care_type));
     if (ok && q->n_items > 0) {
@@ -158,7 +130,7 @@ static void fill_rec(struct coverage_job *job, const struct coverage_result *res
     memcpy(rec->ssin, job->q.ssin, sizeof rec->ssin);
     rec->service_date = job->q.service_date;
     rec->care_type = job->q.care_type;
-    snprintf(rec->known_at, sizeof rec->known_at, "%s", job->known_at);
+    snprintf(rec->known_at, sizeof rec->known_at, "%s", job->facts.known_at);
     rec->covered = res->reason == RF_NONE;
     rec->reason = res->reason == RF_NONE ? NULL : refusal_code(res->reason);
     if (res->decision) {
@@ -167,28 +139,27 @@ static void fill_rec(struct coverage_job *job, const struct coverage_result *res
     }
 }
 
-static void recorded_cb(void *arg, enum pg_outcome o, const char *answer, const PGresult *res)
+static void recorded_cb(void *arg, enum pg_outcome o, const char *answer)
 {
     struct coverage_job *job = arg;
     if (o != PG_OK) {
-        job_db_error(job, o, res);
+        job_db_error(job, o);
         return;
     }
-    char *text = strdup(answer);
-    job_finish(job, text, PROBLEM_INTERNAL_ERROR, "out of memory");
+    job_finish(job, xstrdup(answer), PROBLEM_INTERNAL_ERROR, NULL);
 }
 
 static void lookup(struct coverage_job *job);
 
-static void cap_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void capped_cb(void *arg, enum pg_outcome o, const char *answer)
 {
     struct coverage_job *job = arg;
     if (o != PG_OK) {
-        job_db_error(job, o, res);
+        job_db_error(job, o);
         return;
     }
-    if (PQntuples(res) == 1) {
-        job_finish(job, strdup(PQgetvalue(res, 0, 0)), PROBLEM_INTERNAL_ERROR, "out of memory");
+    if (answer) {
+        job_finish(job, xstrdup(answer), PROBLEM_INTERNAL_ERROR, NULL);
         return;
     }
     /* another answer took from this month's cap since we looked: again */
@@ -197,9 +168,6 @@ static void cap_cb(void *arg, enum pg_outcome o, const PGresult *res)
                    "too many simultaneous questions for this person; ask again");
         return;
     }
-    free(job->decisions);
-    job->decisions = NULL;
-    tariff_set_free(&job->tariffs);
     lookup(job);
 }
 
@@ -207,23 +175,14 @@ static void cap_cb(void *arg, enum pg_outcome o, const PGresult *res)
 static void answer(struct coverage_job *job)
 {
     struct request *r = job->r;
-    struct coverage_result *res = calloc(1, sizeof *res);
-    if (!res) {
-        job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "out of memory");
-        return;
-    }
-    coverage_evaluate(&job->q, job->decisions, job->n, request_principal(r)->org, request_today(r),
+    const struct coverage_facts *f = &job->facts;
+    struct coverage_result *res = xcalloc(1, sizeof *res);
+    coverage_evaluate(&job->q, f->decisions, f->n, request_principal(r)->org, request_today(r),
                       res);
-    coverage_split(&job->q, job->tariffs.lines, job->tariffs.n, job->used, res);
+    coverage_split(&job->q, f->tariffs.lines, f->tariffs.n, f->used_cents, res);
     char *text = coverage_encode_answer(&job->q, res, request_lang(r));
     char *qjson = question_json(&job->q);
-    if (!text || !qjson) {
-        free(text);
-        free(qjson);
-        free(res);
-        job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "out of memory");
-        return;
-    }
+    ASSERT(text && qjson);
     struct agreement_rec rec;
     fill_rec(job, res, &rec);
     rec.question = qjson;
@@ -231,126 +190,25 @@ static void answer(struct coverage_job *job)
     int64_t granted = res->reason == RF_NONE ? res->totals.ocmw_patient_share_cents : 0;
     int64_t cap_cents = granted > 0 && res->cover ? res->cover->patient_share_cap_cents : 0;
     free(res);
-    if (granted <= 0) {
-        agreements_record(db_agreement_queue(request_db(r)), &rec, recorded_cb, job);
-        return;
-    }
-    char pid[24], date[PDATE_STRLEN + 1], ver[16], cap[24], limit[24];
-    snprintf(pid, sizeof pid, "%lld", (long long)rec.provider_id);
-    date_format(rec.service_date, date);
-    snprintf(ver, sizeof ver, "%d", rec.decision_version);
-    snprintf(cap, sizeof cap, "%lld", (long long)granted);
-    snprintf(limit, sizeof limit, "%lld", (long long)cap_cents);
-    const char *params[] = {pid,
-                            rec.provider_org,
-                            rec.ssin,
-                            date,
-                            care_type_name(rec.care_type),
-                            "t",
-                            NULL,
-                            rec.decision_id,
-                            ver,
-                            rec.question,
-                            rec.answer,
-                            cap,
-                            limit,
-                            rec.known_at};
-    pg_submit(db_pool(request_db(r)), &Q_AGREEMENT_INSERT_CAP, params, cap_cb, job);
-    free(rec.question);
-    free(rec.answer);
+    if (granted <= 0)
+        db_agreement_record(request_db(r), &rec, recorded_cb, job);
+    else
+        db_agreement_record_capped(request_db(r), &rec, granted, cap_cents, capped_cb, job);
 }
 
-static bool load_tariffs(struct coverage_job *job, const char *csv)
-{
-    size_t hl = sizeof TARIFF_HEADER - 1, cl = strlen(csv);
-    char *buf = malloc(hl + cl + 1);
-    if (!buf)
-        return false;
-    memcpy(buf, TARIFF_HEADER, hl);
-    memcpy(buf + hl, csv, cl + 1);
-    struct verrs errs;
-    bool ok = tariff_parse(buf, hl + cl, true, &job->tariffs, &errs) == PARSE_OK;
-    free(buf);
-    return ok;
-}
-
-bool h_coverage_rows(struct request *r, const PGresult *res, int death_col, int stop_col,
-                     struct decision **out, size_t *n_out)
-{
-    int rows = PQntuples(res);
-    int n = rows > 0 && !PQgetisnull(res, 0, 0) ? rows : 0;
-    *out = NULL;
-    *n_out = 0;
-    if (n == 0)
-        return true;
-    struct decision *ds = calloc((size_t)n, sizeof *ds);
-    if (!ds)
-        return false;
-    for (int i = 0; i < n; i++) {
-        struct decision *d = &ds[i];
-        if (!h_decision_from_row(res, i, d)) {
-            log_ctx(LOG_ERROR, request_log_prefix(r), "stored decision %s does not parse",
-                    PQgetvalue(res, i, 0));
-            free(ds);
-            return false;
-        }
-        /* a death is a fact, not a change: the latest knowledge applies to
-         * every service date */
-        d->has_death_date = !PQgetisnull(res, i, death_col) &&
-                            date_parse(PQgetvalue(res, i, death_col),
-                                       (size_t)PQgetlength(res, i, death_col), &d->death_date);
-        /* stopped while suspended: still no guarantee until the end */
-        if (d->status == DS_STOPPED && !PQgetisnull(res, i, stop_col) &&
-            strcmp(PQgetvalue(res, i, stop_col), "suspended") == 0)
-            d->status = DS_SUSPENDED;
-    }
-    *out = ds;
-    *n_out = (size_t)n;
-    return true;
-}
-
-static void lookup_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void lookup_cb(void *arg, enum pg_outcome o)
 {
     struct coverage_job *job = arg;
     if (o != PG_OK) {
-        job_db_error(job, o, res);
+        job_db_error(job, o);
         return;
     }
-    int rows = PQntuples(res);
-    if (!h_coverage_rows(job->r, res, 6, 9, &job->decisions, &job->n)) {
-        job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "stored decision unreadable");
-        return;
-    }
-    if (rows > 0 && !PQgetisnull(res, 0, 7) && !load_tariffs(job, PQgetvalue(res, 0, 7))) {
-        log_ctx(LOG_ERROR, request_log_prefix(job->r), "stored tariffs do not parse");
-        job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "stored tariffs unreadable");
-        return;
-    }
-    job->used = rows > 0 ? strtoll(PQgetvalue(res, 0, 8), NULL, 10) : 0;
-    if (rows > 0)
-        snprintf(job->known_at, sizeof job->known_at, "%s", PQgetvalue(res, 0, 10));
     answer(job);
 }
 
 static void lookup(struct coverage_job *job)
 {
-    struct request *r = job->r;
-    char date[PDATE_STRLEN + 1];
-    date_format(job->q.service_date, date);
-    struct pgarray codes;
-    pgarray_init(&codes);
-    for (int i = 0; i < job->q.n_items; i++)
-        pgarray_add(&codes, job->q.items[i].code);
-    const char *codes_lit = pgarray_finish(&codes);
-    if (!codes_lit) {
-        pgarray_free(&codes);
-        job_finish(job, NULL, PROBLEM_INTERNAL_ERROR, "out of memory");
-        return;
-    }
-    const char *params[] = {job->q.ssin, date, request_config(r)->timezone,
-                            care_type_name(job->q.care_type), codes_lit};
-    pg_submit(db_pool(request_db(r)), &Q_COVERAGE_LOOKUP, params, lookup_cb, job);
-    pgarray_free(&codes);
+    db_coverage_lookup(request_db(job->r), &job->q, &job->facts, lookup_cb, job);
 }
 
 /* A parsed question: answer it. */
@@ -377,11 +235,7 @@ static void job_start(struct coverage_job *job)
 
 void h_coverage(struct request *r)
 {
-    struct coverage_job *job = calloc(1, sizeof *job);
-    if (!job) {
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-        return;
-    }
+    struct coverage_job *job = xcalloc(1, sizeof *job);
     job->r = r;
     struct verrs errs;
     verrs_init(&errs);
@@ -420,12 +274,7 @@ static void batch_respond(struct batch *b)
     size_t total = 16;
     for (int i = 0; i < b->n; i++)
         total += (b->slots[i] ? strlen(b->slots[i]) : 4) + 1;
-    char *out = malloc(total);
-    if (!out) {
-        batch_free(b);
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-        return;
-    }
+    char *out = xmalloc(total);
     size_t o = 0;
     o += (size_t)snprintf(out, total, "{\"answers\":[");
     for (int i = 0; i < b->n; i++) {
@@ -452,13 +301,8 @@ static void batch_pump(struct batch *b)
         const cJSON *qj = b->next_q;
         b->next_q = qj->next;
         char *text = cJSON_PrintUnformatted(qj);
-        struct coverage_job *job = text ? calloc(1, sizeof *job) : NULL;
-        if (!job) {
-            free(text);
-            b->slots[index] = strdup("{\"error\":{\"code\":\"internal_error\",\"status\":500}}");
-            b->done++;
-            continue;
-        }
+        ASSERT(text != NULL);
+        struct coverage_job *job = xcalloc(1, sizeof *job);
         job->r = b->r;
         job->batch = b;
         job->index = index;
@@ -467,15 +311,9 @@ static void batch_pump(struct batch *b)
         enum parse_result pr = coverage_parse_question(text, strlen(text), &job->q, &errs);
         free(text);
         if (pr != PARSE_OK) {
-            char *doc = problem_encode(pr == PARSE_MALFORMED ? PROBLEM_MALFORMED_JSON
-                                                             : PROBLEM_VALIDATION_FAILED,
-                                       "this question is incomplete or wrong", &errs, NULL);
-            size_t n = doc ? strlen(doc) + 12 : 0;
-            char *slot = doc ? malloc(n) : NULL;
-            if (slot)
-                snprintf(slot, n, "{\"error\":%s}", doc);
-            free(doc);
-            b->slots[index] = slot;
+            b->slots[index] = api_error_slot(pr == PARSE_MALFORMED ? PROBLEM_MALFORMED_JSON
+                                                                   : PROBLEM_VALIDATION_FAILED,
+                                             "this question is incomplete or wrong", &errs);
             b->done++;
             job_free(job);
             continue;
@@ -523,19 +361,11 @@ void h_coverage_batch(struct request *r)
                         NULL);
         return;
     }
-    struct batch *b = calloc(1, sizeof *b);
-    char **slots = calloc((size_t)n, sizeof *slots);
-    if (!b || !slots) {
-        free(b);
-        free(slots);
-        cJSON_Delete(root);
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-        return;
-    }
+    struct batch *b = xcalloc(1, sizeof *b);
     b->r = r;
     b->root = root;
     b->n = n;
-    b->slots = slots;
+    b->slots = xcalloc((size_t)n, sizeof *b->slots);
     b->next_q = f[0].item->child;
     batch_pump(b);
 }

@@ -27,15 +27,13 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
-#include "base/hex.h"
 #include "proto/ids.h"
 #include "proto/lifecycle.h"
+#include "api/common.h"
+#include "base/hex.h"
 #include "base/log.h"
-#include "db/db.h"
-#include "db/pg.h"
-#include "db/queries.h"
-#include "http/router.h"
-#include "net/server.h"
+#include "base/mem.h"
+#include "db/decisions.h"
 
 enum op { OP_CREATE, OP_UPDATE, OP_SUSPEND, OP_RESUME, OP_STOP };
 static const char *const op_change[] = {"create", "update", "suspend", "resume", "stop"};
@@ -55,14 +53,9 @@ struct job {
     struct decision next; /* what is being written */
 };
 
-/* A job for request r, or NULL when memory ran out (r is answered). */
 static struct job *job_new(struct request *r)
 {
-    struct job *job = calloc(1, sizeof *job);
-    if (!job) {
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-        return NULL;
-    }
+    struct job *job = xcalloc(1, sizeof *job);
     job->r = r;
     return job;
 }
@@ -72,28 +65,12 @@ static void job_done(struct job *job)
     free(job);
 }
 
-bool h_decision_from_row(const PGresult *res, int row, struct decision *d)
-{
-    const char *body = PQgetvalue(res, row, 4);
-    if (!decision_parse_stored(body, (size_t)PQgetlength(res, row, 4), d))
-        return false;
-    d->has_meta = true;
-    snprintf(d->id, sizeof d->id, "%s", PQgetvalue(res, row, 0));
-    d->version = atoi(PQgetvalue(res, row, 1));
-    const char *st = PQgetvalue(res, row, 2);
-    if (!decision_status_from_name(st, strlen(st), &d->status))
-        return false;
-    snprintf(d->ocmw, sizeof d->ocmw, "%s", PQgetvalue(res, row, 3));
-    snprintf(d->recorded_at, sizeof d->recorded_at, "%s", PQgetvalue(res, row, 5));
-    return true;
-}
-
 /* A database step failed: answer it (503 or 500) and end the job. */
-static bool db_failed(struct job *job, enum pg_outcome o, const PGresult *res)
+static bool db_failed(struct job *job, enum pg_outcome o)
 {
     if (o == PG_OK)
         return false;
-    request_db_error(job->r, o, res);
+    api_db_error(job->r, o);
     job_done(job);
     return true;
 }
@@ -106,13 +83,6 @@ static bool decision_id_ok(const char *id)
 static void not_found(struct request *r)
 {
     request_problem(r, PROBLEM_NOT_FOUND, "no such decision (or version)", NULL, NULL);
-}
-
-/* the stored decision could not be read back: a bug or corruption */
-static void unreadable(struct request *r, const char *id)
-{
-    log_ctx(LOG_ERROR, request_log_prefix(r), "stored decision %s does not parse", id);
-    request_problem(r, PROBLEM_INTERNAL_ERROR, "stored decision unreadable", NULL, NULL);
 }
 
 static void respond_decision(struct request *r, int status, const struct decision *d)
@@ -176,18 +146,18 @@ static void idem_lookup(struct job *job);
 static void submit_write(struct job *job);
 static void proceed(struct job *job);
 
-static void conflict_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void conflict_cb(void *arg, enum pg_outcome o, const char *decision, const char *ocmw)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (db_failed(job, o, res))
+    if (db_failed(job, o))
         return;
     cJSON *extra = cJSON_CreateObject();
-    cJSON *c = extra ? cJSON_AddObjectToObject(extra, "conflict") : NULL;
-    if (c && PQntuples(res) == 1) {
+    cJSON *c = cJSON_AddObjectToObject(extra, "conflict");
+    if (decision) {
         /* the other decision's number and OCMW, nothing more */
-        cJSON_AddStringToObject(c, "decision", PQgetvalue(res, 0, 0));
-        cJSON_AddStringToObject(c, "ocmw", PQgetvalue(res, 0, 1));
+        cJSON_AddStringToObject(c, "decision", decision);
+        cJSON_AddStringToObject(c, "ocmw", ocmw);
     }
     request_problem(r, PROBLEM_DECISION_OVERLAP,
                     "another decision of the same kind already covers this person on some "
@@ -199,50 +169,38 @@ static void conflict_cb(void *arg, enum pg_outcome o, const PGresult *res)
 
 static void report_conflict(struct job *job)
 {
-    const struct decision *d = &job->next;
-    char start[PDATE_STRLEN + 1], end[PDATE_STRLEN + 1];
-    date_format(d->period.start, start);
-    date_format(d->period.end, end);
-    const char *params[] = {d->ssin, decision_kind_name(d->kind), start, end, job->id};
-    pg_submit(db_pool(request_db(job->r)), &Q_DECISION_CONFLICT, params, conflict_cb, job);
+    db_decision_conflict(request_db(job->r), &job->next, job->id, conflict_cb, job);
 }
 
-static void stale_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void stale_cb(void *arg, enum pg_outcome o, const struct decision *d, int current_version)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (db_failed(job, o, res))
+    if (db_failed(job, o))
         return;
-    if (PQntuples(res) != 1) {
+    if (!d) {
         not_found(r);
         job_done(job);
         return;
     }
     cJSON *extra = cJSON_CreateObject();
-    if (extra)
-        cJSON_AddNumberToObject(extra, "current_version", atoi(PQgetvalue(res, 0, 6)));
+    cJSON_AddNumberToObject(extra, "current_version", current_version);
     request_problem(r, PROBLEM_VERSION_MISMATCH,
                     "the decision changed since that version; read it again", NULL, extra);
     cJSON_Delete(extra);
     job_done(job);
 }
 
-static void write_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void write_cb(void *arg, enum pg_outcome o, enum decision_write_result w, const char *id,
+                     int version, const char *recorded_at)
 {
     struct job *job = arg;
     struct request *r = job->r;
     struct decision *d = &job->next;
-    const char *state = pg_sqlstate(res);
-    if (o == PG_ERROR && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0) &&
-        job->deadlocks++ < 5) {
-        /* concurrent writes for one person can deadlock while checking the
-         * exclusion constraint; the database rolled ours back: write again */
-        submit_write(job);
+    if (db_failed(job, o))
         return;
-    }
-    bool overlap = o == PG_ERROR && strcmp(state, "23P01") == 0;
-    if ((overlap || (o == PG_ERROR && strcmp(state, "23505") == 0)) && job->key &&
-        !job->looked_up_again) {
+    bool overlap = w == DW_OVERLAP;
+    if ((overlap || w == DW_KEY_TAKEN) && job->key && !job->looked_up_again) {
         /* the same request (same key) may have gone through meanwhile, and
          * we waited on it: answer as it was answered */
         job->looked_up_again = true;
@@ -254,19 +212,20 @@ static void write_cb(void *arg, enum pg_outcome o, const PGresult *res)
         report_conflict(job);
         return;
     }
-    if (db_failed(job, o, res))
+    if (w == DW_KEY_TAKEN) {
+        db_failed(job, PG_ERROR); /* a key taken without a key: cannot be */
         return;
-    if (PQntuples(res) != 1) {
+    }
+    if (w == DW_STALE) {
         /* the version moved on between our read and our write */
-        const char *params[] = {job->id, NULL};
-        pg_submit(db_pool(request_db(r)), &Q_DECISION_GET, params, stale_cb, job);
+        db_decision_get(request_db(r), job->id, 0, stale_cb, job);
         return;
     }
     d->has_meta = true;
-    snprintf(d->id, sizeof d->id, "%s", PQgetvalue(res, 0, 0));
-    d->version = atoi(PQgetvalue(res, 0, 1));
+    snprintf(d->id, sizeof d->id, "%s", id);
+    d->version = version;
     snprintf(d->ocmw, sizeof d->ocmw, "%s", request_principal(r)->org);
-    snprintf(d->recorded_at, sizeof d->recorded_at, "%s", PQgetvalue(res, 0, 2));
+    snprintf(d->recorded_at, sizeof d->recorded_at, "%s", recorded_at);
     log_ctx(LOG_INFO, request_log_prefix(r), "decision %s version %d: %s", d->id, d->version,
             op_change[job->op]);
     respond_decision(r, job->op == OP_CREATE ? 201 : 200, d);
@@ -276,71 +235,40 @@ static void write_cb(void *arg, enum pg_outcome o, const PGresult *res)
 static void submit_write(struct job *job)
 {
     struct request *r = job->r;
-    const struct decision *d = &job->next;
-    char *stored = decision_encode(d, false);
-    if (!stored) {
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-        job_done(job);
-        return;
-    }
-    char pid[24], start[PDATE_STRLEN + 1], end[PDATE_STRLEN + 1], ver[16];
-    snprintf(pid, sizeof pid, "%lld", (long long)request_principal(r)->id);
-    date_format(d->period.start, start);
-    date_format(d->period.end, end);
-    const char *hash = job->key ? job->hash : NULL;
-    if (job->op == OP_CREATE) {
-        const char *params[] = {request_principal(r)->org,
-                                d->ssin,
-                                decision_kind_name(d->kind),
-                                pid,
-                                start,
-                                end,
-                                stored,
-                                job->key,
-                                hash};
-        pg_submit(db_pool(request_db(r)), &Q_DECISION_INSERT, params, write_cb, job);
-    } else {
-        snprintf(ver, sizeof ver, "%d", job->cur.version);
-        const char *params[] = {job->id,
-                                request_principal(r)->org,
-                                ver,
-                                decision_status_name(d->status),
-                                start,
-                                end,
-                                stored,
-                                pid,
-                                op_change[job->op],
-                                job->key,
-                                hash};
-        pg_submit(db_pool(request_db(r)), &Q_DECISION_NEW_VERSION, params, write_cb, job);
-    }
-    free(stored);
+    const struct principal *p = request_principal(r);
+    struct decision_write w = {
+        .id = job->op == OP_CREATE ? NULL : job->id,
+        .ocmw = p->org,
+        .principal = p->id,
+        .replaces = job->cur.version,
+        .change = op_change[job->op],
+        .key = job->key,
+        .hash = job->hash,
+        .d = &job->next,
+    };
+    db_decision_write(request_db(r), &w, write_cb, job);
 }
 
 /* The current version is loaded: apply the change to it. */
-static void load_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void load_cb(void *arg, enum pg_outcome o, const struct decision *d, int current_version)
 {
+    (void)current_version;
     struct job *job = arg;
     struct request *r = job->r;
-    if (db_failed(job, o, res))
+    if (db_failed(job, o))
         return;
     const struct principal *p = request_principal(r);
     /* only the OCMW that made it may change it; others learn nothing */
-    if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 3), p->org) != 0) {
+    if (!d || strcmp(d->ocmw, p->org) != 0) {
         not_found(r);
         job_done(job);
         return;
     }
-    if (!h_decision_from_row(res, 0, &job->cur)) {
-        unreadable(r, job->id);
-        job_done(job);
-        return;
-    }
+    job->cur = *d;
     struct decision *cur = &job->cur, *next = &job->next;
     if (job->if_match && job->if_match != cur->version) {
         cJSON *extra = cJSON_CreateObject();
-        if (extra)
-            cJSON_AddNumberToObject(extra, "current_version", cur->version);
+        cJSON_AddNumberToObject(extra, "current_version", cur->version);
         char d[96];
         snprintf(d, sizeof d, "If-Match is version %d; the current version is %d", job->if_match,
                  cur->version);
@@ -414,65 +342,53 @@ static void proceed(struct job *job)
         submit_write(job);
         return;
     }
-    const char *params[] = {job->id, NULL};
-    pg_submit(db_pool(request_db(job->r)), &Q_DECISION_GET, params, load_cb, job);
+    db_decision_get(request_db(job->r), job->id, 0, load_cb, job);
 }
 
-static void replay_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void replay_cb(void *arg, enum pg_outcome o, const struct decision *d, int current_version)
 {
+    (void)current_version;
     struct job *job = arg;
     struct request *r = job->r;
-    if (o != PG_OK || PQntuples(res) != 1) {
-        request_db_error(r, o == PG_OK ? PG_ERROR : o, res);
-        job_done(job);
+    if (db_failed(job, o == PG_OK && !d ? PG_ERROR : o))
         return;
-    }
-    if (!h_decision_from_row(res, 0, &job->next)) {
-        unreadable(r, PQgetvalue(res, 0, 0));
-        job_done(job);
-        return;
-    }
-    respond_decision(r, job->op == OP_CREATE ? 201 : 200, &job->next);
+    respond_decision(r, job->op == OP_CREATE ? 201 : 200, d);
     job_done(job);
 }
 
-static void idem_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void idem_cb(void *arg, enum pg_outcome o, const struct idempotency_rec *k)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (db_failed(job, o, res))
+    if (db_failed(job, o))
         return;
-    if (PQntuples(res) == 0) {
+    if (!k) {
         if (job->overlapped)
             report_conflict(job); /* not our key: a real overlap */
         else
             proceed(job);
         return;
     }
-    if (strcmp(PQgetvalue(res, 0, 0), job->hash) != 0) {
+    if (strcmp(k->request_hash, job->hash) != 0) {
         request_problem(r, PROBLEM_IDEMPOTENCY_KEY_REUSED,
                         "this Idempotency-Key was used for a different request", NULL, NULL);
         job_done(job);
         return;
     }
-    log_ctx(LOG_INFO, request_log_prefix(r), "retry of %s version %s: first answer repeated",
-            PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
-    const char *params[] = {PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2)};
-    pg_submit(db_pool(request_db(r)), &Q_DECISION_GET, params, replay_cb, job);
+    log_ctx(LOG_INFO, request_log_prefix(r), "retry of %s version %d: first answer repeated",
+            k->decision_id, k->version);
+    db_decision_get(request_db(r), k->decision_id, k->version, replay_cb, job);
 }
 
 static void idem_lookup(struct job *job)
 {
-    const char *params[] = {request_principal(job->r)->org, job->key};
-    pg_submit(db_pool(request_db(job->r)), &Q_IDEMPOTENCY_GET, params, idem_cb, job);
+    db_idempotency_get(request_db(job->r), request_principal(job->r)->org, job->key, idem_cb, job);
 }
 
 /* Checks common to every write, then the idempotency lookup or the work. */
 static void write_start(struct request *r, enum op op)
 {
     struct job *job = job_new(r);
-    if (!job)
-        return;
     job->op = op;
     if (op != OP_CREATE) {
         job->id = request_param(r, 0);
@@ -556,26 +472,21 @@ void h_decision_stop(struct request *r)
 
 /* ---- reading ---------------------------------------------------------------- */
 
-static void get_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void get_cb(void *arg, enum pg_outcome o, const struct decision *d, int current_version)
 {
+    (void)current_version;
     struct job *job = arg;
     struct request *r = job->r;
-    if (db_failed(job, o, res))
+    if (db_failed(job, o))
         return;
     const struct principal *p = request_principal(r);
     /* another OCMW learns nothing, not even that the decision exists */
-    if (PQntuples(res) != 1 ||
-        (p->role == ROLE_OCMW && strcmp(PQgetvalue(res, 0, 3), p->org) != 0)) {
+    if (!d || (p->role == ROLE_OCMW && strcmp(d->ocmw, p->org) != 0)) {
         not_found(r);
         job_done(job);
         return;
     }
-    if (!h_decision_from_row(res, 0, &job->next)) {
-        unreadable(r, PQgetvalue(res, 0, 0));
-        job_done(job);
-        return;
-    }
-    respond_decision(r, 200, &job->next);
+    respond_decision(r, 200, d);
     job_done(job);
 }
 
@@ -587,66 +498,52 @@ void h_decision_get(struct request *r)
         return;
     }
     const char *ver = request_query(r, "version");
+    long v = 0;
     if (ver) {
         char *end;
-        long v = strtol(ver, &end, 10);
+        v = strtol(ver, &end, 10);
         if (!*ver || *end || v < 1 || v > 1000000) {
             request_problem(r, PROBLEM_INVALID_PARAMETER, "version must be a positive integer",
                             NULL, NULL);
             return;
         }
     }
-    struct job *job = job_new(r);
-    if (!job)
-        return;
-    const char *params[] = {id, ver};
-    pg_submit(db_pool(request_db(r)), &Q_DECISION_GET, params, get_cb, job);
+    db_decision_get(request_db(r), id, (int)v, get_cb, job_new(r));
 }
 
-static void history_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void history_cb(void *arg, enum pg_outcome o, const struct decision_history_entry *v,
+                       size_t n)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (db_failed(job, o, res))
+    if (db_failed(job, o))
         return;
     const struct principal *p = request_principal(r);
-    int n = PQntuples(res);
-    if (n == 0 || (p->role == ROLE_OCMW && strcmp(PQgetvalue(res, 0, 3), p->org) != 0)) {
+    if (n == 0 || (p->role == ROLE_OCMW && strcmp(v[0].d.ocmw, p->org) != 0)) {
         not_found(r);
         job_done(job);
         return;
     }
     cJSON *root = cJSON_CreateObject();
-    bool ok = root && cJSON_AddStringToObject(root, "id", PQgetvalue(res, 0, 0));
-    cJSON *versions = ok ? cJSON_AddArrayToObject(root, "versions") : NULL;
-    ok = ok && versions;
-    for (int i = 0; ok && i < n; i++) {
-        if (!h_decision_from_row(res, i, &job->next)) {
-            cJSON_Delete(root);
-            unreadable(r, PQgetvalue(res, i, 0));
-            job_done(job);
-            return;
-        }
-        char *doc = decision_encode(&job->next, true);
-        cJSON *v = cJSON_CreateObject();
-        cJSON *by = cJSON_CreateObject();
-        ok = doc && v && by && cJSON_AddItemToArray(versions, v) &&
-             cJSON_AddNumberToObject(v, "version", job->next.version) &&
-             cJSON_AddStringToObject(v, "change", PQgetvalue(res, i, 6)) &&
-             cJSON_AddStringToObject(v, "recorded_at", PQgetvalue(res, i, 5)) &&
-             cJSON_AddItemToObject(v, "recorded_by", by) &&
-             cJSON_AddNumberToObject(by, "principal", atof(PQgetvalue(res, i, 7))) &&
-             cJSON_AddStringToObject(by, "role", PQgetvalue(res, i, 8)) &&
-             cJSON_AddStringToObject(by, "organisation", PQgetvalue(res, i, 9)) &&
-             cJSON_AddStringToObject(by, "name", PQgetvalue(res, i, 10)) &&
-             cJSON_AddRawToObject(v, "decision", doc);
-        if (!ok && by && !cJSON_IsObject(cJSON_GetObjectItem(v, "recorded_by")))
-            cJSON_Delete(by);
-        if (!ok && v && !cJSON_GetArrayItem(versions, i))
-            cJSON_Delete(v);
+    cJSON_AddStringToObject(root, "id", v[0].d.id);
+    cJSON *versions = cJSON_AddArrayToObject(root, "versions");
+    for (size_t i = 0; i < n; i++) {
+        char *doc = decision_encode(&v[i].d, true);
+        ASSERT(doc != NULL);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(versions, e);
+        cJSON_AddNumberToObject(e, "version", v[i].d.version);
+        cJSON_AddStringToObject(e, "change", v[i].change);
+        cJSON_AddStringToObject(e, "recorded_at", v[i].d.recorded_at);
+        cJSON *by = cJSON_AddObjectToObject(e, "recorded_by");
+        cJSON_AddNumberToObject(by, "principal", (double)v[i].principal);
+        cJSON_AddStringToObject(by, "role", v[i].role);
+        cJSON_AddStringToObject(by, "organisation", v[i].organisation);
+        cJSON_AddStringToObject(by, "name", v[i].name);
+        cJSON_AddRawToObject(e, "decision", doc);
         free(doc);
     }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     request_json(r, 200, text);
     job_done(job);
@@ -659,46 +556,32 @@ void h_decision_history(struct request *r)
         not_found(r);
         return;
     }
-    struct job *job = job_new(r);
-    if (!job)
-        return;
-    const char *params[] = {id};
-    pg_submit(db_pool(request_db(r)), &Q_DECISION_HISTORY, params, history_cb, job);
+    db_decision_history(request_db(r), id, history_cb, job_new(r));
 }
 
-static void person_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void person_cb(void *arg, enum pg_outcome o, const struct decision *ds, size_t n)
 {
     struct job *job = arg;
     struct request *r = job->r;
-    if (db_failed(job, o, res))
+    if (db_failed(job, o))
         return;
     bool full = request_principal(r)->role == ROLE_AUDITOR;
     cJSON *root = cJSON_CreateObject();
-    bool ok = root && cJSON_AddStringToObject(root, "ssin", request_param(r, 0));
-    cJSON *list = ok ? cJSON_AddArrayToObject(root, "decisions") : NULL;
-    ok = ok && list;
-    for (int i = 0; ok && i < PQntuples(res); i++) {
-        if (!h_decision_from_row(res, i, &job->next)) {
-            cJSON_Delete(root);
-            unreadable(r, PQgetvalue(res, i, 0));
-            job_done(job);
-            return;
-        }
+    cJSON_AddStringToObject(root, "ssin", request_param(r, 0));
+    cJSON *list = cJSON_AddArrayToObject(root, "decisions");
+    for (size_t i = 0; i < n; i++) {
         if (full) {
-            char *doc = decision_encode(&job->next, true);
-            cJSON *raw = doc ? cJSON_CreateRaw(doc) : NULL;
+            char *doc = decision_encode(&ds[i], true);
+            ASSERT(doc != NULL);
+            cJSON_AddItemToArray(list, cJSON_CreateRaw(doc));
             free(doc);
-            ok = raw && cJSON_AddItemToArray(list, raw);
-            if (!ok)
-                cJSON_Delete(raw);
         } else {
-            cJSON *s = decision_summary_json(&job->next);
-            ok = s && cJSON_AddItemToArray(list, s);
-            if (!ok)
-                cJSON_Delete(s);
+            cJSON *one = decision_summary_json(&ds[i]);
+            ASSERT(one != NULL);
+            cJSON_AddItemToArray(list, one);
         }
     }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     request_json(r, 200, text);
     job_done(job);
@@ -713,9 +596,5 @@ void h_beneficiary_decisions(struct request *r)
                         NULL);
         return;
     }
-    struct job *job = job_new(r);
-    if (!job)
-        return;
-    const char *params[] = {ssin};
-    pg_submit(db_pool(request_db(r)), &Q_DECISIONS_OF_PERSON, params, person_cb, job);
+    db_decisions_of_person(request_db(r), ssin, person_cb, job_new(r));
 }

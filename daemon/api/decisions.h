@@ -6,9 +6,6 @@
 #ifndef MEDAID_H_DECISION_H
 #define MEDAID_H_DECISION_H
 
-#include <libpq-fe.h>
-
-#include "proto/decision.h"
 #include "http/request.h"
 
 void h_decision_create(struct request *r);
@@ -19,8 +16,5 @@ void h_decision_resume(struct request *r);
 void h_decision_stop(struct request *r);
 void h_decision_history(struct request *r);
 void h_beneficiary_decisions(struct request *r);
-
-/* Fill d from row `row` of (id, version, status, ocmw, body, recorded_at). */
-bool h_decision_from_row(const PGresult *res, int row, struct decision *d);
 
 #endif

@@ -4,25 +4,21 @@
  */
 #include "api/health.h"
 
-#include <string.h>
+#include "api/common.h"
+#include "base/mem.h"
+#include "db/health.h"
 
-#include "db/db.h"
-#include "db/pg.h"
-#include "db/queries.h"
-#include "http/router.h"
-#include "net/server.h"
-
-static void health_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void health_cb(void *arg, enum pg_outcome o)
 {
     struct request *r = arg;
     if (o != PG_OK) {
-        request_db_error(r, o, res);
+        api_db_error(r, o);
         return;
     }
-    request_json(r, 200, strdup("{\"status\":\"ok\",\"database\":\"up\"}"));
+    request_json(r, 200, xstrdup("{\"status\":\"ok\",\"database\":\"up\"}"));
 }
 
 void h_health(struct request *r)
 {
-    pg_submit(db_pool(request_db(r)), &Q_HEALTH, NULL, health_cb, r);
+    db_health(request_db(r), health_cb, r);
 }

@@ -10,35 +10,28 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
-#include "base/hex.h"
 #include "proto/tariff.h"
+#include "api/common.h"
+#include "base/hex.h"
 #include "base/log.h"
-#include "db/db.h"
-#include "db/pg.h"
-#include "db/pgarray.h"
-#include "db/queries.h"
-#include "http/router.h"
-#include "net/server.h"
+#include "base/mem.h"
+#include "db/tariffs.h"
 
-static void import_cb(void *arg, enum pg_outcome o, const PGresult *res)
+static void import_cb(void *arg, enum pg_outcome o, bool overlap, int64_t imported)
 {
     struct request *r = arg;
-    if (o == PG_ERROR && strcmp(pg_sqlstate(res), "23P01") == 0) {
+    if (o != PG_OK) {
+        api_db_error(r, o);
+        return;
+    }
+    if (overlap) {
         /* the parser refuses overlaps; this is a safety net */
         request_problem(r, PROBLEM_VALIDATION_FAILED, "two lines of one code overlap", NULL, NULL);
         return;
     }
-    if (o != PG_OK || PQntuples(res) != 1) {
-        request_db_error(r, o == PG_OK ? PG_ERROR : o, res);
-        return;
-    }
-    log_ctx(LOG_INFO, request_log_prefix(r), "tariffs imported: %s lines", PQgetvalue(res, 0, 0));
-    char *body = malloc(48);
-    if (body)
-        snprintf(body, 48, "{\"imported\":%s}", PQgetvalue(res, 0, 0));
-    request_json(r, 200, body);
+    log_ctx(LOG_INFO, request_log_prefix(r), "tariffs imported: %lld lines", (long long)imported);
+    request_json(r, 200, xasprintf("{\"imported\":%lld}", (long long)imported));
 }
 
 void h_tariff_import(struct request *r)
@@ -62,99 +55,45 @@ void h_tariff_import(struct request *r)
     case PARSE_OK:
         break;
     }
-    struct pgarray a[6];
-    for (int k = 0; k < 6; k++)
-        pgarray_init(&a[k]);
-    for (size_t i = 0; i < set.n; i++) {
-        const struct tariff *t = &set.lines[i];
-        char start[PDATE_STRLEN + 1], end[PDATE_STRLEN + 1], fee[24], share[24], types[160] = "";
-        date_format(t->period.start, start);
-        date_format(t->period.end, end);
-        snprintf(fee, sizeof fee, "%lld", (long long)t->fee_cents);
-        snprintf(share, sizeof share, "%lld", (long long)t->patient_share_cents);
-        for (int c = 0; c < CT__COUNT; c++) {
-            if (t->care_types & (1u << c)) {
-                size_t l = strlen(types);
-                snprintf(types + l, sizeof types - l, "%s%s", l ? "|" : "",
-                         care_type_name((enum care_type)c));
-            }
-        }
-        pgarray_add(&a[0], t->code);
-        pgarray_add(&a[1], start);
-        pgarray_add(&a[2], end);
-        pgarray_add(&a[3], fee);
-        pgarray_add(&a[4], share);
-        pgarray_add(&a[5], types);
-    }
-    char sha[SHA256_HEX_LEN + 1], pid[24], lines[24];
+    char sha[SHA256_HEX_LEN + 1];
     sha256_hex(body, len, sha);
-    snprintf(pid, sizeof pid, "%lld", (long long)request_principal(r)->id);
-    snprintf(lines, sizeof lines, "%zu", set.n);
-    const char *params[9];
-    bool ok = true;
-    for (int k = 0; k < 6; k++)
-        ok = (params[k] = pgarray_finish(&a[k])) != NULL && ok;
-    params[6] = pid;
-    params[7] = lines;
-    params[8] = sha;
-    if (ok)
-        pg_submit(db_pool(request_db(r)), &Q_TARIFF_IMPORT, params, import_cb, r);
-    for (int k = 0; k < 6; k++)
-        pgarray_free(&a[k]);
+    db_tariff_import(request_db(r), &set, request_principal(r)->id, sha, import_cb, r);
     tariff_set_free(&set);
-    if (!ok)
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
 }
 
-static void get_cb(void *arg, enum pg_outcome o, const PGresult *res)
+struct tariff_get {
+    struct request *r;
+    struct tariff_set set;
+};
+
+static void get_cb(void *arg, enum pg_outcome o)
 {
-    struct request *r = arg;
+    struct tariff_get *g = arg;
+    struct request *r = g->r;
     if (o != PG_OK) {
-        request_db_error(r, o, res);
+        tariff_set_free(&g->set);
+        free(g);
+        api_db_error(r, o);
         return;
     }
-    int n = PQntuples(res);
-    if (n == 0) {
+    if (g->set.n == 0) {
+        tariff_set_free(&g->set);
+        free(g);
         request_problem(r, PROBLEM_NOT_FOUND, "no tariff for this code (on that date)", NULL, NULL);
         return;
     }
-    /* the rows are CSV lines: parse them as an import to encode them */
-    static const char header[] = "code,start,end,fee_cents,patient_share_cents,care_types\n";
-    size_t total = sizeof header;
-    for (int i = 0; i < n; i++)
-        total += (size_t)PQgetlength(res, i, 0) + 1;
-    char *csv = malloc(total);
-    if (!csv) {
-        request_problem(r, PROBLEM_INTERNAL_ERROR, "out of memory", NULL, NULL);
-        return;
-    }
-    size_t o2 = sizeof header - 1;
-    memcpy(csv, header, o2);
-    for (int i = 0; i < n; i++) {
-        size_t l = (size_t)PQgetlength(res, i, 0);
-        memcpy(csv + o2, PQgetvalue(res, i, 0), l);
-        o2 += l;
-        csv[o2++] = '\n';
-    }
-    struct tariff_set set = {0, NULL};
-    struct verrs errs;
-    bool ok = tariff_parse(csv, o2, true, &set, &errs) == PARSE_OK;
-    free(csv);
-    cJSON *root = ok ? cJSON_CreateObject() : NULL;
-    cJSON *list = root && cJSON_AddStringToObject(root, "code", request_param(r, 0))
-                      ? cJSON_AddArrayToObject(root, "tariffs")
-                      : NULL;
-    ok = list != NULL;
-    for (size_t i = 0; ok && i < set.n; i++) {
-        char *one = tariff_encode(&set.lines[i]);
-        cJSON *raw = one ? cJSON_CreateRaw(one) : NULL;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "code", request_param(r, 0));
+    cJSON *list = cJSON_AddArrayToObject(root, "tariffs");
+    for (size_t i = 0; i < g->set.n; i++) {
+        char *one = tariff_encode(&g->set.lines[i]);
+        ASSERT(one != NULL);
+        cJSON_AddItemToArray(list, cJSON_CreateRaw(one));
         free(one);
-        ok = raw && cJSON_AddItemToArray(list, raw);
-        if (!ok)
-            cJSON_Delete(raw);
     }
-    tariff_set_free(&set);
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    tariff_set_free(&g->set);
+    free(g);
+    char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     request_json(r, 200, text);
 }
@@ -175,6 +114,7 @@ void h_tariff_get(struct request *r)
         request_problem(r, PROBLEM_INVALID_PARAMETER, "date must be YYYY-MM-DD", NULL, NULL);
         return;
     }
-    const char *params[] = {code, date};
-    pg_submit(db_pool(request_db(r)), &Q_TARIFF_GET, params, get_cb, r);
+    struct tariff_get *g = xcalloc(1, sizeof *g);
+    g->r = r;
+    db_tariff_get(request_db(r), code, date ? &d : NULL, &g->set, get_cb, g);
 }

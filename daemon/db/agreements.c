@@ -5,6 +5,7 @@
  * flush event; libevent runs it after the callbacks already active in this
  * turn, so everything answered in the same turn goes out in one
  * Q_AGREEMENT_INSERT_MANY (at most FLUSH_MAX rows per statement).
+ * The other statements of agreements, and the coverage lookup, are below.
  */
 #include "db/agreements.h"
 
@@ -16,8 +17,9 @@
 #include <event2/event.h>
 
 #include "base/log.h"
+#include "base/mem.h"
 #include "db/pgarray.h"
-#include "db/queries.h"
+#include "db/store.h"
 
 #define FLUSH_MAX 1000
 
@@ -55,25 +57,17 @@ static void flush_cb(void *arg, enum pg_outcome o, const PGresult *res)
     bool ok = o == PG_OK && (size_t)PQntuples(res) == f->n;
     if (o == PG_OK && !ok)
         log_error("agreements: %zu recorded for %zu answers", (size_t)PQntuples(res), f->n);
+    o = store_outcome(&Q_AGREEMENT_INSERT_MANY, o, res);
+    int answer = ok ? store_col(res, "answer") : -1;
     for (size_t i = 0; i < f->n; i++) {
         struct pending *p = f->items[i];
         if (ok) {
             /* rows come ordered by ordinal: row i is item i */
-            p->cb(p->arg, PG_OK, PQgetvalue(res, (int)i, 1), res);
+            p->cb(p->arg, PG_OK, PQgetvalue(res, (int)i, answer));
         } else {
-            p->cb(p->arg, o == PG_OK ? PG_ERROR : o, NULL, res);
+            p->cb(p->arg, o == PG_OK ? PG_ERROR : o, NULL);
         }
         pending_free(p);
-    }
-    free(f->items);
-    free(f);
-}
-
-static void fail_all(struct flush *f, enum pg_outcome o)
-{
-    for (size_t i = 0; i < f->n; i++) {
-        f->items[i]->cb(f->items[i]->arg, o, NULL, NULL);
-        pending_free(f->items[i]);
     }
     free(f->items);
     free(f);
@@ -82,22 +76,8 @@ static void fail_all(struct flush *f, enum pg_outcome o)
 static void flush_some(struct agreement_queue *q)
 {
     size_t n = q->n_pending < FLUSH_MAX ? q->n_pending : FLUSH_MAX;
-    struct flush *f = calloc(1, sizeof *f);
-    struct pending **items = calloc(n, sizeof *items);
-    if (!f || !items) {
-        free(f);
-        free(items);
-        log_error("agreements: out of memory; %zu answers not recorded", n);
-        for (size_t i = 0; i < n; i++) {
-            struct pending *p = TAILQ_FIRST(&q->pending);
-            TAILQ_REMOVE(&q->pending, p, link);
-            q->n_pending--;
-            p->cb(p->arg, PG_UNAVAILABLE, NULL, NULL);
-            pending_free(p);
-        }
-        return;
-    }
-    f->items = items;
+    struct flush *f = xcalloc(1, sizeof *f);
+    f->items = xcalloc(n, sizeof *f->items);
     struct pgarray a[12];
     for (int k = 0; k < 12; k++)
         pgarray_init(&a[k]);
@@ -125,17 +105,11 @@ static void flush_some(struct agreement_queue *q)
         pgarray_add(&a[11], r->known_at[0] ? r->known_at : NULL);
     }
     const char *params[12];
-    bool ok = true;
     for (int k = 0; k < 12; k++)
-        ok = (params[k] = pgarray_finish(&a[k])) != NULL && ok;
-    if (ok)
-        pg_submit(q->pool, &Q_AGREEMENT_INSERT_MANY, params, flush_cb, f);
+        params[k] = pgarray_finish(&a[k]);
+    pg_submit(q->pool, &Q_AGREEMENT_INSERT_MANY, params, flush_cb, f);
     for (int k = 0; k < 12; k++)
         pgarray_free(&a[k]);
-    if (!ok) {
-        log_error("agreements: out of memory; %zu answers not recorded", f->n);
-        fail_all(f, PG_UNAVAILABLE);
-    }
 }
 
 static void flush_event_cb(evutil_socket_t fd, short what, void *arg)
@@ -150,9 +124,7 @@ static void flush_event_cb(evutil_socket_t fd, short what, void *arg)
 
 struct agreement_queue *agreements_new(struct event_base *base, struct pg_pool *pool)
 {
-    struct agreement_queue *q = calloc(1, sizeof *q);
-    if (!q)
-        return NULL;
+    struct agreement_queue *q = xcalloc(1, sizeof *q);
     q->pool = pool;
     TAILQ_INIT(&q->pending);
     q->ev_flush = event_new(base, -1, 0, flush_event_cb, q);
@@ -176,16 +148,10 @@ void agreements_free(struct agreement_queue *q)
     free(q);
 }
 
-void agreements_record(struct agreement_queue *q, struct agreement_rec *rec, agreement_cb cb,
-                       void *arg)
+void db_agreement_record(struct db *db, struct agreement_rec *rec, agreement_cb cb, void *arg)
 {
-    struct pending *p = calloc(1, sizeof *p);
-    if (!p) {
-        free(rec->question);
-        free(rec->answer);
-        cb(arg, PG_UNAVAILABLE, NULL, NULL);
-        return;
-    }
+    struct agreement_queue *q = db->agreements;
+    struct pending *p = xcalloc(1, sizeof *p);
     p->rec = *rec;
     p->cb = cb;
     p->arg = arg;
@@ -195,4 +161,203 @@ void agreements_record(struct agreement_queue *q, struct agreement_rec *rec, agr
         q->scheduled = true;
         event_active(q->ev_flush, EV_READ, 0);
     }
+}
+
+/* ---- one capped agreement -------------------------------------------------------- */
+
+struct capped_call {
+    agreement_cb cb;
+    void *arg;
+};
+
+static void capped_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct capped_call call = *(struct capped_call *)arg;
+    free(arg);
+    if (o != PG_OK) {
+        call.cb(call.arg, store_outcome(&Q_AGREEMENT_INSERT_CAP, o, res), NULL);
+        return;
+    }
+    /* no row: others took from the cap meanwhile */
+    call.cb(call.arg, PG_OK,
+            PQntuples(res) == 1 ? PQgetvalue(res, 0, store_col(res, "answer")) : NULL);
+}
+
+void db_agreement_record_capped(struct db *db, struct agreement_rec *rec, int64_t granted,
+                                int64_t cap, agreement_cb cb, void *arg)
+{
+    struct capped_call *call = xmalloc(sizeof *call);
+    call->cb = cb;
+    call->arg = arg;
+    char pid[24], date[PDATE_STRLEN + 1], ver[16], grant[24], limit[24];
+    snprintf(pid, sizeof pid, "%lld", (long long)rec->provider_id);
+    date_format(rec->service_date, date);
+    snprintf(ver, sizeof ver, "%d", rec->decision_version);
+    snprintf(grant, sizeof grant, "%lld", (long long)granted);
+    snprintf(limit, sizeof limit, "%lld", (long long)cap);
+    const char *params[] = {pid,
+                            rec->provider_org,
+                            rec->ssin,
+                            date,
+                            care_type_name(rec->care_type),
+                            rec->covered ? "t" : "f",
+                            rec->reason,
+                            rec->decision_id,
+                            ver,
+                            rec->question,
+                            rec->answer,
+                            grant,
+                            limit,
+                            rec->known_at};
+    pg_submit(db->pool, &Q_AGREEMENT_INSERT_CAP, params, capped_cb, call);
+    free(rec->question);
+    free(rec->answer);
+    rec->question = rec->answer = NULL;
+}
+
+/* ---- reading and voiding ------------------------------------------------------------- */
+
+struct get_call {
+    agreement_get_cb cb;
+    void *arg;
+};
+
+static void get_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct get_call call = *(struct get_call *)arg;
+    free(arg);
+    if (o != PG_OK) {
+        call.cb(call.arg, store_outcome(&Q_AGREEMENT_GET, o, res), NULL);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        call.cb(call.arg, PG_OK, NULL);
+        return;
+    }
+    struct agreement_view a = {
+        .answer = PQgetvalue(res, 0, store_col(res, "answer")),
+        .provider_org = PQgetvalue(res, 0, store_col(res, "provider_org")),
+        .voided_at = store_val(res, 0, store_col(res, "voided_at")),
+    };
+    call.cb(call.arg, PG_OK, &a);
+}
+
+void db_agreement_get(struct db *db, const char *number, agreement_get_cb cb, void *arg)
+{
+    struct get_call *call = xmalloc(sizeof *call);
+    call->cb = cb;
+    call->arg = arg;
+    const char *params[] = {number};
+    pg_submit(db->pool, &Q_AGREEMENT_GET, params, get_cb, call);
+}
+
+struct void_call {
+    agreement_void_cb cb;
+    void *arg;
+};
+
+static void void_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct void_call call = *(struct void_call *)arg;
+    free(arg);
+    if (o == PG_ERROR && strcmp(pg_sqlstate(res), "23505") == 0) {
+        call.cb(call.arg, PG_OK, AV_ALREADY, NULL, NULL);
+        return;
+    }
+    if (o != PG_OK) {
+        call.cb(call.arg, store_outcome(&Q_AGREEMENT_VOID, o, res), AV_NOT_FOUND, NULL, NULL);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        call.cb(call.arg, PG_OK, AV_NOT_FOUND, NULL, NULL);
+        return;
+    }
+    call.cb(call.arg, PG_OK, AV_VOIDED, PQgetvalue(res, 0, store_col(res, "number")),
+            PQgetvalue(res, 0, store_col(res, "voided_at")));
+}
+
+void db_agreement_void(struct db *db, const char *number, const char *provider_org,
+                       int64_t principal, agreement_void_cb cb, void *arg)
+{
+    struct void_call *call = xmalloc(sizeof *call);
+    call->cb = cb;
+    call->arg = arg;
+    char pid[24];
+    snprintf(pid, sizeof pid, "%lld", (long long)principal);
+    const char *params[] = {number, provider_org, pid};
+    pg_submit(db->pool, &Q_AGREEMENT_VOID, params, void_cb, call);
+}
+
+/* ---- the coverage lookup -------------------------------------------------------------- */
+
+static const char TARIFF_HEADER[] = "code,start,end,fee_cents,patient_share_cents,care_types\n";
+
+void coverage_facts_free(struct coverage_facts *f)
+{
+    free(f->decisions);
+    tariff_set_free(&f->tariffs);
+    memset(f, 0, sizeof *f);
+}
+
+/* the tariff lines, CSV without its header */
+static bool tariffs_from_csv(const char *csv, struct tariff_set *out)
+{
+    char *buf = xasprintf("%s%s", TARIFF_HEADER, csv);
+    struct verrs errs;
+    bool ok = tariff_parse(buf, strlen(buf), true, out, &errs) == PARSE_OK;
+    free(buf);
+    return ok;
+}
+
+struct lookup_call {
+    struct coverage_facts *out;
+    db_done_cb cb;
+    void *arg;
+};
+
+static void lookup_cb(void *arg, enum pg_outcome o, const PGresult *res)
+{
+    struct lookup_call call = *(struct lookup_call *)arg;
+    free(arg);
+    struct coverage_facts *f = call.out;
+    if (o != PG_OK) {
+        call.cb(call.arg, store_outcome(&Q_COVERAGE_LOOKUP, o, res));
+        return;
+    }
+    if (!decisions_known_from_rows(res, &f->decisions, &f->n)) {
+        call.cb(call.arg, PG_BAD_DATA);
+        return;
+    }
+    if (PQntuples(res) > 0) {
+        const char *csv = store_val(res, 0, store_col(res, "tariffs"));
+        if (csv && !tariffs_from_csv(csv, &f->tariffs)) {
+            log_error("db: stored tariffs do not parse");
+            call.cb(call.arg, PG_BAD_DATA);
+            return;
+        }
+        f->used_cents = store_int(res, 0, store_col(res, "used_cents"));
+        snprintf(f->known_at, sizeof f->known_at, "%s",
+                 PQgetvalue(res, 0, store_col(res, "known_at")));
+    }
+    call.cb(call.arg, PG_OK);
+}
+
+void db_coverage_lookup(struct db *db, const struct coverage_question *q,
+                        struct coverage_facts *out, db_done_cb cb, void *arg)
+{
+    coverage_facts_free(out);
+    struct lookup_call *call = xmalloc(sizeof *call);
+    call->out = out;
+    call->cb = cb;
+    call->arg = arg;
+    char date[PDATE_STRLEN + 1];
+    date_format(q->service_date, date);
+    struct pgarray codes;
+    pgarray_init(&codes);
+    for (int i = 0; i < q->n_items; i++)
+        pgarray_add(&codes, q->items[i].code);
+    const char *params[] = {q->ssin, date, db->cfg->timezone, care_type_name(q->care_type),
+                            pgarray_finish(&codes)};
+    pg_submit(db->pool, &Q_COVERAGE_LOOKUP, params, lookup_cb, call);
+    pgarray_free(&codes);
 }

@@ -1,10 +1,14 @@
 /*
- * agreements: recording coverage answers, with group commit.
+ * agreements: the store of coverage answers (agreements), and what an
+ * answer is computed from.
  *
  * Answers that arrive during one turn of a worker's event loop are written
  * in one statement (one transaction, one commit) at the end of that turn:
  * durability costs one fsync per turn, not one per answer. Each answer is
  * acknowledged to its caller only after that commit.
+ *
+ * Every call ends in exactly one callback, later, from the worker's loop;
+ * what it is given is valid during the call only.
  */
 #ifndef MEDAID_AGREEMENTS_H
 #define MEDAID_AGREEMENTS_H
@@ -12,12 +16,31 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proto/coverage.h"
 #include "proto/date.h"
 #include "proto/decision.h"
-#include "db/pg.h"
+#include "proto/tariff.h"
+#include "db/db.h"
 
 struct event_base;
+struct pg_pool;
 struct agreement_queue;
+
+/* Everything one coverage answer is computed from, read in one round trip
+ * under the person's lock (schema/005_reads.sql: coverage_lookup). */
+struct coverage_facts {
+    struct decision *decisions; /* as they stood for the service date; malloc'd */
+    size_t n;
+    struct tariff_set tariffs; /* the lines of the asked codes on that date */
+    int64_t used_cents;        /* what the month's patient-share cap already granted */
+    char known_at[40];         /* when the data was read (RFC 3339 UTC, microseconds) */
+};
+void coverage_facts_free(struct coverage_facts *f);
+
+/* Fill *out (freed first; the caller's) for question q; the business time
+ * zone is the configured one. */
+void db_coverage_lookup(struct db *db, const struct coverage_question *q,
+                        struct coverage_facts *out, db_done_cb cb, void *arg);
 
 struct agreement_rec {
     int64_t provider_id;
@@ -34,14 +57,40 @@ struct agreement_rec {
     char *answer;      /* JSON object without "agreement", malloc'd, taken over */
 };
 
-/* answer: the text recorded and to be sent (NULL unless o == PG_OK); valid
- * during the call only. */
-typedef void (*agreement_cb)(void *arg, enum pg_outcome o, const char *answer, const PGresult *res);
+/* answer: the text recorded and to be sent, with its agreement number
+ * (NULL unless o == PG_OK; for a capped answer, NULL with PG_OK too when it
+ * no longer fits under the cap). */
+typedef void (*agreement_cb)(void *arg, enum pg_outcome o, const char *answer);
 
+/* Record rec (taken over) through the group commit of this loop turn. */
+void db_agreement_record(struct db *db, struct agreement_rec *rec, agreement_cb cb, void *arg);
+/* Record rec (taken over), which grants `granted` cents of a monthly cap of
+ * `cap` cents, alone and only if that still fits. */
+void db_agreement_record_capped(struct db *db, struct agreement_rec *rec, int64_t granted,
+                                int64_t cap, agreement_cb cb, void *arg);
+
+/* An agreement as recorded: a NULL when there is no such number. */
+struct agreement_view {
+    const char *answer;       /* exactly as it was sent */
+    const char *provider_org; /* the provider it was issued to */
+    const char *voided_at;    /* NULL unless voided */
+};
+typedef void (*agreement_get_cb)(void *arg, enum pg_outcome o, const struct agreement_view *a);
+void db_agreement_get(struct db *db, const char *number, agreement_get_cb cb, void *arg);
+
+enum agreement_void_result {
+    AV_VOIDED,
+    AV_ALREADY,   /* voided before */
+    AV_NOT_FOUND, /* no such agreement of that provider */
+};
+/* number and voided_at with AV_VOIDED */
+typedef void (*agreement_void_cb)(void *arg, enum pg_outcome o, enum agreement_void_result v,
+                                  const char *number, const char *voided_at);
+void db_agreement_void(struct db *db, const char *number, const char *provider_org,
+                       int64_t principal, agreement_void_cb cb, void *arg);
+
+/* For db/db.c: a worker's group-commit queue. */
 struct agreement_queue *agreements_new(struct event_base *base, struct pg_pool *pool);
 void agreements_free(struct agreement_queue *q);
-/* Queue rec (taken over, freed by the queue) for the end of this loop turn. */
-void agreements_record(struct agreement_queue *q, struct agreement_rec *rec, agreement_cb cb,
-                       void *arg);
 
 #endif

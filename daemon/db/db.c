@@ -54,8 +54,3 @@ struct pg_pool *db_pool(const struct db *db)
 {
     return db->pool;
 }
-
-struct agreement_queue *db_agreement_queue(const struct db *db)
-{
-    return db->agreements;
-}

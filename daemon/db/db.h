@@ -14,6 +14,31 @@
 struct event_base;
 struct db;
 
+/* How a database step ended, as the pool (db/pg.c, the one place that reads
+ * SQLSTATEs to tell a transient failure from a real one) reports it and the
+ * stores pass it on. api/common.h turns it into an answer. */
+enum pg_outcome {
+    PG_OK,          /* done */
+    PG_ERROR,       /* the statement failed for a reason of its own: a bug or a
+                     * constraint the store did not expect (500) */
+    PG_UNAVAILABLE, /* not done, safe to retry: no connection in time, or the
+                     * server refused for a passing reason (connection failure,
+                     * shutdown, cannot connect now, too many connections,
+                     * statement timeout / cancel) */
+    PG_LOST,        /* connection lost after sending: outcome unknown (a
+                     * read-only statement is run again instead, twice at most) */
+    PG_RETRY,       /* rolled back by a concurrent transaction (serialization
+                     * failure, deadlock): not done, running it again is the cure */
+    PG_INVALID,     /* the server refused a parameter's value (SQLSTATE class 22) */
+    PG_BAD_DATA,    /* a stored value did not decode (logged by the store) */
+};
+
+/* The callback of a store call that fills what its caller gave it. */
+typedef void (*db_done_cb)(void *arg, enum pg_outcome o);
+
+/* true for the outcomes a client should retry (503 with Retry-After) */
+bool pg_outcome_transient(enum pg_outcome o);
+
 /* Open a worker's pool (connections are made in the background: never NULL
  * for a reachable or unreachable database alike; NULL only on a bad conninfo
  * or allocation failure). tag names the worker in logs ("w0"). */
@@ -25,9 +50,8 @@ bool db_up(const struct db *db);
 /* The configuration the worker was started with. */
 const struct config *db_config(const struct db *db);
 
-/* Transitional, until every handler is on a typed store: the raw pool and the
- * agreement queue. */
+/* Transitional, for http/router.c's principal lookup only until it is on the
+ * principal store (db/principals.h): the raw pool. */
 struct pg_pool *db_pool(const struct db *db);
-struct agreement_queue *db_agreement_queue(const struct db *db);
 
 #endif

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "base/log.h"
+#include "base/mem.h"
 
 enum pgc_state { PGC_DOWN, PGC_CONNECTING, PGC_PREPARING, PGC_IDLE, PGC_BUSY };
 
@@ -88,6 +89,35 @@ const char *pg_sqlstate(const PGresult *res)
 {
     const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     return s ? s : "";
+}
+
+bool pg_outcome_transient(enum pg_outcome o)
+{
+    return o == PG_UNAVAILABLE || o == PG_LOST || o == PG_RETRY;
+}
+
+/* The one place that decides which failures are passing: what a statement
+ * that the server refused tells its caller. */
+static enum pg_outcome classify(const PGresult *res)
+{
+    static const char *const unavailable[] = {
+        "57014", /* query_canceled: statement_timeout (or a cancel) */
+        "57P01", /* admin_shutdown */
+        "57P02", /* crash_shutdown */
+        "57P03", /* cannot_connect_now */
+        "53300", /* too_many_connections */
+    };
+    const char *s = pg_sqlstate(res);
+    if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+        return PG_RETRY; /* serialization_failure, deadlock_detected */
+    if (strncmp(s, "08", 2) == 0)
+        return PG_UNAVAILABLE; /* connection exceptions */
+    for (size_t i = 0; i < sizeof unavailable / sizeof *unavailable; i++)
+        if (strcmp(s, unavailable[i]) == 0)
+            return PG_UNAVAILABLE;
+    if (strncmp(s, "22", 2) == 0)
+        return PG_INVALID; /* data exception: a parameter's value */
+    return PG_ERROR;
 }
 
 /* ---- completion ---------------------------------------------------------- */
@@ -377,7 +407,7 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
             if (!ok && res)
                 log_debug("%s db%d: %s failed: %s %s", p->tag, c->idx, q->stmt->name,
                           pg_sqlstate(res), PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-            query_complete(p, q, ok ? PG_OK : PG_ERROR, res);
+            query_complete(p, q, ok ? PG_OK : classify(res), res);
             if (PQstatus(c->conn) == CONNECTION_BAD) {
                 conn_fail(c, "after result");
                 return;
@@ -463,26 +493,22 @@ static void pool_dispatch(struct pg_pool *p)
     }
 }
 
-void pg_submit(struct pg_pool *p, const struct pg_stmt *stmt, const char *const *params, pg_cb cb,
-               void *arg)
+void pg_submit_n(struct pg_pool *p, const struct pg_stmt *stmt, const char *const *params,
+                 int nparams, pg_cb cb, void *arg)
 {
-    struct pg_query *q = calloc(1, sizeof *q);
-    if (!q) {
-        /* no memory: nothing sensible to return; report unavailable later
-         * would need memory too, so call back now is the only option */
-        log_error("%s: out of memory for a query", p->tag);
-        cb(arg, PG_UNAVAILABLE, NULL);
-        return;
+    if (nparams != stmt->nparams) {
+        char what[160];
+        snprintf(what, sizeof what, "statement %s takes %d parameters, given %d", stmt->name,
+                 stmt->nparams, nparams);
+        die_impossible(__FILE__, __LINE__, what);
     }
+    ASSERT(stmt->nparams <= PG_MAX_PARAMS);
+    struct pg_query *q = xcalloc(1, sizeof *q);
     q->stmt = stmt;
     q->cb = cb;
     q->arg = arg;
-    for (int i = 0; i < stmt->nparams && i < PG_MAX_PARAMS; i++) {
-        if (params[i] && !(q->params[i] = strdup(params[i]))) {
-            query_complete(p, q, PG_UNAVAILABLE, NULL);
-            return;
-        }
-    }
+    for (int i = 0; i < stmt->nparams; i++)
+        q->params[i] = params[i] ? xstrdup(params[i]) : NULL;
     if (p->failing) {
         query_complete(p, q, PG_UNAVAILABLE, NULL);
         return;
@@ -501,9 +527,7 @@ struct pg_pool *pg_pool_new(struct event_base *base, const char *conninfo,
                             const struct pg_pool_opts *opts, const struct pg_stmt *const *stmts,
                             const char *tag)
 {
-    struct pg_pool *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    struct pg_pool *p = xcalloc(1, sizeof *p);
     p->base = base;
     p->opts = *opts;
     p->stmts = stmts;
@@ -512,12 +536,12 @@ struct pg_pool *pg_pool_new(struct event_base *base, const char *conninfo,
              (long long)opts->statement_timeout_ms);
     TAILQ_INIT(&p->waiting);
     TAILQ_INIT(&p->done);
-    p->conninfo = strdup(conninfo);
+    p->conninfo = xstrdup(conninfo);
     p->n = opts->size;
-    p->conns = calloc((size_t)p->n, sizeof *p->conns);
+    p->conns = xcalloc((size_t)p->n, sizeof *p->conns);
     p->ev_done = event_new(base, -1, 0, done_cb, p);
     p->ev_tick = event_new(base, -1, EV_PERSIST, tick_cb, p);
-    if (!p->conninfo || !p->conns || !p->ev_done || !p->ev_tick) {
+    if (!p->ev_done || !p->ev_tick) {
         pg_pool_free(p);
         return NULL;
     }

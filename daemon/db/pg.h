@@ -19,16 +19,14 @@
 
 #include <libpq-fe.h>
 
+#include "db/db.h"
+
 struct event_base;
 struct pg_pool;
 
-enum pg_outcome {
-    PG_OK,          /* res: PGRES_TUPLES_OK or PGRES_COMMAND_OK */
-    PG_ERROR,       /* the statement failed; res holds the error (pg_sqlstate) */
-    PG_UNAVAILABLE, /* never sent: no connection in time; safe to retry */
-    PG_LOST,        /* connection lost after sending: outcome unknown (a
-                     * read-only statement is run again instead, twice at most) */
-};
+/* enum pg_outcome: db/db.h. With PG_OK, res is PGRES_TUPLES_OK or
+ * PGRES_COMMAND_OK; with PG_ERROR, PG_RETRY, PG_INVALID and (when the server
+ * answered) PG_UNAVAILABLE, res holds the error (pg_sqlstate); else NULL. */
 
 typedef void (*pg_cb)(void *arg, enum pg_outcome outcome, const PGresult *res);
 
@@ -58,9 +56,16 @@ struct pg_pool *pg_pool_new(struct event_base *base, const char *conninfo,
  * callback: call only after the callers are gone. */
 void pg_pool_free(struct pg_pool *p);
 
-/* Run a prepared statement; params are copied (NULL = SQL NULL). */
-void pg_submit(struct pg_pool *p, const struct pg_stmt *stmt, const char *const *params, pg_cb cb,
-               void *arg);
+/* Run a prepared statement; params are copied (NULL = SQL NULL). nparams
+ * must be the statement's: a mismatch is a programming error and aborts. */
+void pg_submit_n(struct pg_pool *p, const struct pg_stmt *stmt, const char *const *params,
+                 int nparams, pg_cb cb, void *arg);
+/* The number of elements of an array of parameters, 0 for NULL. */
+#define PG_NARGS(a) _Generic((a), void * : 0, default : (int)(sizeof(a) / sizeof(const char *)))
+/* params: an array (its length is checked against the statement's), or NULL
+ * for a statement without parameters. */
+#define pg_submit(p, stmt, params, cb, arg)                                                        \
+    pg_submit_n((p), (stmt), (params), PG_NARGS(params), (cb), (arg))
 
 /* true when at least one connection is ready or busy */
 bool pg_pool_up(const struct pg_pool *p);

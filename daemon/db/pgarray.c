@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
+
 static void put(struct pgarray *a, const char *s, size_t n)
 {
     if (a->oom)
@@ -14,12 +16,7 @@ static void put(struct pgarray *a, const char *s, size_t n)
         size_t cap = a->cap ? a->cap : 256;
         while (cap < a->len + n + 1)
             cap *= 2;
-        char *g = realloc(a->buf, cap);
-        if (!g) {
-            a->oom = true;
-            return;
-        }
-        a->buf = g;
+        a->buf = xrealloc(a->buf, cap);
         a->cap = cap;
     }
     memcpy(a->buf + a->len, s, n);

@@ -18,7 +18,7 @@ struct pgarray {
 void pgarray_init(struct pgarray *a);
 /* Append one element; NULL is SQL NULL. */
 void pgarray_add(struct pgarray *a, const char *s);
-/* The literal, or NULL when memory ran out. Valid until pgarray_free. */
+/* The literal (never NULL: memory is xrealloc'd). Valid until pgarray_free. */
 const char *pgarray_finish(struct pgarray *a);
 void pgarray_free(struct pgarray *a);
 

@@ -1,0 +1,64 @@
+/*
+ * common: database outcomes to answers, cJSON's allocator.
+ */
+#include "api/common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+
+enum problem api_db_problem(struct request *r, enum pg_outcome o, const char **detail)
+{
+    switch (o) {
+    case PG_LOST:
+        *detail = "the database connection was lost; the outcome is unknown, retry (writes are "
+                  "idempotent with Idempotency-Key)";
+        return PROBLEM_DATABASE_UNAVAILABLE;
+    case PG_UNAVAILABLE:
+    case PG_RETRY:
+        *detail = "the database is unavailable; retry shortly";
+        return PROBLEM_DATABASE_UNAVAILABLE;
+    case PG_BAD_DATA:
+        *detail = "stored data unreadable";
+        break;
+    case PG_OK:
+    case PG_ERROR:
+    case PG_INVALID:
+        *detail = "the registry could not complete the request";
+        break;
+    }
+    log_ctx(LOG_ERROR, request_log_prefix(r), "database step failed (outcome %d)", (int)o);
+    return PROBLEM_INTERNAL_ERROR;
+}
+
+void api_db_error(struct request *r, enum pg_outcome o)
+{
+    const char *detail;
+    enum problem p = api_db_problem(r, o, &detail);
+    request_problem(r, p, detail, NULL, NULL);
+}
+
+char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs)
+{
+    char *doc = problem_encode(p, detail, errs, NULL);
+    ASSERT(doc != NULL);
+    char *slot = xasprintf("{\"error\":%s}", doc);
+    free(doc);
+    return slot;
+}
+
+static void *json_malloc(size_t n)
+{
+    return xmalloc(n);
+}
+
+void api_init_json_hooks(void)
+{
+    cJSON_Hooks hooks = {.malloc_fn = json_malloc, .free_fn = free};
+    cJSON_InitHooks(&hooks);
+}

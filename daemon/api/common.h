@@ -1,0 +1,30 @@
+/*
+ * common: what every handler of api/ shares: the one mapping from how a
+ * database step ended (enum pg_outcome, db/db.h) to an answer, and the
+ * allocation hooks of cJSON.
+ */
+#ifndef MEDAID_API_COMMON_H
+#define MEDAID_API_COMMON_H
+
+#include "proto/problem.h"
+#include "db/db.h"
+#include "http/request.h"
+
+/* The problem for a failed database step, and its detail: 503
+ * database_unavailable (sent with Retry-After) for the passing failures
+ * (pg_outcome_transient), 500 internal_error otherwise (logged with the
+ * request's prefix). o must not be PG_OK. */
+enum problem api_db_problem(struct request *r, enum pg_outcome o, const char **detail);
+
+/* Answer a failed database step with api_db_problem's problem. */
+void api_db_error(struct request *r, enum pg_outcome o);
+
+/* {"error": problem} as the slot of a batch answer, malloc'd. */
+char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs);
+
+/* Make cJSON allocate with xmalloc (abort on exhaustion, like the rest of the
+ * daemon), so that no handler needs an out-of-memory branch for it. Called
+ * once from main() before any worker starts. */
+void api_init_json_hooks(void);
+
+#endif

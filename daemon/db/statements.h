@@ -1,0 +1,281 @@
+/*
+ * statements: every SQL statement the daemon runs after start-up, as one
+ * list: X(ID, name, number of parameters, read-only, SQL). db/queries.c makes
+ * of it the table of prepared statements (Q_<ID>, queries_all); each store
+ * of db/ runs its own. A write is one statement (data-modifying CTEs), so it
+ * is one transaction and one round trip, all or nothing. Result columns are
+ * named: the stores read them by name.
+ *
+ * Read-only statements are run again when their connection is lost.
+ */
+#ifndef MEDAID_DB_STATEMENTS_H
+#define MEDAID_DB_STATEMENTS_H
+
+/* Writes of one person's decisions are serialised by a transaction-scoped
+ * advisory lock taken before the row is written: concurrent inserts that
+ * collide in the GiST exclusion index would otherwise deadlock each other
+ * (and retry into the statement timeout); behind the lock the second
+ * writer simply sees the first one's committed row and gets 23P01. */
+#define SQL_PERSON_LOCK(ssin) "pg_advisory_xact_lock(1836, hashtext(" ssin "))"
+
+#define SQL_TS_UTC(x)    "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define SQL_TS_US(x)     "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+#define SQL_TS_UTC_US(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* The agreement number is given by the database; the answer is stored
+ * with it, exactly as it is sent. */
+#define SQL_AGREEMENT_NUMBER                                                                       \
+    "'A' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-'"                                      \
+    " || lpad(nextval('agreement_number_seq')::text, 8, '0')"
+#define SQL_WITH_NUMBER(num, answer)                                                               \
+    "'{\"agreement\":\"' || " num " || '\",' || substr(" answer ", 2)"
+
+/* clang-format off */
+#define DB_STATEMENTS(X)                                                                           \
+                                                                                                   \
+/* $1 certificate fingerprint */                                                                   \
+X(PRINCIPAL_BY_FINGERPRINT, "principal_by_fingerprint", 1, true,                                   \
+  "SELECT id, role, organisation, revoked_at IS NOT NULL"                                          \
+  " FROM principal WHERE cert_fingerprint = $1")                                                   \
+                                                                                                   \
+X(HEALTH, "health", 0, true, "SELECT 1")                                                           \
+                                                                                                   \
+/* $1 ocmw, $2 ssin, $3 kind, $4 principal id, $5 start, $6 end, $7 body,                          \
+ * $8 idempotency key or NULL, $9 request hash */                                                  \
+X(DECISION_INSERT, "decision_insert", 9, false,                                                    \
+  "WITH d AS ("                                                                                    \
+  "  INSERT INTO decision (id, ocmw, ssin, kind, created_by, status, period)"                      \
+  "  SELECT 'D' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-'"                               \
+  "          || lpad(nextval('decision_number_seq')::text, 8, '0'), $1, $2, $3, $4,"               \
+  "          'active', daterange($5::date, $6::date, '[]')"                                        \
+  "  FROM (SELECT " SQL_PERSON_LOCK("$2") ") l"                                                    \
+  "  RETURNING id),"                                                                               \
+  " v AS ("                                                                                        \
+  "  INSERT INTO decision_version"                                                                 \
+  "   (decision_id, version, status, period_start, period_end, body, recorded_by, change)"         \
+  "  SELECT d.id, 1, 'active', $5, $6, $7, $4, 'create' FROM d"                                    \
+  "  RETURNING decision_id, recorded_at),"                                                         \
+  " k AS ("                                                                                        \
+  "  INSERT INTO idempotency_key"                                                                  \
+  "   (organisation, key, request_hash, decision_id, version, status_code)"                        \
+  "  SELECT $1, $8, $9, v.decision_id, 1, 201 FROM v WHERE $8::text IS NOT NULL)"                  \
+  " SELECT d.id, 1 AS version, " SQL_TS_UTC("v.recorded_at") " AS recorded_at FROM d, v")          \
+                                                                                                   \
+/* A new version. $1 id, $2 owning ocmw, $3 the version it replaces, $4 status,                    \
+ * $5 start, $6 end, $7 body, $8 principal id, $9 change, $10 idempotency key                      \
+ * or NULL, $11 request hash. No row: the version was not current any more. */                     \
+X(DECISION_NEW_VERSION, "decision_new_version", 11, false,                                         \
+  "WITH u AS ("                                                                                    \
+  "  UPDATE decision SET current_version = current_version + 1, status = $4,"                      \
+  "         period = daterange($5::date, $6::date, '[]')"                                          \
+  "  FROM (SELECT " SQL_PERSON_LOCK("(SELECT ssin FROM decision WHERE id = $1)") ") l"             \
+  "  WHERE id = $1 AND ocmw = $2 AND current_version = $3::integer"                                \
+  "  RETURNING id, current_version),"                                                              \
+  " v AS ("                                                                                        \
+  "  INSERT INTO decision_version"                                                                 \
+  "   (decision_id, version, status, period_start, period_end, body, recorded_by, change)"         \
+  "  SELECT u.id, u.current_version, $4, $5, $6, $7, $8, $9 FROM u"                                \
+  "  RETURNING decision_id, version, recorded_at),"                                                \
+  " k AS ("                                                                                        \
+  "  INSERT INTO idempotency_key"                                                                  \
+  "   (organisation, key, request_hash, decision_id, version, status_code)"                        \
+  "  SELECT $2, $10, $11, v.decision_id, v.version, 200 FROM v WHERE $10::text IS NOT NULL)"       \
+  " SELECT v.decision_id AS id, v.version, " SQL_TS_UTC("v.recorded_at") " AS recorded_at"         \
+  " FROM v")                                                                                       \
+                                                                                                   \
+/* $1 organisation, $2 key */                                                                      \
+X(IDEMPOTENCY_GET, "idempotency_get", 2, true,                                                     \
+  "SELECT request_hash, decision_id, version, status_code FROM idempotency_key"                    \
+  " WHERE organisation = $1 AND key = $2")                                                         \
+                                                                                                   \
+/* The decision a new or changed one collides with: $1 ssin, $2 kind, $3 start,                    \
+ * $4 end, $5 the decision's own id (or NULL) */                                                   \
+X(DECISION_CONFLICT, "decision_conflict", 5, true,                                                 \
+  "SELECT id, ocmw FROM decision"                                                                  \
+  " WHERE ssin = $1 AND kind = $2 AND period && daterange($3::date, $4::date, '[]')"               \
+  "   AND id IS DISTINCT FROM $5 ORDER BY id LIMIT 1")                                             \
+                                                                                                   \
+/* $1 id: every version, with who recorded it */                                                   \
+X(DECISION_HISTORY, "decision_history", 1, true,                                                   \
+  "SELECT v.decision_id AS id, v.version, v.status, d.ocmw, v.body::text AS body, "                \
+  SQL_TS_UTC("v.recorded_at") " AS recorded_at, v.change, p.id AS principal, p.role,"              \
+  " p.organisation, coalesce(p.name, '') AS name"                                                  \
+  " FROM decision d JOIN decision_version v ON v.decision_id = d.id"                               \
+  " JOIN principal p ON p.id = v.recorded_by"                                                      \
+  " WHERE d.id = $1 ORDER BY v.version")                                                           \
+                                                                                                   \
+/* $1 id, $2 version or NULL for the current one; with the current version */                      \
+X(DECISION_GET, "decision_get", 2, true,                                                           \
+  "SELECT d.id, v.version, v.status, d.ocmw, v.body::text AS body, "                               \
+  SQL_TS_UTC("v.recorded_at") " AS recorded_at, d.current_version"                                 \
+  " FROM decision d JOIN decision_version v ON v.decision_id = d.id"                               \
+  " WHERE d.id = $1 AND v.version = coalesce($2::integer, d.current_version)")                     \
+                                                                                                   \
+/* $1 ssin: the current version of every decision of that person */                                \
+X(DECISIONS_OF_PERSON, "decisions_of_person", 1, true,                                             \
+  "SELECT d.id, v.version, v.status, d.ocmw, v.body::text AS body, "                               \
+  SQL_TS_UTC("v.recorded_at") " AS recorded_at FROM decision d JOIN decision_version v"            \
+  "   ON v.decision_id = d.id AND v.version = d.current_version"                                   \
+  " WHERE d.ssin = $1 ORDER BY d.id")                                                              \
+                                                                                                   \
+/* Everything one coverage answer needs, in one round trip, read under the                         \
+ * person's lock (schema/005: coverage_lookup). $1 ssin, $2 service date,                          \
+ * $3 time zone, $4 care type, $5 codes (text[]) */                                                \
+X(COVERAGE_LOOKUP, "coverage_lookup", 5, true,                                                     \
+  "SELECT * FROM coverage_lookup($1, $2::date, $3, $4, $5::text[])")                               \
+                                                                                                   \
+/* Group commit: the agreements of one loop turn in one statement, one                             \
+ * transaction. Arrays, one element per agreement: $1 provider ids, $2 orgs,                       \
+ * $3 ssins, $4 service dates, $5 care types, $6 covered, $7 reasons,                              \
+ * $8 decision ids, $9 decision versions, $10 questions, $11 answers without                       \
+ * the number, $12 the moments their data was read (NULL when none was).                           \
+ * Rows: (ord, answer as sent). */                                                                 \
+X(AGREEMENT_INSERT_MANY, "agreement_insert_many", 12, false,                                       \
+  "WITH src AS MATERIALIZED ("                                                                     \
+  "  SELECT u.*, " SQL_AGREEMENT_NUMBER " AS number"                                               \
+  "  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::text[],"                    \
+  "              $6::boolean[], $7::text[], $8::text[], $9::integer[], $10::jsonb[],"              \
+  "              $11::text[], $12::timestamptz[]) WITH ORDINALITY"                                 \
+  "    AS u(provider_id, provider_org, ssin, service_date, care_type, covered, reason,"            \
+  "         decision_id, decision_version, question, answer, known_at, ord)),"                     \
+  " ins AS ("                                                                                      \
+  "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"     \
+  "    covered, reason, decision_id, decision_version, question, answer, known_at)"                \
+  "  SELECT number, provider_id, provider_org, ssin, service_date, care_type, covered,"            \
+  "    reason, decision_id, decision_version, question, "                                          \
+  SQL_WITH_NUMBER("number", "answer") ", known_at FROM src)"                                       \
+  " SELECT ord, " SQL_WITH_NUMBER("number", "answer") " AS answer FROM src ORDER BY ord")           \
+                                                                                                   \
+/* One agreement that grants part of a monthly patient-share cap: recorded                         \
+ * only if what it grants ($12) still fits under the cap ($13) with the                            \
+ * month's usage as it is now, which is taken under the row's lock; no row                         \
+ * means it no longer fits (others took from the cap meanwhile): compute                           \
+ * again. $1..$11 as one element of AGREEMENT_INSERT_MANY, $14 known_at. */                        \
+X(AGREEMENT_INSERT_CAP, "agreement_insert_cap", 14, false,                                         \
+  "WITH c AS ("                                                                                    \
+  "  INSERT INTO cap_usage AS u (ssin, care_type, month, used_cents)"                              \
+  "  SELECT $3, $5, date_trunc('month', $4::date)::date, $12::bigint"                              \
+  "  WHERE $12::bigint <= $13::bigint"                                                             \
+  "  ON CONFLICT (ssin, care_type, month)"                                                         \
+  "  DO UPDATE SET used_cents = u.used_cents + $12::bigint"                                        \
+  "  WHERE u.used_cents + $12::bigint <= $13::bigint"                                              \
+  "  RETURNING 1),"                                                                                \
+  " n AS (SELECT " SQL_AGREEMENT_NUMBER " AS number FROM c),"                                      \
+  " a AS ("                                                                                        \
+  "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"     \
+  "    covered, reason, decision_id, decision_version, question, answer, cap_cents,"               \
+  "    known_at)"                                                                                  \
+  "  SELECT n.number, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "                                   \
+  SQL_WITH_NUMBER("n.number", "$11::text") ", $12, $14::timestamptz FROM n"                        \
+  "  RETURNING answer)"                                                                            \
+  " SELECT answer FROM a")                                                                         \
+                                                                                                   \
+/* $1 number: the answer as it was sent, who it was issued to, and when it                         \
+ * was voided (NULL) */                                                                            \
+X(AGREEMENT_GET, "agreement_get", 1, true,                                                         \
+  "SELECT a.answer, a.provider_org, " SQL_TS_UTC("v.voided_at") " AS voided_at"                    \
+  " FROM agreement a LEFT JOIN agreement_void v ON v.number = a.number"                            \
+  " WHERE a.number = $1")                                                                          \
+                                                                                                   \
+/* $1 number, $2 issuing provider's organisation, $3 principal id. Gives                           \
+ * the cap back to the month. No row: not that provider's agreement. */                            \
+X(AGREEMENT_VOID, "agreement_void", 3, false,                                                      \
+  "WITH a AS (SELECT number, ssin, care_type, service_date, cap_cents FROM agreement"              \
+  "  WHERE number = $1 AND provider_org = $2),"                                                    \
+  " v AS (INSERT INTO agreement_void (number, voided_by) SELECT number, $3 FROM a"                 \
+  "  RETURNING number, voided_at),"                                                                \
+  " u AS (UPDATE cap_usage c SET used_cents = c.used_cents - a.cap_cents FROM a, v"                \
+  "  WHERE a.cap_cents > 0 AND c.ssin = a.ssin AND c.care_type = a.care_type"                      \
+  "    AND c.month = date_trunc('month', a.service_date)::date)"                                   \
+  " SELECT v.number, " SQL_TS_UTC("v.voided_at") " AS voided_at FROM v")                           \
+                                                                                                   \
+/* Replace the tariff table (all or nothing). Arrays: $1 codes, $2 starts,                         \
+ * $3 ends, $4 fees, $5 patient shares, $6 care types joined by '|';                               \
+ * $7 principal id, $8 line count, $9 sha256 of the import */                                      \
+X(TARIFF_IMPORT, "tariff_import", 9, false,                                                        \
+  "WITH del AS (DELETE FROM tariff),"                                                              \
+  " ins AS ("                                                                                      \
+  "  INSERT INTO tariff (code, period, fee_cents, patient_share_cents, care_types,"                \
+  "    imported_by)"                                                                               \
+  "  SELECT c, daterange(s, e, '[]'), f, p, string_to_array(ct, '|'), $7"                          \
+  "  FROM unnest($1::text[], $2::date[], $3::date[], $4::bigint[], $5::bigint[],"                  \
+  "              $6::text[]) AS u(c, s, e, f, p, ct)"                                              \
+  "  RETURNING 1),"                                                                                \
+  " imp AS (INSERT INTO tariff_import (imported_by, lines, sha256) VALUES ($7, $8, $9))"           \
+  " SELECT count(*) AS imported FROM ins")                                                         \
+                                                                                                   \
+/* $1 code, $2 date or NULL: lines as CSV (code,start,end,fee,share,types) */                      \
+X(TARIFF_GET, "tariff_get", 2, true,                                                               \
+  "SELECT code || ',' || lower(period) || ',' || (upper(period) - 1) || ',' || fee_cents"          \
+  "  || ',' || patient_share_cents || ',' || array_to_string(care_types, '|') AS line"             \
+  " FROM tariff WHERE code = $1 AND ($2::date IS NULL OR period @> $2::date)"                      \
+  " ORDER BY lower(period)")                                                                       \
+                                                                                                   \
+/* the end of every chain, in chain order */                                                       \
+X(AUDIT_HEAD, "audit_head", 0, true,                                                               \
+  "SELECT chain, last_chain_seq, last_seq, last_hash FROM audit_head ORDER BY chain")              \
+                                                                                                   \
+/* The records chain by chain, after ($1 chain, $2 chain_seq), at most $3,                         \
+ * each with the canonical text its hash covers */                                                 \
+X(AUDIT_PAGE, "audit_page", 3, true,                                                               \
+  "SELECT seq, chain, chain_seq, audit_canonical(seq, chain, chain_seq, recorded_at,"              \
+  " principal_id, organisation, action, object, detail) AS canonical, prev_hash, hash"             \
+  " FROM audit_log"                                                                                \
+  " WHERE (chain, chain_seq) > ($1::smallint, $2::bigint) ORDER BY chain, chain_seq LIMIT $3")     \
+                                                                                                   \
+/* Consultations (agreements), filtered, in number order after a cursor.                           \
+ * $1 ssin, $2 provider, $3 ocmw, $4 service from, $5 service to (inclusive),                      \
+ * $6 recorded from, $7 recorded to (exclusive), $8 outcome (covered,                              \
+ * not_covered or a reason code), $9 after this number, $10 limit.                                 \
+ * Rows: (number, item as JSON text). */                                                           \
+X(AUDIT_CONSULTATIONS, "audit_consultations", 10, true,                                            \
+  "SELECT a.number, row_to_json(i)::text AS item"                                                  \
+  " FROM agreement a LEFT JOIN decision d ON d.id = a.decision_id"                                 \
+  " LEFT JOIN agreement_void v ON v.number = a.number"                                             \
+  " CROSS JOIN LATERAL (SELECT a.number AS agreement, " SQL_TS_UTC_US("a.issued_at")               \
+  "   AS issued_at, " SQL_TS_UTC_US("a.known_at") " AS known_at,"                                  \
+  "   a.provider_org AS provider, a.ssin, a.service_date, a.care_type, a.covered, a.reason,"       \
+  "   a.decision_id AS decision, a.decision_version, d.ocmw, " SQL_TS_UTC("v.voided_at")           \
+  "   AS voided_at) i"                                                                             \
+  " WHERE ($1::text IS NULL OR a.ssin = $1) AND ($2::text IS NULL OR a.provider_org = $2)"         \
+  "   AND ($3::text IS NULL OR d.ocmw = $3)"                                                       \
+  "   AND ($4::date IS NULL OR a.service_date >= $4::date)"                                        \
+  "   AND ($5::date IS NULL OR a.service_date <= $5::date)"                                        \
+  "   AND ($6::timestamptz IS NULL OR a.issued_at >= $6::timestamptz)"                             \
+  "   AND ($7::timestamptz IS NULL OR a.issued_at < $7::timestamptz)"                              \
+  "   AND ($8::text IS NULL OR ($8 = 'covered' AND a.covered)"                                     \
+  "        OR ($8 = 'not_covered' AND NOT a.covered) OR a.reason = $8)"                            \
+  "   AND ($9::text IS NULL OR a.number > $9)"                                                     \
+  " ORDER BY a.number LIMIT $10")                                                                  \
+                                                                                                   \
+/* Decision versions, filtered, in recording order after a cursor.                                 \
+ * $1 ocmw, $2 ssin, $3 changed since, $4 status, cursor: $5 recorded_at                           \
+ * (UTC, microseconds), $6 decision id, $7 version; $8 limit.                                      \
+ * Rows: (cursor recorded_at, decision id, version, item as JSON text). */                         \
+X(AUDIT_DECISIONS, "audit_decisions", 8, true,                                                     \
+  "SELECT " SQL_TS_US("v.recorded_at") " AS cursor_at, v.decision_id, v.version,"                  \
+  " row_to_json(i)::text AS item"                                                                  \
+  " FROM decision_version v JOIN decision d ON d.id = v.decision_id"                               \
+  " JOIN principal p ON p.id = v.recorded_by"                                                      \
+  " CROSS JOIN LATERAL (SELECT v.decision_id AS decision, v.version, v.change, v.status,"          \
+  "   d.ocmw, d.ssin, d.kind,"                                                                     \
+  "   (SELECT row_to_json(pp) FROM (SELECT v.period_start AS start, v.period_end AS \"end\")"      \
+  "    pp) AS period,"                                                                             \
+  "   " SQL_TS_UTC("v.recorded_at") " AS recorded_at,"                                             \
+  "   (SELECT row_to_json(rb) FROM (SELECT p.id AS principal, p.role, p.organisation) rb)"         \
+  "   AS recorded_by) i"                                                                           \
+  " WHERE ($1::text IS NULL OR d.ocmw = $1) AND ($2::text IS NULL OR d.ssin = $2)"                 \
+  "   AND ($3::timestamptz IS NULL OR v.recorded_at >= $3::timestamptz)"                           \
+  "   AND ($4::text IS NULL OR v.status = $4)"                                                     \
+  "   AND ($5::timestamp IS NULL OR (v.recorded_at, v.decision_id, v.version) >"                   \
+  "        ($5::timestamp AT TIME ZONE 'UTC', $6::text, $7::integer))"                             \
+  " ORDER BY v.recorded_at, v.decision_id, v.version LIMIT $8")                                    \
+                                                                                                   \
+/* What the registry knew at $4 about a person, for a service date                                 \
+ * (schema/005: audit_as_of, the same reading of the versions as                                   \
+ * coverage_lookup). $1 ssin, $2 service date, $3 time zone, $4 known at. */                       \
+X(AUDIT_AS_OF, "audit_as_of", 4, true,                                                             \
+  "SELECT * FROM audit_as_of($1, $2::date, $3, $4::timestamptz)")
+/* clang-format on */
+
+#endif
