@@ -225,6 +225,8 @@ pg_cluster_init() {
 			echo "max_connections = 200"
 			echo "logging_collector = off"
 			echo "log_min_messages = warning"
+			# no DETAIL lines: a constraint's DETAIL quotes the key, i.e. an SSIN
+			echo "log_error_verbosity = terse"
 			if [ "$mode" = test ]; then
 				echo "fsync = off"
 				echo "synchronous_commit = off"

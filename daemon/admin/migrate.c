@@ -217,7 +217,13 @@ static const char *const grants[] = {
     "GRANT SELECT ON ALL TABLES IN SCHEMA public TO",
     "GRANT INSERT ON decision, decision_version, idempotency_key, agreement, agreement_void,"
     " tariff, tariff_import, cap_usage TO",
-    "GRANT UPDATE ON decision, cap_usage TO",
+    /* Only the columns the daemon changes: a decision's number, OCMW,
+     * beneficiary, kind and creation never change, nor a cap's key. The
+     * table-wide UPDATE of earlier releases is taken back first (revoking
+     * it also drops any column grant, so the pair is idempotent). */
+    "REVOKE UPDATE ON decision, cap_usage FROM",
+    "GRANT UPDATE (current_version, status, period) ON decision TO",
+    "GRANT UPDATE (used_cents) ON cap_usage TO",
     "GRANT DELETE ON tariff TO",
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO",
     "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, decision_version, agreement,"

@@ -26,6 +26,7 @@ from harness import Env, Failure  # noqa: E402
 import tests_agreements  # noqa: E402
 import tests_api  # noqa: E402
 import tests_audit  # noqa: E402
+import tests_dbrules  # noqa: E402
 import tests_faults  # noqa: E402
 import tests_lifecycle  # noqa: E402
 
@@ -79,7 +80,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
     ap.add_argument("--only", default="",
                     help="comma-separated groups: api,lifecycle,agreements,audit,"
-                         "audit_scripts,slow,database,shutdown")
+                         "audit_scripts,dbrules,slow,database,shutdown")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -103,6 +104,7 @@ def main():
             ("lifecycle", tests_lifecycle.run),
             ("agreements", tests_agreements.run),
             ("audit", tests_audit.run),
+            ("dbrules", tests_dbrules.run),
             ("slow", tests_faults.slow_clients),
             ("database", tests_faults.database_down),
             ("shutdown", tests_faults.shutdown),
@@ -147,6 +149,13 @@ def main():
                     if s in text:
                         found.append(f"{fname}: {s}")
             harness.expect(not found, "SSINs in logs: " + ", ".join(found[:20]))
+
+        @tap.case("no test SSIN appears in PostgreSQL's server log (after every group's refusals)")
+        def _():
+            harness.expect(env is not None, "no environment")
+            text = (env.pgdata / "server.log").read_text(errors="replace")
+            found = sorted(s for s in set(harness.USED_SSINS) if s in text)
+            harness.expect(not found, "SSINs in the server log: " + ", ".join(found[:20]))
     finally:
         cleanup()
 
