@@ -269,10 +269,10 @@ static void load_cb(void *arg, enum pg_outcome o, const struct decision *d, int 
     if (job->if_match && job->if_match != cur->version) {
         cJSON *extra = cJSON_CreateObject();
         cJSON_AddNumberToObject(extra, "current_version", cur->version);
-        char d[96];
-        snprintf(d, sizeof d, "If-Match is version %d; the current version is %d", job->if_match,
-                 cur->version);
-        request_problem(r, PROBLEM_VERSION_MISMATCH, d, NULL, extra);
+        char detail[96];
+        snprintf(detail, sizeof detail, "If-Match is version %d; the current version is %d",
+                 job->if_match, cur->version);
+        request_problem(r, PROBLEM_VERSION_MISMATCH, detail, NULL, extra);
         cJSON_Delete(extra);
         job_done(job);
         return;
