@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from harness import PRINCIPALS, Daemon, day, expect, new_ssin, read_http
+from migrations_pinned import PINNED
 
 OCMW_ORG = PRINCIPALS["ocmw"][1]
 
@@ -100,6 +101,15 @@ def not_covered(r, code):
 def run(env, tap):
     d = Daemon(env, "api", max_body_bytes=65536)
     st = {}
+
+    @tap.case("medaidd migrate recorded the pinned checksum of each released migration")
+    def _():
+        # the checksum daemon/migrate.c keeps is the one migrations_pinned.py pins
+        rows = dict(line.split("|", 1) for line in env.psql(
+            "SELECT name || '|' || checksum FROM schema_migration").splitlines())
+        for name, pinned in PINNED.items():
+            expect(rows.get(name) == pinned,
+                   f"schema_migration {name}: {rows.get(name)!r}, pinned {pinned}")
 
     @tap.case("medaidd starts and answers /v1/health")
     def _():
