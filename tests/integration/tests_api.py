@@ -5,7 +5,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import PRINCIPALS, Daemon, day, expect, new_ssin, read_http
+from harness import Daemon, PRINCIPALS, clean_exit, day, expect, new_ssin, read_http, started
 from migrations_pinned import PINNED
 
 OCMW_ORG = PRINCIPALS["ocmw"][1]
@@ -111,11 +111,7 @@ def run(env, tap):
             expect(rows.get(name) == pinned,
                    f"schema_migration {name}: {rows.get(name)!r}, pinned {pinned}")
 
-    @tap.case("medaidd starts and answers /v1/health")
-    def _():
-        d.start()
-
-    if d.proc is None or d.proc.poll() is not None:
+    if not started(tap, d):
         return
 
     @tap.case("GET /v1/health as admin: 200 status ok, database up, X-Request-Id")
@@ -333,12 +329,7 @@ def run(env, tap):
         bad = [r for r in results if r.status != 200]
         expect(not bad, f"{len(bad)} of 50 not 200, e.g. {bad[:3]!r}")
 
-    @tap.case("medaidd exits 0 on SIGTERM, no sanitizer report")
-    def _():
-        rc = d.stop()
-        expect(rc == 0, f"exit status {rc}\n{d.tail()}")
-        rep = d.sanitizer_report()
-        expect(not rep, rep)
+    clean_exit(tap, d)
 
 
 def client_tests(env, tap, d, st):
