@@ -10,6 +10,8 @@
 #     endpoints, tariff.c included, and in daemon/api/audit.c) is in docs/protocol.md, and every problem and validation code is
 #     in an enum of proto/openapi.yaml;
 #   - README.md mentions scripts/demo and scripts/test;
+#   - no doc or README points outside the repository (/work/..., ../ out of the tree,
+#     DESIGN.md, DOMAIN.md);
 #   - docs/medaidd.conf.sample parses (medaidd --check-config may only complain about
 #     the TLS files, the database or the time zone, which name real host resources).
 #
@@ -142,6 +144,35 @@ has "$readme" "scripts/demo"
 check $? "README.md mentions scripts/demo"
 has "$readme" "scripts/test"
 check $? "README.md mentions scripts/test"
+
+# ---- the docs stand alone ----------------------------------------------------------------
+# No doc or README points outside the repository: no /work/... path, no relative path
+# that climbs out of the tree (../shared/...), no design or domain file that is not in
+# it (DESIGN.md, DOMAIN.md). What they say must be said here.
+mapfile -t mds < <(cd "$root" && find . \( -path ./.git -o -path './build*' \) -prune -o \
+	-type f -name '*.md' -print | sed 's|^\./||' | LC_ALL=C sort)
+[ "${#mds[@]}" -gt 0 ]
+check $? "Markdown files found (README.md, docs/)"
+for rel in "${mds[@]}"; do
+	f="$root/$rel"
+	bad="$(grep -nE '/work/|(^|[^A-Za-z0-9_])(DESIGN|DOMAIN)\.md' "$f" || true)"
+	# relative paths: ../ not preceded by a dot, a word character or a slash (".../v1" is
+	# an elided URL); each must resolve inside the repository
+	while IFS=: read -r line path; do
+		[ -n "$path" ] || continue
+		target="$(realpath -m "$(dirname "$f")/$path")"
+		case "$target/" in
+		"$root"/*) ;;
+		*) bad="$bad${bad:+$'\n'}$line: $path (outside the repository)" ;;
+		esac
+	done < <(grep -noP '(?<![.\w/])(\.\./)+[^\s)`"'"'"'>\]]*' "$f" || true)
+	if [ -z "$bad" ]; then
+		ok "$rel points to nothing outside the repository (no /work/, ../ out of the tree, DESIGN.md, DOMAIN.md)"
+	else
+		not_ok "$rel points to nothing outside the repository (no /work/, ../ out of the tree, DESIGN.md, DOMAIN.md)"
+		printf '%s\n' "$bad" | head -n 20 | sed "s|^|#   $rel:|"
+	fi
+done
 
 # ---- the sample parses -------------------------------------------------------------------
 if [ -x "$medaidd" ]; then

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# tests/run-unit.sh BUILDDIR: run every test meson registered in BUILDDIR directly and
+# tests/run-unit.sh BUILDDIR: run every unit and fuzz-replay test meson registered in
+# BUILDDIR (suites `unit` and `fuzz`; not `integration`, `docs`, ...) directly and
 # print one TAP stream of real test cases (the binaries print TAP themselves).
 #   - each `ok` / `not ok` line of a binary is passed through, prefixed with its name;
 #   - a binary that exits non-zero without any `not ok` line counts as one failure;
 #   - a binary that exits 0 without any TAP line counts as one passing test.
-# Ends with `1..N`; exits 1 when anything failed. Used by scripts/test.
+# Ends with `1..N`; exits 1 when anything failed. A quick way to run the unit tests;
+# scripts/test runs them through `meson test` instead.
 set -euo pipefail
 [ $# -eq 1 ] || {
 	echo "usage: $0 BUILDDIR" >&2
@@ -16,6 +18,7 @@ import json, os, re, subprocess, sys, time
 build = os.path.abspath(sys.argv[1])
 tests = json.loads(subprocess.run(["meson", "introspect", build, "--tests"],
                                   check=True, capture_output=True, text=True).stdout)
+tests = [t for t in tests if any(s.split(":")[-1] in ("unit", "fuzz") for s in t.get("suite") or [])]
 n = 0
 failed = 0
 OK = re.compile(r"^(not )?ok\b\s*\d*\s*-?\s*(.*)$")

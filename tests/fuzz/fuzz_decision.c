@@ -9,27 +9,9 @@
 #include <string.h>
 
 #include "decision.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void round_trip(const struct decision *d, bool meta)
-{
-    char *a = decision_encode(d, meta);
-    if (a == NULL)
-        abort();
-    struct decision back;
-    if (!decision_parse_stored(a, strlen(a), &back)) {
-        fprintf(stderr, "parse_stored refused encode output: %s\n", a);
-        abort();
-    }
-    char *b = decision_encode(&back, meta);
-    if (b == NULL || strcmp(a, b) != 0) {
-        fprintf(stderr, "round trip differs:\n%s\n%s\n", a, b ? b : "(null)");
-        abort();
-    }
-    free(a);
-    free(b);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,19 +22,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r == PARSE_OK) {
         if (e.n != 0)
             abort();
-        round_trip(&d, false);
-        d.has_meta = true;
-        snprintf(d.id, sizeof d.id, "D2026-00000001");
-        d.version = 7;
-        d.status = DS_SUSPENDED;
-        snprintf(d.ocmw, sizeof d.ocmw, "0212345668");
-        snprintf(d.recorded_at, sizeof d.recorded_at, "2026-11-23T17:30:00Z");
-        round_trip(&d, true);
+        fuzz_round_trip(&d, false);
+        fuzz_set_meta(&d, 7, DS_SUSPENDED);
+        fuzz_round_trip(&d, true);
     } else if (r == PARSE_INVALID && e.n == 0 && !e.truncated) {
         abort(); /* invalid without saying why */
     }
     struct decision s;
     if (decision_parse_stored((const char *)data, size, &s))
-        round_trip(&s, s.has_meta);
+        fuzz_round_trip(&s, s.has_meta);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "decision.h"
+#include "fuzz_common.h"
 #include "lifecycle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,35 +46,6 @@ static const char current_json[] =
     "\"full\"},\"designated_providers\":[\"0212345668\"]}"
     "]}";
 
-static void round_trip(const struct decision *d, bool meta)
-{
-    char *a = decision_encode(d, meta);
-    if (a == NULL)
-        abort();
-    struct decision back;
-    if (!decision_parse_stored(a, strlen(a), &back)) {
-        fprintf(stderr, "parse_stored refused encode output: %s\n", a);
-        abort();
-    }
-    char *b = decision_encode(&back, meta);
-    if (b == NULL || strcmp(a, b) != 0) {
-        fprintf(stderr, "round trip differs:\n%s\n%s\n", a, b ? b : "(null)");
-        abort();
-    }
-    free(a);
-    free(b);
-}
-
-static void set_meta(struct decision *d, enum decision_status st)
-{
-    d->has_meta = true;
-    snprintf(d->id, sizeof d->id, "D2026-00000001");
-    d->version = 4;
-    d->status = st;
-    snprintf(d->ocmw, sizeof d->ocmw, "0212345668");
-    snprintf(d->recorded_at, sizeof d->recorded_at, "2026-11-23T17:30:00Z");
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const pdate today = date_from_ymd(2026, 11, 23);
@@ -88,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     e.n ? e.items[0].code : "");
             abort();
         }
-        set_meta(&cur, DS_ACTIVE);
+        fuzz_set_meta(&cur, 4, DS_ACTIVE);
         loaded = true;
     }
 
@@ -106,9 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         verrs_init(&e2);
         if (!decision_check_change(&cur, &d, today, &e2) || e2.n != 0)
             abort(); /* parse_update and check_change disagree */
-        round_trip(&d, false);
-        set_meta(&d, DS_SUSPENDED);
-        round_trip(&d, true);
+        fuzz_round_trip(&d, false);
+        fuzz_set_meta(&d, 4, DS_SUSPENDED);
+        fuzz_round_trip(&d, true);
     } else if (r == PARSE_INVALID && e.n == 0 && !e.truncated) {
         abort(); /* invalid without saying why */
     }
@@ -129,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (s.covers[i].period.end > end ||
                     s.covers[i].period.start != cur.covers[i].period.start)
                     abort();
-            round_trip(&s, true);
+            fuzz_round_trip(&s, true);
         } else if (memcmp(&s, &cur, sizeof s) != 0) {
             abort(); /* a refused stop changed the decision */
         }

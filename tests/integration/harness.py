@@ -44,6 +44,25 @@ def expect(cond, message):
         raise Failure(message)
 
 
+def started(tap, d):
+    """The test case that starts daemon d; True when it is then serving."""
+    @tap.case("medaidd starts and answers /v1/health")
+    def _():
+        d.start()
+
+    return d.proc is not None and d.proc.poll() is None
+
+
+def clean_exit(tap, d, limit=20):
+    """The test case that stops daemon d: exit status 0 on SIGTERM, no sanitizer report."""
+    @tap.case("medaidd exits 0 on SIGTERM, no sanitizer report")
+    def _():
+        rc = d.stop(timeout=limit)
+        expect(rc == 0, f"exit status {rc}\n{d.tail()}")
+        rep = d.sanitizer_report()
+        expect(not rep, rep)
+
+
 def today():
     """The business 'today': the date in Europe/Brussels."""
     return datetime.datetime.now(BRUSSELS).date()
@@ -412,7 +431,8 @@ class Daemon:
             return ""
         text = self.stderr_path.read_text(errors="replace")
         for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                       "SUMMARY: UndefinedBehaviorSanitizer"):
+                       "SUMMARY: UndefinedBehaviorSanitizer", "WARNING: ThreadSanitizer",
+                       "ERROR: ThreadSanitizer"):
             i = text.find(marker)
             if i >= 0:
                 return text[max(0, i - 200):i + 3000]

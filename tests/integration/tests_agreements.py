@@ -11,7 +11,9 @@ import datetime
 import json
 import re
 
-from harness import PRINCIPALS, ROOT, Daemon, Failure, day, expect, lib, new_ssin, today
+from harness import (
+    Daemon, Failure, PRINCIPALS, ROOT, clean_exit, day, expect, lib, new_ssin, started, today,
+)
 from tests_api import not_covered, problem, still_serving
 from tests_lifecycle import act, concurrent_raw, create, editable, ok_version, put, raw_http
 
@@ -246,11 +248,7 @@ def reason_in_languages(d, ssin, date, code, care_type="general_practice", who="
 def run(env, tap):
     d = Daemon(env, "agreements", workers=4, db_pool_size=8, max_body_bytes=4 * 1048576)
 
-    @tap.case("medaidd starts and answers /v1/health")
-    def _():
-        d.start()
-
-    if d.proc is None or d.proc.poll() is not None:
+    if not started(tap, d):
         return
 
     tariff_tests(env, tap, d)
@@ -264,12 +262,7 @@ def run(env, tap):
     else:
         tap.result(False, "medaid client", f"{env.medaid} is missing")
 
-    @tap.case("medaidd exits 0 on SIGTERM, no sanitizer report")
-    def _():
-        rc = d.stop()
-        expect(rc == 0, f"exit status {rc}\n{d.tail()}")
-        rep = d.sanitizer_report()
-        expect(not rep, rep)
+    clean_exit(tap, d)
 
 
 # ---- tariffs ------------------------------------------------------------------------------

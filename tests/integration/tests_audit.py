@@ -20,7 +20,7 @@ import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import PRINCIPALS, ROOT, Daemon, day, expect, lib, new_ssin
+from harness import Daemon, PRINCIPALS, ROOT, clean_exit, day, expect, lib, new_ssin, started
 from tests_api import decision_body, problem, still_serving
 from tests_lifecycle import act, create, current, editable, ok_version, put
 
@@ -318,11 +318,7 @@ def sanitized(pid):
 def run(env, tap):
     d = Daemon(env, "audit", workers=4, db_pool_size=8, max_body_bytes=4 * 1048576)
 
-    @tap.case("medaidd starts and answers /v1/health")
-    def _():
-        d.start()
-
-    if d.proc is None or d.proc.poll() is not None:
+    if not started(tap, d):
         return
 
     st = {"ssins_in_queries": [], "marker": f"AUDITBODYMARKER{int(time.time() * 1000)}"}
@@ -336,12 +332,7 @@ def run(env, tap):
     tamper_tests(env, tap, d)
     privacy_tests(env, tap, d, st)
 
-    @tap.case("medaidd exits 0 on SIGTERM, no sanitizer report")
-    def _():
-        rc = d.stop()
-        expect(rc == 0, f"exit status {rc}\n{d.tail()}")
-        rep = d.sanitizer_report()
-        expect(not rep, rep)
+    clean_exit(tap, d)
 
 
 # ---- the daemon's role cannot alter the trail -------------------------------------------

@@ -14,7 +14,9 @@ import subprocess
 import sys
 import time
 
-from harness import PRINCIPALS, ROOT, Daemon, expect, free_port, new_ssin, today
+from harness import (
+    Daemon, PRINCIPALS, ROOT, clean_exit, expect, free_port, new_ssin, started, today,
+)
 from tests_api import decision_body
 
 EXAMPLES = ROOT / "docs" / "examples"
@@ -109,11 +111,7 @@ def offset(date):
 def run(env, tap):
     d = Daemon(env, "audit_scripts")
 
-    @tap.case("medaidd starts and answers /v1/health")
-    def _():
-        d.start()
-
-    if d.proc is None or d.proc.poll() is not None:
+    if not started(tap, d):
         return
 
     @tap.case("the three scripts and their tools are there (medaid, curl, jq)")
@@ -357,9 +355,4 @@ def run(env, tap):
                               url=f"https://localhost:{free_port()}")
         expect(rc == 2 and out == "" and err, show(rc, out, err))
 
-    @tap.case("medaidd exits 0 on SIGTERM, no sanitizer report")
-    def _():
-        rc = d.stop()
-        expect(rc == 0, f"exit status {rc}\n{d.tail()}")
-        rep = d.sanitizer_report()
-        expect(not rep, rep)
+    clean_exit(tap, d)

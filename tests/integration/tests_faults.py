@@ -4,30 +4,13 @@ import json
 import ssl
 import time
 
-from harness import Daemon, day, expect, new_ssin, read_http
+from harness import Daemon, clean_exit, day, expect, new_ssin, read_http, started
 from tests_api import coverage, decision_body, problem, still_serving
-
-
-def _started(tap, d):
-    @tap.case("medaidd starts and answers /v1/health")
-    def _():
-        d.start()
-
-    return d.proc is not None and d.proc.poll() is None
-
-
-def _clean_exit(tap, d, limit=20):
-    @tap.case("medaidd exits 0 on SIGTERM, no sanitizer report")
-    def _():
-        rc = d.stop(timeout=limit)
-        expect(rc == 0, f"exit status {rc}\n{d.tail()}")
-        rep = d.sanitizer_report()
-        expect(not rep, rep)
 
 
 def slow_clients(env, tap):
     d = Daemon(env, "slow", request_timeout_ms=1500, idle_timeout_ms=4000)
-    if not _started(tap, d):
+    if not started(tap, d):
         return
 
     @tap.case("headers sent byte by byte slower than request_timeout_ms: closed (or 408)")
@@ -82,12 +65,12 @@ def slow_clients(env, tap):
         finally:
             s.close()
 
-    _clean_exit(tap, d)
+    clean_exit(tap, d)
 
 
 def database_down(env, tap):
     d = Daemon(env, "database", db_retry_max_ms=1000, db_queue_timeout_ms=1000)
-    if not _started(tap, d):
+    if not started(tap, d):
         return
     ssin = new_ssin()
 
@@ -143,12 +126,12 @@ def database_down(env, tap):
             r = coverage(d, ssin, day(0))
             expect(r.status == 200 and (r.json or {}).get("covered") is True, repr(r))
 
-    _clean_exit(tap, d)
+    clean_exit(tap, d)
 
 
 def shutdown(env, tap):
     d = Daemon(env, "shutdown", shutdown_timeout_ms=3000, request_timeout_ms=30000)
-    if not _started(tap, d):
+    if not started(tap, d):
         return
 
     @tap.case("SIGTERM: the request in flight completes, a stalled one does not hold the exit")

@@ -10,7 +10,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import PRINCIPALS, Daemon, day, expect, new_ssin, read_http
+from harness import Daemon, PRINCIPALS, clean_exit, day, expect, new_ssin, read_http, started
 from tests_api import coverage, decision_body, not_covered, problem, still_serving
 
 OCMW_ORG = PRINCIPALS["ocmw"][1]
@@ -164,11 +164,7 @@ def concurrent_raw(d, whos, request):
 def run(env, tap):
     d = Daemon(env, "lifecycle", workers=4, db_pool_size=4)
 
-    @tap.case("medaidd starts and answers /v1/health")
-    def _():
-        d.start()
-
-    if d.proc is None or d.proc.poll() is not None:
+    if not started(tap, d):
         return
 
     versions_tests(env, tap, d)
@@ -182,12 +178,7 @@ def run(env, tap):
     else:
         tap.result(False, "medaid client", f"{env.medaid} is missing")
 
-    @tap.case("medaidd exits 0 on SIGTERM, no sanitizer report")
-    def _():
-        rc = d.stop()
-        expect(rc == 0, f"exit status {rc}\n{d.tail()}")
-        rep = d.sanitizer_report()
-        expect(not rep, rep)
+    clean_exit(tap, d)
 
 
 # ---- PUT: versions ------------------------------------------------------------

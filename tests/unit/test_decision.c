@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "decision.h"
+#include "fixtures.h"
 #include "tap.h"
 
 #define TODAY "2026-09-24"
@@ -49,75 +50,7 @@ static const char *principle_json =
 static struct decision dec;
 static struct verrs errs;
 
-/* ---- document surgery ------------------------------------------------------ */
-
-/* navigate "covers.0.ocmw_pays"; NULL when absent */
-static cJSON *at(cJSON *root, const char *path)
-{
-    char buf[200];
-    snprintf(buf, sizeof buf, "%s", path);
-    cJSON *cur = root;
-    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur;
-         tok = strtok_r(NULL, ".", &save)) {
-        if (cJSON_IsArray(cur))
-            cur = cJSON_GetArrayItem(cur, atoi(tok));
-        else
-            cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
-    }
-    return cur;
-}
-
-static cJSON *parent_of(cJSON *root, const char *path, const char **last)
-{
-    static char buf[200];
-    snprintf(buf, sizeof buf, "%s", path);
-    char *dot = strrchr(buf, '.');
-    if (dot == NULL) {
-        *last = path;
-        return root;
-    }
-    *dot = '\0';
-    *last = path + (dot - buf) + 1;
-    return at(root, buf);
-}
-
-/* set (replace or add) the value at path */
-static void set(cJSON *root, const char *path, cJSON *v)
-{
-    const char *last;
-    cJSON *p = parent_of(root, path, &last);
-    if (p == NULL) {
-        diag("no parent for %s", path);
-        cJSON_Delete(v);
-        return;
-    }
-    if (cJSON_IsArray(p))
-        cJSON_ReplaceItemInArray(p, atoi(last), v);
-    else if (cJSON_GetObjectItemCaseSensitive(p, last))
-        cJSON_ReplaceItemInObjectCaseSensitive(p, last, v);
-    else
-        cJSON_AddItemToObject(p, last, v);
-}
-
-static void del(cJSON *root, const char *path)
-{
-    const char *last;
-    cJSON *p = parent_of(root, path, &last);
-    if (p && cJSON_IsArray(p))
-        cJSON_DeleteItemFromArray(p, atoi(last));
-    else if (p)
-        cJSON_DeleteItemFromObjectCaseSensitive(p, last);
-}
-
-static cJSON *S(const char *s)
-{
-    return cJSON_CreateString(s);
-}
-
-static cJSON *R(const char *raw)
-{
-    return cJSON_CreateRaw(raw);
-}
+/* the documents are edited with doc_at/doc_set/doc_del/doc_str/doc_raw (fixtures.h) */
 
 static cJSON *base(void)
 {
@@ -241,113 +174,113 @@ static void test_accepts(void)
 static void test_period(void)
 {
     cJSON *d = principle();
-    set(d, "period.start", S("2026-07-26"));
-    set(d, "period.end", S("2026-12-31"));
+    doc_set(d, "period.start", doc_str("2026-07-26"));
+    doc_set(d, "period.end", doc_str("2026-12-31"));
     expect_ok(d, "start exactly 60 days back");
     d = principle();
-    set(d, "period.start", S("2026-07-25"));
-    set(d, "period.end", S("2026-12-31"));
+    doc_set(d, "period.start", doc_str("2026-07-25"));
+    doc_set(d, "period.end", doc_str("2026-12-31"));
     expect_err(d, "period.start", "start_too_early", "start 61 days back");
     d = principle();
-    set(d, "period.end", S("2027-09-24"));
+    doc_set(d, "period.end", doc_str("2027-09-24"));
     expect_err(d, "period.end", "period_too_long", "one year and one day");
     d = principle();
-    set(d, "period.start", S("2026-07-26"));
-    set(d, "period.end", S("2027-07-25"));
+    doc_set(d, "period.start", doc_str("2026-07-26"));
+    doc_set(d, "period.end", doc_str("2027-07-25"));
     expect_ok(d, "one year from 60 days back");
     d = principle();
-    set(d, "period.end", S("2026-09-24"));
+    doc_set(d, "period.end", doc_str("2026-09-24"));
     expect_ok(d, "a one-day period");
     d = principle();
-    set(d, "period.start", S("2026-10-02"));
-    set(d, "period.end", S("2026-10-01"));
+    doc_set(d, "period.start", doc_str("2026-10-02"));
+    doc_set(d, "period.end", doc_str("2026-10-01"));
     expect_err(d, "period", "period_reversed", "end before start");
     d = principle();
-    set(d, "period.start", S("2026-02-30"));
+    doc_set(d, "period.start", doc_str("2026-02-30"));
     expect_err(d, "period.start", "invalid_date", "30 February");
     d = principle();
-    set(d, "period.end", S("2026-9-30"));
+    doc_set(d, "period.end", doc_str("2026-9-30"));
     expect_err(d, "period.end", "invalid_date", "one-digit month");
     d = principle();
-    del(d, "period.end");
+    doc_del(d, "period.end");
     expect_err(d, "period.end", "required", "period without end");
     d = principle();
-    del(d, "period");
+    doc_del(d, "period");
     expect_err(d, "period", "required", "no period");
     d = principle();
-    set(d, "period", S("2026"));
+    doc_set(d, "period", doc_str("2026"));
     expect_err(d, "period", "wrong_type", "period is a string");
     /* 29 February start: one year later is 28 February, so end <= 27 February */
     {
         pdate t2 = today;
         today = date_from_ymd(2028, 3, 1);
         d = principle();
-        set(d, "period.start", S("2028-02-29"));
-        set(d, "period.end", S("2029-02-27"));
+        doc_set(d, "period.start", doc_str("2028-02-29"));
+        doc_set(d, "period.end", doc_str("2029-02-27"));
         expect_ok(d, "29 Feb 2028 to 27 Feb 2029");
         d = principle();
-        set(d, "period.start", S("2028-02-29"));
-        set(d, "period.end", S("2029-02-28"));
+        doc_set(d, "period.start", doc_str("2028-02-29"));
+        doc_set(d, "period.end", doc_str("2029-02-28"));
         expect_err(d, "period.end", "period_too_long", "29 Feb 2028 to 28 Feb 2029");
         today = t2;
     }
     /* coverage: the same bounds */
     d = base();
-    set(d, "period.start", S("2026-07-25"));
+    doc_set(d, "period.start", doc_str("2026-07-25"));
     expect_err(d, "period.start", "start_too_early", "coverage start 61 days back");
     d = base();
-    set(d, "period.end", S("2027-09-01"));
+    doc_set(d, "period.end", doc_str("2027-09-01"));
     expect_err(d, "period.end", "period_too_long", "coverage: 2026-09-01 to 2027-09-01");
     d = base();
-    set(d, "period.end", S("2027-08-31"));
+    doc_set(d, "period.end", doc_str("2027-08-31"));
     expect_ok(d, "coverage: 2026-09-01 to 2027-08-31 (one year)");
 }
 
 static void test_beneficiary(void)
 {
     cJSON *d = principle();
-    set(d, "beneficiary.ssin", S("85073003329"));
+    doc_set(d, "beneficiary.ssin", doc_str("85073003329"));
     expect_err(d, "beneficiary.ssin", "invalid_ssin", "bad check digits");
     d = principle();
-    set(d, "beneficiary.ssin", S("17073003384"));
+    doc_set(d, "beneficiary.ssin", doc_str("17073003384"));
     expect_ok(d, "SSIN born 2017");
     d = principle();
-    set(d, "beneficiary.ssin", S("85273003371"));
+    doc_set(d, "beneficiary.ssin", doc_str("85273003371"));
     expect_ok(d, "BIS number");
     d = principle();
-    set(d, "beneficiary.ssin", cJSON_CreateNumber(85073003328.0));
+    doc_set(d, "beneficiary.ssin", cJSON_CreateNumber(85073003328.0));
     expect_err(d, "beneficiary.ssin", "wrong_type", "SSIN as a number");
     d = principle();
-    del(d, "beneficiary.ssin");
+    doc_del(d, "beneficiary.ssin");
     expect_err(d, "beneficiary.ssin", "required", "no SSIN");
     d = principle();
-    set(d, "beneficiary.ssin", cJSON_CreateNull());
+    doc_set(d, "beneficiary.ssin", cJSON_CreateNull());
     expect_err(d, "beneficiary.ssin", "required", "null SSIN");
     d = principle();
-    del(d, "beneficiary");
+    doc_del(d, "beneficiary");
     expect_err(d, "beneficiary", "required", "no beneficiary");
     d = principle();
-    set(d, "beneficiary.death_date", S(TODAY));
+    doc_set(d, "beneficiary.death_date", doc_str(TODAY));
     expect_ok(d, "death date today");
     ok(dec.has_death_date && dec.death_date == today, "death date stored");
     d = principle();
-    set(d, "beneficiary.death_date", S("2026-09-25"));
+    doc_set(d, "beneficiary.death_date", doc_str("2026-09-25"));
     expect_err(d, "beneficiary.death_date", "death_date_in_future", "death date tomorrow");
     d = principle();
-    set(d, "beneficiary.death_date", S("yesterday"));
+    doc_set(d, "beneficiary.death_date", doc_str("yesterday"));
     expect_err(d, "beneficiary.death_date", "invalid_date", "death date not a date");
     d = principle();
-    set(d, "beneficiary.death_date", cJSON_CreateFalse());
+    doc_set(d, "beneficiary.death_date", cJSON_CreateFalse());
     expect_err(d, "beneficiary.death_date", "wrong_type", "death date false");
 }
 
 static void test_top(void)
 {
     cJSON *d = principle();
-    set(d, "kind", S("other"));
+    doc_set(d, "kind", doc_str("other"));
     expect_err(d, "kind", "invalid_value", "unknown kind");
     d = principle();
-    del(d, "kind");
+    doc_del(d, "kind");
     expect_err(d, "kind", "required", "no kind");
 
     /* reference */
@@ -355,87 +288,87 @@ static void test_top(void)
     memset(ref, 'r', 64);
     ref[64] = '\0';
     d = principle();
-    set(d, "reference", S(ref));
+    doc_set(d, "reference", doc_str(ref));
     expect_ok(d, "reference of 64 bytes");
     ref[64] = 'r';
     ref[65] = '\0';
     d = principle();
-    set(d, "reference", S(ref));
+    doc_set(d, "reference", doc_str(ref));
     expect_err(d, "reference", "too_long", "reference of 65 bytes");
     ref[0] = '\0';
     for (int i = 0; i < 32; i++)
         strcat(ref, "\xc3\xa9");
     d = principle();
-    set(d, "reference", S(ref));
+    doc_set(d, "reference", doc_str(ref));
     expect_ok(d, "reference of 32 x e-acute (64 bytes)");
     is_str(dec.reference, ref, "UTF-8 reference kept");
     strcat(ref, "x");
     d = principle();
-    set(d, "reference", S(ref));
+    doc_set(d, "reference", doc_str(ref));
     expect_err(d, "reference", "too_long", "65 bytes of UTF-8");
     d = principle();
-    set(d, "reference", S(""));
+    doc_set(d, "reference", doc_str(""));
     expect_err(d, "reference", "too_short", "empty reference");
     d = principle();
-    set(d, "reference", cJSON_CreateNull());
+    doc_set(d, "reference", cJSON_CreateNull());
     expect_ok(d, "null reference");
     d = principle();
-    set(d, "reference", S("a\tb"));
+    doc_set(d, "reference", doc_str("a\tb"));
     expect_err(d, "reference", "control_character", "tab in reference");
     d = principle();
-    set(d, "reference", S("a\xc2\x85z"));
+    doc_set(d, "reference", doc_str("a\xc2\x85z"));
     expect_err(d, "reference", "control_character", "C1 control in reference");
     d = principle();
-    set(d, "reference", S("a\xff"));
+    doc_set(d, "reference", doc_str("a\xff"));
     expect_err(d, "reference", "invalid_utf8", "byte FF in reference");
     d = principle();
-    set(d, "reference", S("\xc0\xaf"));
+    doc_set(d, "reference", doc_str("\xc0\xaf"));
     expect_err(d, "reference", "invalid_utf8", "overlong encoding");
     d = principle();
-    set(d, "reference", S("\xed\xa0\x80"));
+    doc_set(d, "reference", doc_str("\xed\xa0\x80"));
     expect_err(d, "reference", "invalid_utf8", "encoded surrogate");
     d = principle();
-    set(d, "reference", S("\xe2\x82"));
+    doc_set(d, "reference", doc_str("\xe2\x82"));
     expect_err(d, "reference", "invalid_utf8", "truncated sequence");
     d = principle();
-    set(d, "reference", cJSON_CreateNumber(12));
+    doc_set(d, "reference", cJSON_CreateNumber(12));
     expect_err(d, "reference", "wrong_type", "reference as a number");
 
     d = principle();
-    set(d, "urgent_attestation_required", S("yes"));
+    doc_set(d, "urgent_attestation_required", doc_str("yes"));
     expect_err(d, "urgent_attestation_required", "wrong_type", "urgent as a string");
     d = principle();
-    set(d, "urgent_attestation_required", cJSON_CreateTrue());
+    doc_set(d, "urgent_attestation_required", cJSON_CreateTrue());
     expect_ok(d, "urgent true on a principle decision");
 
     /* principle vs coverage */
     d = principle();
-    set(d, "covers", cJSON_CreateArray());
+    doc_set(d, "covers", cJSON_CreateArray());
     expect_err(d, "covers", "not_allowed_for_principle", "principle with covers");
     d = principle();
-    set(d, "state_share", cJSON_CreateObject());
+    doc_set(d, "state_share", cJSON_CreateObject());
     expect_err(d, "state_share", "not_allowed_for_principle", "principle with state_share");
     d = base();
-    del(d, "state_share");
+    doc_del(d, "state_share");
     expect_err(d, "state_share", "required", "coverage without state_share");
     d = base();
-    del(d, "covers");
+    doc_del(d, "covers");
     expect_err(d, "covers", "required", "coverage without covers");
     d = base();
-    set(d, "covers", cJSON_CreateArray());
+    doc_set(d, "covers", cJSON_CreateArray());
     expect_err(d, "covers", "too_few", "coverage with no covers");
     d = base();
     {
-        cJSON *covers = at(d, "covers");
+        cJSON *covers = doc_at(d, "covers");
         for (int i = 0; i < 5; i++)
             cJSON_AddItemToArray(covers, cJSON_Duplicate(cJSON_GetArrayItem(covers, 0), 1));
     }
     expect_err(d, "covers", "too_many", "nine covers");
     d = base();
-    set(d, "covers", cJSON_CreateObject());
+    doc_set(d, "covers", cJSON_CreateObject());
     expect_err(d, "covers", "wrong_type", "covers is an object");
     d = base();
-    set(d, "covers.0", S("gp"));
+    doc_set(d, "covers.0", doc_str("gp"));
     expect_err(d, "covers[0]", "wrong_type", "a cover that is a string");
 }
 
@@ -444,74 +377,74 @@ static void test_state_share(void)
     static const int good[] = {0, 50, 100};
     for (int i = 0; i < 3; i++) {
         cJSON *d = base();
-        set(d, "state_share.other.insurance_pct", cJSON_CreateNumber(good[i]));
-        set(d, "state_share.hospitalisation.patient_share_pct", cJSON_CreateNumber(good[i]));
+        doc_set(d, "state_share.other.insurance_pct", cJSON_CreateNumber(good[i]));
+        doc_set(d, "state_share.hospitalisation.patient_share_pct", cJSON_CreateNumber(good[i]));
         expect_ok(d, "percentages of 0, 50, 100");
         is_int(dec.state_share[SD_OTHER].insurance_pct, good[i], "pct %d stored", good[i]);
     }
     static const char *bad[] = {"25", "-50", "101", "150"};
     for (int i = 0; i < 4; i++) {
         cJSON *d = base();
-        set(d, "state_share.other.insurance_pct", R(bad[i]));
+        doc_set(d, "state_share.other.insurance_pct", doc_raw(bad[i]));
         expect_err(d, "state_share.other.insurance_pct", "invalid_percentage", bad[i]);
     }
     cJSON *d = base();
-    set(d, "state_share.ambulatory_hospital.patient_share_pct", R("50.5"));
+    doc_set(d, "state_share.ambulatory_hospital.patient_share_pct", doc_raw("50.5"));
     expect_err(d, "state_share.ambulatory_hospital.patient_share_pct", "not_integer", "50.5");
     d = base();
-    set(d, "state_share.ambulatory_hospital.patient_share_pct", S("50"));
+    doc_set(d, "state_share.ambulatory_hospital.patient_share_pct", doc_str("50"));
     expect_err(d, "state_share.ambulatory_hospital.patient_share_pct", "wrong_type", "\"50\"");
     d = base();
-    set(d, "state_share.hospitalisation.insurance_pct", R("50.0"));
+    doc_set(d, "state_share.hospitalisation.insurance_pct", doc_raw("50.0"));
     expect_ok(d, "50.0 is the integer 50");
     d = base();
-    del(d, "state_share.other");
+    doc_del(d, "state_share.other");
     expect_err(d, "state_share.other", "required", "no state share for other");
     d = base();
-    del(d, "state_share.other.patient_share_pct");
+    doc_del(d, "state_share.other.patient_share_pct");
     expect_err(d, "state_share.other.patient_share_pct", "required", "no patient_share_pct");
 }
 
 static void test_cover_period(void)
 {
     cJSON *d = base();
-    set(d, "covers.0.period.start", S("2026-08-31"));
+    doc_set(d, "covers.0.period.start", doc_str("2026-08-31"));
     expect_err(d, "covers[0].period", "cover_outside_period", "cover starts a day early");
     d = base();
-    set(d, "covers.0.period.end", S("2027-03-01"));
+    doc_set(d, "covers.0.period.end", doc_str("2027-03-01"));
     expect_err(d, "covers[0].period", "cover_outside_period", "cover ends a day late");
     d = base();
-    set(d, "covers.0.period.start", S("2027-02-28"));
+    doc_set(d, "covers.0.period.start", doc_str("2027-02-28"));
     expect_ok(d, "cover of the decision's last day");
     d = base();
-    set(d, "covers.2.period.start", S("2026-12-01"));
-    set(d, "covers.2.period.end", S("2026-11-30"));
+    doc_set(d, "covers.2.period.start", doc_str("2026-12-01"));
+    doc_set(d, "covers.2.period.end", doc_str("2026-11-30"));
     expect_err(d, "covers[2].period", "period_reversed", "cover ends before it starts");
     d = base();
-    set(d, "covers.2.period.end", S("2026-11-31"));
+    doc_set(d, "covers.2.period.end", doc_str("2026-11-31"));
     expect_err(d, "covers[2].period.end", "invalid_date", "cover end 31 November");
     d = base();
-    del(d, "covers.2.period");
+    doc_del(d, "covers.2.period");
     expect_err(d, "covers[2].period", "required", "cover without period");
 }
 
 static void test_care_types(void)
 {
     cJSON *d = base();
-    set(d, "covers.3.care_type", S("general_practice"));
+    doc_set(d, "covers.3.care_type", doc_str("general_practice"));
     expect_err(d, "covers[3].care_type", "duplicate_care_type", "general_practice twice");
     d = base();
-    set(d, "covers.0.care_type", S("dentistry"));
+    doc_set(d, "covers.0.care_type", doc_str("dentistry"));
     expect_err(d, "covers[0].care_type", "invalid_value", "unknown care type");
     d = base();
-    del(d, "covers.0.care_type");
+    doc_del(d, "covers.0.care_type");
     expect_err(d, "covers[0].care_type", "required", "no care type");
     d = base();
-    del(d, "covers.2");
+    doc_del(d, "covers.2");
     expect_err(d, "covers", "hospitalisation_requires_ambulatory",
                "hospitalisation without ambulatory_hospital");
     d = base();
-    del(d, "covers.1");
+    doc_del(d, "covers.1");
     expect_ok(d, "ambulatory_hospital without hospitalisation");
     /* every care type name round-trips */
     for (int t = 0; t < CT__COUNT; t++) {
@@ -534,91 +467,92 @@ static void test_care_types(void)
 static void test_caps(void)
 {
     cJSON *d = base();
-    del(d, "covers.0.patient_share_cap_cents");
+    doc_del(d, "covers.0.patient_share_cap_cents");
     expect_err(d, "covers[0].patient_share_cap_cents", "cap_required", "partial without cap");
     d = base();
-    set(d, "covers.0.ocmw_pays.patient_share", S("full"));
+    doc_set(d, "covers.0.ocmw_pays.patient_share", doc_str("full"));
     expect_err(d, "covers[0].patient_share_cap_cents", "cap_not_allowed", "full with a cap");
     d = base();
-    set(d, "covers.0.ocmw_pays.patient_share", S("none"));
-    del(d, "covers.0.patient_share_cap_cents");
+    doc_set(d, "covers.0.ocmw_pays.patient_share", doc_str("none"));
+    doc_del(d, "covers.0.patient_share_cap_cents");
     expect_ok(d, "none without a cap");
     d = base();
-    set(d, "covers.0.patient_share_cap_cents", R("0"));
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("0"));
     expect_err(d, "covers[0].patient_share_cap_cents", "out_of_range", "cap 0");
     d = base();
-    set(d, "covers.0.patient_share_cap_cents", R("1"));
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("1"));
     expect_ok(d, "cap 1 cent");
     d = base();
-    set(d, "covers.0.patient_share_cap_cents", R("12.5"));
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("12.5"));
     expect_err(d, "covers[0].patient_share_cap_cents", "not_integer", "cap 12.5");
     d = base();
-    set(d, "covers.0.patient_share_cap_cents", R("9007199254740992"));
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("9007199254740992"));
     expect_ok(d, "cap 2^53");
     is_int(dec.covers[0].patient_share_cap_cents, 9007199254740992LL, "cap 2^53 exact");
     d = base();
-    set(d, "covers.0.patient_share_cap_cents", R("9007199254740994"));
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("9007199254740994"));
     expect_err(d, "covers[0].patient_share_cap_cents", "out_of_range", "cap 2^53 + 2");
     d = base();
-    set(d, "covers.0.patient_share_cap_cents", R("1e400"));
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("1e400"));
     expect_err(d, "covers[0].patient_share_cap_cents", "out_of_range", "cap 1e400");
     d = base();
-    set(d, "covers.0.patient_share_cap_cents", S("5000"));
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_str("5000"));
     expect_err(d, "covers[0].patient_share_cap_cents", "wrong_type", "cap as a string");
     d = base();
-    set(d, "covers.0.ocmw_pays.patient_share", S("some"));
+    doc_set(d, "covers.0.ocmw_pays.patient_share", doc_str("some"));
     expect_err(d, "covers[0].ocmw_pays.patient_share", "invalid_value", "pays 'some'");
     d = base();
-    del(d, "covers.0.ocmw_pays.insurance_part");
+    doc_del(d, "covers.0.ocmw_pays.insurance_part");
     expect_err(d, "covers[0].ocmw_pays.insurance_part", "required", "no insurance_part");
     d = base();
-    del(d, "covers.0.ocmw_pays");
+    doc_del(d, "covers.0.ocmw_pays");
     expect_err(d, "covers[0].ocmw_pays", "required", "no ocmw_pays");
 }
 
 static void test_supplements(void)
 {
     cJSON *d = base();
-    set(d, "covers.0.ocmw_pays.supplements", S("partial"));
+    doc_set(d, "covers.0.ocmw_pays.supplements", doc_str("partial"));
     expect_err(d, "covers[0].ocmw_pays.supplements", "supplements_not_allowed",
                "supplements partial on general practice");
     d = base();
-    set(d, "covers.0.ocmw_pays.supplements", S("full"));
+    doc_set(d, "covers.0.ocmw_pays.supplements", doc_str("full"));
     expect_ok(d, "supplements full on general practice");
     d = base();
-    set(d, "covers.0.supplements_cap_cents", R("100"));
+    doc_set(d, "covers.0.supplements_cap_cents", doc_raw("100"));
     expect_err(d, "covers[0].supplements_cap_cents", "supplements_not_allowed",
                "supplements cap on general practice");
     d = base();
-    set(d, "covers.3.allowed_supplement_types", cJSON_CreateStringArray((const char *[]){"a"}, 1));
+    doc_set(d, "covers.3.allowed_supplement_types",
+            cJSON_CreateStringArray((const char *[]){"a"}, 1));
     expect_err(d, "covers[3].allowed_supplement_types", "supplements_not_allowed",
                "supplement types on medical transport");
     d = base();
-    set(d, "covers.1.ocmw_pays.supplements", S("full"));
+    doc_set(d, "covers.1.ocmw_pays.supplements", doc_str("full"));
     expect_err(d, "covers[1].supplements_cap_cents", "cap_not_allowed",
                "hospital supplements full with a cap");
     d = base();
-    set(d, "covers.1.ocmw_pays.supplements", S("full"));
-    del(d, "covers.1.supplements_cap_cents");
+    doc_set(d, "covers.1.ocmw_pays.supplements", doc_str("full"));
+    doc_del(d, "covers.1.supplements_cap_cents");
     expect_err(d, "covers[1].allowed_supplement_types", "cap_not_allowed",
                "hospital supplements full with a type list");
     d = base();
-    set(d, "covers.1.ocmw_pays.supplements", S("none"));
-    del(d, "covers.1.supplements_cap_cents");
-    del(d, "covers.1.allowed_supplement_types");
+    doc_set(d, "covers.1.ocmw_pays.supplements", doc_str("none"));
+    doc_del(d, "covers.1.supplements_cap_cents");
+    doc_del(d, "covers.1.allowed_supplement_types");
     expect_ok(d, "hospital supplements none, no cap, no list");
     d = base();
-    del(d, "covers.1.supplements_cap_cents");
+    doc_del(d, "covers.1.supplements_cap_cents");
     expect_err(d, "covers[1].supplements_cap_cents", "cap_required", "partial without cap");
     d = base();
-    del(d, "covers.1.allowed_supplement_types");
+    doc_del(d, "covers.1.allowed_supplement_types");
     expect_err(d, "covers[1].allowed_supplement_types", "cap_required",
                "partial without type list");
     d = base();
-    set(d, "covers.1.supplements_cap_cents", R("0"));
+    doc_set(d, "covers.1.supplements_cap_cents", doc_raw("0"));
     expect_err(d, "covers[1].supplements_cap_cents", "out_of_range", "supplements cap 0");
     d = base();
-    set(d, "covers.1.allowed_supplement_types", cJSON_CreateArray());
+    doc_set(d, "covers.1.allowed_supplement_types", cJSON_CreateArray());
     expect_err(d, "covers[1].allowed_supplement_types", "too_few", "empty type list");
     {
         const char *names[17];
@@ -628,24 +562,24 @@ static void test_supplements(void)
             names[i] = buf[i];
         }
         d = base();
-        set(d, "covers.1.allowed_supplement_types", cJSON_CreateStringArray(names, 16));
+        doc_set(d, "covers.1.allowed_supplement_types", cJSON_CreateStringArray(names, 16));
         expect_ok(d, "16 supplement types");
         d = base();
-        set(d, "covers.1.allowed_supplement_types", cJSON_CreateStringArray(names, 17));
+        doc_set(d, "covers.1.allowed_supplement_types", cJSON_CreateStringArray(names, 17));
         expect_err(d, "covers[1].allowed_supplement_types", "too_many", "17 supplement types");
     }
     d = base();
-    set(d, "covers.1.allowed_supplement_types.0", S("Room"));
+    doc_set(d, "covers.1.allowed_supplement_types.0", doc_str("Room"));
     expect_err(d, "covers[1].allowed_supplement_types[0]", "invalid_supplement_type", "upper case");
     d = base();
-    set(d, "covers.1.allowed_supplement_types.0", S("abcdefghijklmnopqrstuvwxyz0123456"));
+    doc_set(d, "covers.1.allowed_supplement_types.0", doc_str("abcdefghijklmnopqrstuvwxyz0123456"));
     expect_err(d, "covers[1].allowed_supplement_types[0]", "invalid_supplement_type",
                "33 characters");
     d = base();
-    set(d, "covers.1.allowed_supplement_types.0", S("abcdefghijklmnopqrstuvwxyz_12345"));
+    doc_set(d, "covers.1.allowed_supplement_types.0", doc_str("abcdefghijklmnopqrstuvwxyz_12345"));
     expect_ok(d, "32 characters");
     d = base();
-    set(d, "covers.1.allowed_supplement_types.1", S("room"));
+    doc_set(d, "covers.1.allowed_supplement_types.1", doc_str("room"));
     expect_err(d, "covers[1].allowed_supplement_types[1]", "duplicate_supplement_type",
                "room twice");
 }
@@ -653,29 +587,29 @@ static void test_supplements(void)
 static void test_providers(void)
 {
     cJSON *d = base();
-    set(d, "covers.0.designated_providers",
-        cJSON_CreateStringArray((const char *[]){"10000000000"}, 1));
+    doc_set(d, "covers.0.designated_providers",
+            cJSON_CreateStringArray((const char *[]){"10000000000"}, 1));
     expect_ok(d, "NIHII provider on general practice");
     d = base();
-    set(d, "covers.0.designated_providers",
-        cJSON_CreateStringArray((const char *[]){"0212345668"}, 1));
+    doc_set(d, "covers.0.designated_providers",
+            cJSON_CreateStringArray((const char *[]){"0212345668"}, 1));
     expect_err(d, "covers[0].designated_providers[0]", "invalid_provider",
                "KBO provider on general practice");
     d = base();
-    set(d, "covers.3.designated_providers.0", S("0212345669"));
+    doc_set(d, "covers.3.designated_providers.0", doc_str("0212345669"));
     expect_err(d, "covers[3].designated_providers[0]", "invalid_provider",
                "KBO with a bad check on transport");
     d = base();
-    set(d, "covers.3.care_type", S("prosthesis"));
+    doc_set(d, "covers.3.care_type", doc_str("prosthesis"));
     expect_ok(d, "KBO provider on prosthesis");
     d = base();
-    set(d, "covers.3.designated_providers.1", S("0212345668"));
+    doc_set(d, "covers.3.designated_providers.1", doc_str("0212345668"));
     expect_err(d, "covers[3].designated_providers[1]", "duplicate_provider", "KBO twice");
     d = base();
-    set(d, "covers.3.designated_providers.1", R("10000000000"));
+    doc_set(d, "covers.3.designated_providers.1", doc_raw("10000000000"));
     expect_err(d, "covers[3].designated_providers[1]", "wrong_type", "provider as a number");
     d = base();
-    set(d, "covers.0.designated_providers", S("10000000000"));
+    doc_set(d, "covers.0.designated_providers", doc_str("10000000000"));
     expect_err(d, "covers[0].designated_providers", "wrong_type", "providers not an array");
     {
         cJSON *arr64 = cJSON_CreateArray(), *arr65 = cJSON_CreateArray();
@@ -683,22 +617,22 @@ static void test_providers(void)
             char s[12];
             snprintf(s, sizeof s, "%011d", 10000000 + i);
             if (i < 64)
-                cJSON_AddItemToArray(arr64, S(s));
-            cJSON_AddItemToArray(arr65, S(s));
+                cJSON_AddItemToArray(arr64, doc_str(s));
+            cJSON_AddItemToArray(arr65, doc_str(s));
         }
         d = base();
-        set(d, "covers.0.designated_providers", arr64);
+        doc_set(d, "covers.0.designated_providers", arr64);
         expect_ok(d, "64 providers");
         is_int(dec.covers[0].n_designated, 64, "64 providers stored");
         d = base();
-        set(d, "covers.0.designated_providers", arr65);
+        doc_set(d, "covers.0.designated_providers", arr65);
         expect_err(d, "covers[0].designated_providers", "too_many", "65 providers");
     }
     d = base();
-    set(d, "covers.0.prescription_required", cJSON_CreateNull());
+    doc_set(d, "covers.0.prescription_required", cJSON_CreateNull());
     expect_err(d, "covers[0].prescription_required", "wrong_type", "prescription null");
     d = base();
-    set(d, "covers.0.convention", R("1"));
+    doc_set(d, "covers.0.convention", doc_raw("1"));
     expect_err(d, "covers[0].convention", "wrong_type", "convention 1");
 }
 
@@ -722,7 +656,7 @@ static void test_unknown_and_duplicates(void)
                                   "covers[0].ocmw_pays.color"};
     for (int i = 0; i < 8; i++) {
         cJSON *d = base();
-        cJSON *o = where[i][0] ? at(d, where[i]) : d;
+        cJSON *o = where[i][0] ? doc_at(d, where[i]) : d;
         cJSON_AddStringToObject(o, "color", "blue");
         expect_err(d, paths[i], "unknown_field", where[i][0] ? where[i] : "top level");
     }

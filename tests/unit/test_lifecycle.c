@@ -8,6 +8,7 @@
 
 #include "decision.h"
 #include "lifecycle.h"
+#include "fixtures.h"
 #include "tap.h"
 
 /* today is 2026-11-23; yesterday 2026-11-22; the day before 2026-11-21 */
@@ -63,73 +64,7 @@ static const char *ended_json =
 static struct decision cur, out;
 static struct verrs errs;
 
-/* ---- document surgery (as in test_decision.c) ------------------------------- */
-
-static cJSON *at(cJSON *root, const char *path)
-{
-    char buf[200];
-    snprintf(buf, sizeof buf, "%s", path);
-    cJSON *c = root;
-    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && c;
-         tok = strtok_r(NULL, ".", &save)) {
-        if (cJSON_IsArray(c))
-            c = cJSON_GetArrayItem(c, atoi(tok));
-        else
-            c = cJSON_GetObjectItemCaseSensitive(c, tok);
-    }
-    return c;
-}
-
-static cJSON *parent_of(cJSON *root, const char *path, const char **last)
-{
-    static char buf[200];
-    snprintf(buf, sizeof buf, "%s", path);
-    char *dot = strrchr(buf, '.');
-    if (dot == NULL) {
-        *last = path;
-        return root;
-    }
-    *dot = '\0';
-    *last = path + (dot - buf) + 1;
-    return at(root, buf);
-}
-
-static void set(cJSON *root, const char *path, cJSON *v)
-{
-    const char *last;
-    cJSON *p = parent_of(root, path, &last);
-    if (p == NULL) {
-        diag("no parent for %s", path);
-        cJSON_Delete(v);
-        return;
-    }
-    if (cJSON_IsArray(p))
-        cJSON_ReplaceItemInArray(p, atoi(last), v);
-    else if (cJSON_GetObjectItemCaseSensitive(p, last))
-        cJSON_ReplaceItemInObjectCaseSensitive(p, last, v);
-    else
-        cJSON_AddItemToObject(p, last, v);
-}
-
-static void del(cJSON *root, const char *path)
-{
-    const char *last;
-    cJSON *p = parent_of(root, path, &last);
-    if (p && cJSON_IsArray(p))
-        cJSON_DeleteItemFromArray(p, atoi(last));
-    else if (p)
-        cJSON_DeleteItemFromObjectCaseSensitive(p, last);
-}
-
-static cJSON *S(const char *s)
-{
-    return cJSON_CreateString(s);
-}
-
-static cJSON *R(const char *raw)
-{
-    return cJSON_CreateRaw(raw);
-}
+/* the documents are edited with doc_at/doc_set/doc_del/doc_str/doc_raw (fixtures.h) */
 
 /* ---- checks ------------------------------------------------------------------ */
 
@@ -225,10 +160,10 @@ static void test_unchanged(void)
     is_int(update_text(&cur, "{\"kind\":", 8), PARSE_MALFORMED, "update: malformed JSON");
     is_int(update_text(&cur, "[]", 2), PARSE_MALFORMED, "update: an array");
     cJSON *d = doc_cur();
-    set(d, "id", S("D2026-00000042"));
+    doc_set(d, "id", doc_str("D2026-00000042"));
     expect_err(&cur, d, "id", "read_only_field", "update carrying an id");
     d = doc_cur();
-    set(d, "covers.0.patient_share_cap_cents", R("0"));
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("0"));
     expect_err(&cur, d, "covers[0].patient_share_cap_cents", "out_of_range",
                "the field rules still apply to an update");
 }
@@ -236,24 +171,24 @@ static void test_unchanged(void)
 static void test_immutable(void)
 {
     cJSON *d = doc_cur();
-    set(d, "kind", S("principle"));
-    del(d, "state_share");
-    del(d, "covers");
+    doc_set(d, "kind", doc_str("principle"));
+    doc_del(d, "state_share");
+    doc_del(d, "covers");
     expect_err(&cur, d, "kind", "immutable_field", "coverage -> principle");
     ok(!has_err("beneficiary.ssin", "immutable_field"), "  (and only the kind is blamed)");
 
     struct decision ended;
     load(&ended, ended_json, date_from_ymd(2026, 10, 1));
     d = doc_fut();
-    set(d, "period.start", S("2026-11-23"));
-    set(d, "covers.0.period.start", S("2026-11-23"));
+    doc_set(d, "period.start", doc_str("2026-11-23"));
+    doc_set(d, "covers.0.period.start", doc_str("2026-11-23"));
     expect_err(&ended, d, "kind", "immutable_field", "principle -> coverage");
 
     d = doc_cur();
-    set(d, "beneficiary.ssin", S("17073003384"));
+    doc_set(d, "beneficiary.ssin", doc_str("17073003384"));
     expect_err(&cur, d, "beneficiary.ssin", "immutable_field", "another (valid) SSIN");
     d = doc_cur();
-    set(d, "beneficiary.ssin", S("85073003328"));
+    doc_set(d, "beneficiary.ssin", doc_str("85073003328"));
     expect_ok(&cur, d, "the same SSIN");
 }
 
@@ -261,43 +196,43 @@ static void test_decision_start(void)
 {
     /* a start in the past cannot move, either way */
     cJSON *d = doc_cur();
-    set(d, "period.start", S("2026-10-02"));
+    doc_set(d, "period.start", doc_str("2026-10-02"));
     for (int i = 0; i < 4; i++) {
         char p[40];
         snprintf(p, sizeof p, "covers.%d.period.start", i);
         if (i != 1)
-            set(d, p, S("2026-10-02"));
+            doc_set(d, p, doc_str("2026-10-02"));
     }
     expect_err(&cur, d, "period.start", "retroactive_change", "past start moved a day later");
     d = doc_cur();
-    set(d, "period.start", S("2026-09-30"));
+    doc_set(d, "period.start", doc_str("2026-09-30"));
     expect_err(&cur, d, "period.start", "retroactive_change", "past start moved a day earlier");
     d = doc_cur();
-    set(d, "period.start", S("2026-11-23"));
-    set(d, "covers.0.period.start", S("2026-11-23"));
-    del(d, "covers.3");
-    del(d, "covers.2");
+    doc_set(d, "period.start", doc_str("2026-11-23"));
+    doc_set(d, "covers.0.period.start", doc_str("2026-11-23"));
+    doc_del(d, "covers.3");
+    doc_del(d, "covers.2");
     expect_err(&cur, d, "period.start", "retroactive_change", "past start moved to today");
 
     /* a start in the future may move, but not before today */
     struct decision fut;
     load(&fut, fut_json, today);
     d = doc_fut();
-    set(d, "period.start", S("2026-11-23"));
-    set(d, "covers.0.period.start", S("2026-11-23"));
+    doc_set(d, "period.start", doc_str("2026-11-23"));
+    doc_set(d, "covers.0.period.start", doc_str("2026-11-23"));
     expect_ok(&fut, d, "future start moved to today");
     ok(out.period.start == today && out.covers[0].period.start == today, "  start is today");
     d = doc_fut();
-    set(d, "period.start", S("2026-11-22"));
-    set(d, "covers.0.period.start", S("2026-11-22"));
+    doc_set(d, "period.start", doc_str("2026-11-22"));
+    doc_set(d, "covers.0.period.start", doc_str("2026-11-22"));
     expect_err(&fut, d, "period.start", "retroactive_change", "future start moved to yesterday");
     ok(has_err("covers[0].period.start", "retroactive_change"), "  cover start also blamed");
     d = doc_fut();
-    set(d, "period.start", S("2026-12-15"));
-    set(d, "covers.0.period.start", S("2026-12-15"));
+    doc_set(d, "period.start", doc_str("2026-12-15"));
+    doc_set(d, "covers.0.period.start", doc_str("2026-12-15"));
     expect_ok(&fut, d, "future start moved later");
     d = doc_fut();
-    set(d, "period.start", S("2026-11-22"));
+    doc_set(d, "period.start", doc_str("2026-11-22"));
     expect_err(&fut, d, "period.start", "retroactive_change",
                "future start to yesterday, cover unchanged");
 }
@@ -306,36 +241,36 @@ static void test_decision_end(void)
 {
     /* shortening: to today at the earliest */
     cJSON *d = doc_cur();
-    set(d, "period.end", S("2026-11-23"));
-    set(d, "covers.0.period.end", S("2026-11-23"));
-    del(d, "covers.1");
+    doc_set(d, "period.end", doc_str("2026-11-23"));
+    doc_set(d, "covers.0.period.end", doc_str("2026-11-23"));
+    doc_del(d, "covers.1");
     expect_ok(&cur, d, "end shortened to today");
     ok(out.period.end == today, "  end is today");
     d = doc_cur();
-    set(d, "period.end", S("2026-11-22"));
-    set(d, "covers.0.period.end", S("2026-11-22"));
-    del(d, "covers.1");
+    doc_set(d, "period.end", doc_str("2026-11-22"));
+    doc_set(d, "covers.0.period.end", doc_str("2026-11-22"));
+    doc_del(d, "covers.1");
     expect_err(&cur, d, "period.end", "retroactive_change", "end shortened to yesterday");
     ok(has_err("covers[0].period.end", "retroactive_change"), "  cover end also blamed");
     d = doc_cur();
-    set(d, "period.end", S("2027-03-30"));
-    set(d, "covers.0.period.end", S("2027-03-30"));
+    doc_set(d, "period.end", doc_str("2027-03-30"));
+    doc_set(d, "covers.0.period.end", doc_str("2027-03-30"));
     expect_ok(&cur, d, "end shortened by a day in the future");
     d = doc_cur();
-    set(d, "period.end", S("2027-09-30"));
+    doc_set(d, "period.end", doc_str("2027-09-30"));
     expect_ok(&cur, d, "end extended (one year from the start)");
     d = doc_cur();
-    set(d, "period.end", S("2027-10-01"));
+    doc_set(d, "period.end", doc_str("2027-10-01"));
     expect_err(&cur, d, "period.end", "period_too_long", "end extended past one year");
 
     /* extending: a period that ended yesterday may go on, not one that ended before */
     struct decision ended;
     load(&ended, ended_json, date_from_ymd(2026, 10, 1));
     d = cJSON_Parse(ended_json);
-    set(d, "period.end", S("2026-12-31"));
+    doc_set(d, "period.end", doc_str("2026-12-31"));
     expect_ok(&ended, d, "decision that ended yesterday extended");
     d = cJSON_Parse(ended_json);
-    set(d, "period.end", S("2026-11-21"));
+    doc_set(d, "period.end", doc_str("2026-11-21"));
     expect_err(&ended, d, "period.end", "retroactive_change",
                "decision that ended yesterday shortened further");
     d = cJSON_Parse(ended_json);
@@ -345,11 +280,11 @@ static void test_decision_end(void)
                      "\"period\":{\"start\":\"2026-10-01\",\"end\":\"2026-11-21\"}}";
     load(&ended2, e2, date_from_ymd(2026, 10, 1));
     d = cJSON_Parse(e2);
-    set(d, "period.end", S("2026-12-31"));
+    doc_set(d, "period.end", doc_str("2026-12-31"));
     expect_err(&ended2, d, "period.end", "retroactive_change",
                "decision that ended the day before yesterday extended");
     d = cJSON_Parse(e2);
-    set(d, "period.end", S("2026-11-22"));
+    doc_set(d, "period.end", doc_str("2026-11-22"));
     expect_err(&ended2, d, "period.end", "retroactive_change",
                "ended the day before yesterday, extended by one day");
     d = cJSON_Parse(e2);
@@ -360,42 +295,42 @@ static void test_cover_periods(void)
 {
     /* cover start in the past */
     cJSON *d = doc_cur();
-    set(d, "covers.0.period.start", S("2026-10-02"));
+    doc_set(d, "covers.0.period.start", doc_str("2026-10-02"));
     expect_err(&cur, d, "covers[0].period.start", "retroactive_change",
                "past cover start moved later");
     /* cover start in the future */
     d = doc_cur();
-    set(d, "covers.1.period.start", S("2026-11-23"));
+    doc_set(d, "covers.1.period.start", doc_str("2026-11-23"));
     expect_ok(&cur, d, "future cover start moved to today");
     d = doc_cur();
-    set(d, "covers.1.period.start", S("2026-11-22"));
+    doc_set(d, "covers.1.period.start", doc_str("2026-11-22"));
     expect_err(&cur, d, "covers[1].period.start", "retroactive_change",
                "future cover start moved to yesterday");
     /* cover end shortened */
     d = doc_cur();
-    set(d, "covers.0.period.end", S("2026-11-23"));
+    doc_set(d, "covers.0.period.end", doc_str("2026-11-23"));
     expect_ok(&cur, d, "cover end shortened to today");
     d = doc_cur();
-    set(d, "covers.0.period.end", S("2026-11-22"));
+    doc_set(d, "covers.0.period.end", doc_str("2026-11-22"));
     expect_err(&cur, d, "covers[0].period.end", "retroactive_change",
                "cover end shortened to yesterday");
     ok(!has_err("period.end", "retroactive_change"), "  (the decision's end is not blamed)");
     /* cover end extended */
     d = doc_cur();
-    set(d, "covers.2.period.end", S("2027-01-31"));
+    doc_set(d, "covers.2.period.end", doc_str("2027-01-31"));
     expect_ok(&cur, d, "cover that ended yesterday extended");
     ok(out.covers[2].period.end == date_from_ymd(2027, 1, 31), "  new end kept");
     d = doc_cur();
-    set(d, "covers.3.period.end", S("2027-01-31"));
+    doc_set(d, "covers.3.period.end", doc_str("2027-01-31"));
     expect_err(&cur, d, "covers[3].period.end", "retroactive_change",
                "cover that ended the day before yesterday extended");
     d = doc_cur();
-    set(d, "covers.3.period.end", S("2026-11-20"));
+    doc_set(d, "covers.3.period.end", doc_str("2026-11-20"));
     expect_err(&cur, d, "covers[3].period.end", "retroactive_change",
                "cover that ended the day before yesterday shortened");
     /* covers matched by care type, not by position */
     d = doc_cur();
-    cJSON *arr = at(d, "covers");
+    cJSON *arr = doc_at(d, "covers");
     cJSON *first = cJSON_DetachItemFromArray(arr, 0);
     cJSON_AddItemToArray(arr, first);
     expect_ok(&cur, d, "covers in another order");
@@ -408,42 +343,42 @@ static cJSON *added_cover(const char *start)
         "{\"care_type\":\"medical_transport\",\"period\":{\"start\":\"\",\"end\":\"2027-01-31\"},"
         "\"ocmw_pays\":{\"insurance_part\":\"full\",\"patient_share\":\"full\",\"supplements\":"
         "\"none\"}}");
-    set(c, "period.start", S(start));
+    doc_set(c, "period.start", doc_str(start));
     return c;
 }
 
 static void test_covers_added_removed(void)
 {
     cJSON *d = doc_cur();
-    cJSON_AddItemToArray(at(d, "covers"), added_cover("2026-11-23"));
+    cJSON_AddItemToArray(doc_at(d, "covers"), added_cover("2026-11-23"));
     expect_ok(&cur, d, "cover added starting today");
     is_int(out.n_covers, 5, "  five covers");
     d = doc_cur();
-    cJSON_AddItemToArray(at(d, "covers"), added_cover("2026-11-22"));
+    cJSON_AddItemToArray(doc_at(d, "covers"), added_cover("2026-11-22"));
     expect_err(&cur, d, "covers[4].period.start", "retroactive_change",
                "cover added starting yesterday");
     d = doc_cur();
-    cJSON_InsertItemInArray(at(d, "covers"), 0, added_cover("2026-11-22"));
+    cJSON_InsertItemInArray(doc_at(d, "covers"), 0, added_cover("2026-11-22"));
     expect_err(&cur, d, "covers[0].period.start", "retroactive_change",
                "cover added first, starting yesterday (path follows the new document)");
 
     d = doc_cur();
-    del(d, "covers.0");
+    doc_del(d, "covers.0");
     expect_ok(&cur, d, "an active cover removed");
     is_int(out.n_covers, 3, "  three covers");
     ok(decision_cover(&out, CT_GENERAL_PRACTICE) == NULL, "  general practice gone");
     d = doc_cur();
-    del(d, "covers.1");
+    doc_del(d, "covers.1");
     expect_ok(&cur, d, "a future cover removed");
     d = doc_cur();
-    del(d, "covers.3");
-    del(d, "covers.2");
+    doc_del(d, "covers.3");
+    doc_del(d, "covers.2");
     expect_ok(&cur, d, "ended covers removed");
 
     /* removed then re-added: a new cover, so it starts today at the earliest */
     struct decision v2;
     d = doc_cur();
-    del(d, "covers.0");
+    doc_del(d, "covers.0");
     char *t = cJSON_PrintUnformatted(d);
     cJSON_Delete(d);
     enum parse_result r = decision_parse_update(t, strlen(t), today, &cur, &v2, &errs);
@@ -452,34 +387,34 @@ static void test_covers_added_removed(void)
     expect_err(&v2, doc_cur(), "covers[0].period.start", "retroactive_change",
                "general practice re-added with its old (past) start");
     d = doc_cur();
-    set(d, "covers.0.period.start", S("2026-11-23"));
+    doc_set(d, "covers.0.period.start", doc_str("2026-11-23"));
     expect_ok(&v2, d, "general practice re-added from today");
 }
 
 static void test_amounts(void)
 {
     cJSON *d = doc_cur();
-    set(d, "covers.0.patient_share_cap_cents", R("9000"));
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("9000"));
     expect_ok(&cur, d, "patient share cap changed");
     is_int(out.covers[0].patient_share_cap_cents, 9000, "  new cap");
     d = doc_cur();
-    set(d, "covers.0.ocmw_pays.insurance_part", S("full"));
-    set(d, "covers.0.ocmw_pays.patient_share", S("full"));
-    del(d, "covers.0.patient_share_cap_cents");
+    doc_set(d, "covers.0.ocmw_pays.insurance_part", doc_str("full"));
+    doc_set(d, "covers.0.ocmw_pays.patient_share", doc_str("full"));
+    doc_del(d, "covers.0.patient_share_cap_cents");
     expect_ok(&cur, d, "what the OCMW pays changed");
     is_int(out.covers[0].patient_share, PAYS_FULL, "  patient share full");
     d = doc_cur();
-    set(d, "covers.1.prescription_required", cJSON_CreateTrue());
-    set(d, "covers.1.convention", cJSON_CreateTrue());
-    set(d, "covers.0.designated_providers", R("[\"10000000000\"]"));
+    doc_set(d, "covers.1.prescription_required", cJSON_CreateTrue());
+    doc_set(d, "covers.1.convention", cJSON_CreateTrue());
+    doc_set(d, "covers.0.designated_providers", doc_raw("[\"10000000000\"]"));
     expect_ok(&cur, d, "conditions and designated providers changed");
     ok(out.covers[1].prescription_required && out.covers[1].convention, "  conditions set");
     is_int(out.covers[0].n_designated, 1, "  one designated provider");
     d = doc_cur();
-    set(d, "state_share.other.patient_share_pct", R("50"));
-    set(d, "urgent_attestation_required", cJSON_CreateTrue());
-    set(d, "reference", S("2026/9999"));
-    set(d, "beneficiary.death_date", S("2026-11-20"));
+    doc_set(d, "state_share.other.patient_share_pct", doc_raw("50"));
+    doc_set(d, "urgent_attestation_required", cJSON_CreateTrue());
+    doc_set(d, "reference", doc_str("2026/9999"));
+    doc_set(d, "beneficiary.death_date", doc_str("2026-11-20"));
     expect_ok(&cur, d, "state share, attestation, reference, death date changed");
     is_int(out.state_share[SD_OTHER].patient_share_pct, 50, "  new state share");
 }
@@ -508,10 +443,10 @@ static void test_old_start(void)
         dump_errs();
     expect_ok(&old, cJSON_Parse(json), "parse_update accepts the same start, unchanged");
     cJSON *d = cJSON_Parse(json);
-    set(d, "period.end", S("2027-03-31"));
+    doc_set(d, "period.end", doc_str("2027-03-31"));
     expect_ok(&old, d, "  and an extended end with it");
     d = cJSON_Parse(json);
-    set(d, "period.start", S(moved));
+    doc_set(d, "period.start", doc_str(moved));
     /* refused by the field rules already (no longer the kept start), so
      * decision_check_change is not reached */
     expect_err(&old, d, "period.start", "start_too_early", "the old start moved a day later");
@@ -519,8 +454,8 @@ static void test_old_start(void)
     struct decision fut;
     load(&fut, fut_json, today);
     d = doc_fut();
-    set(d, "period.start", S("2026-09-23"));
-    set(d, "covers.0.period.start", S("2026-09-23"));
+    doc_set(d, "period.start", doc_str("2026-09-23"));
+    doc_set(d, "covers.0.period.start", doc_str("2026-09-23"));
     expect_err(&fut, d, "period.start", "start_too_early", "future start moved 61 days back");
 }
 
@@ -653,31 +588,31 @@ static void test_summary(void)
     if (o == NULL)
         return;
     is_int(cJSON_GetArraySize(o), 5, "summary: exactly five members");
-    is_str(cJSON_GetStringValue(at(o, "id")), "D2026-00000042", "summary: id");
-    is_str(cJSON_GetStringValue(at(o, "ocmw")), "0212345668", "summary: ocmw");
-    is_str(cJSON_GetStringValue(at(o, "kind")), "coverage", "summary: kind");
-    is_str(cJSON_GetStringValue(at(o, "period.start")), "2026-10-01", "summary: period.start");
-    is_str(cJSON_GetStringValue(at(o, "period.end")), "2027-03-31", "summary: period.end");
-    is_int(cJSON_GetArraySize(at(o, "period")), 2, "summary: period has start and end only");
-    is_str(cJSON_GetStringValue(at(o, "status")), "active", "summary: status");
-    ok(at(o, "beneficiary") == NULL && at(o, "covers") == NULL && at(o, "reference") == NULL &&
-           at(o, "version") == NULL,
+    is_str(cJSON_GetStringValue(doc_at(o, "id")), "D2026-00000042", "summary: id");
+    is_str(cJSON_GetStringValue(doc_at(o, "ocmw")), "0212345668", "summary: ocmw");
+    is_str(cJSON_GetStringValue(doc_at(o, "kind")), "coverage", "summary: kind");
+    is_str(cJSON_GetStringValue(doc_at(o, "period.start")), "2026-10-01", "summary: period.start");
+    is_str(cJSON_GetStringValue(doc_at(o, "period.end")), "2027-03-31", "summary: period.end");
+    is_int(cJSON_GetArraySize(doc_at(o, "period")), 2, "summary: period has start and end only");
+    is_str(cJSON_GetStringValue(doc_at(o, "status")), "active", "summary: status");
+    ok(doc_at(o, "beneficiary") == NULL && doc_at(o, "covers") == NULL &&
+           doc_at(o, "reference") == NULL && doc_at(o, "version") == NULL,
        "summary: nothing else disclosed");
     cJSON_Delete(o);
 
     struct decision d;
     stop_ok(&cur, today, "for the summary", &d);
     o = decision_summary_json(&d);
-    is_str(o ? cJSON_GetStringValue(at(o, "status")) : NULL, "stopped", "summary: stopped");
-    is_str(o ? cJSON_GetStringValue(at(o, "period.end")) : NULL, "2026-11-23",
+    is_str(o ? cJSON_GetStringValue(doc_at(o, "status")) : NULL, "stopped", "summary: stopped");
+    is_str(o ? cJSON_GetStringValue(doc_at(o, "period.end")) : NULL, "2026-11-23",
            "summary: end after the stop");
     cJSON_Delete(o);
     struct decision p;
     load(&p, ended_json, date_from_ymd(2026, 10, 1));
     p.status = DS_SUSPENDED;
     o = decision_summary_json(&p);
-    is_str(o ? cJSON_GetStringValue(at(o, "kind")) : NULL, "principle", "summary: principle");
-    is_str(o ? cJSON_GetStringValue(at(o, "status")) : NULL, "suspended", "summary: suspended");
+    is_str(o ? cJSON_GetStringValue(doc_at(o, "kind")) : NULL, "principle", "summary: principle");
+    is_str(o ? cJSON_GetStringValue(doc_at(o, "status")) : NULL, "suspended", "summary: suspended");
     cJSON_Delete(o);
 }
 
