@@ -116,7 +116,7 @@ static void field_name(const char *name, char *out, size_t cap)
 }
 
 /* the outcome filter: covered, not_covered or a reason a whole answer is refused for */
-static bool outcome_known(const char *oc)
+bool audit_outcome_valid(const char *oc)
 {
     if (strcmp(oc, "covered") == 0 || strcmp(oc, "not_covered") == 0)
         return true;
@@ -262,7 +262,7 @@ bool audit_query_parse(enum audit_query_kind kind, const struct query_param *pai
         }
         q->param[d->slot] = v;
         enum decision_status st;
-        if (kind == AQ_CONSULTATIONS && d->slot == AQC_OUTCOME && !outcome_known(v))
+        if (kind == AQ_CONSULTATIONS && d->slot == AQC_OUTCOME && !audit_outcome_valid(v))
             verrs_add(errs, "outcome", "invalid_value",
                       "is covered, not_covered or a refusal reason code");
         else if (kind == AQ_DECISIONS && d->slot == AQD_STATUS &&

@@ -70,6 +70,10 @@ struct audit_query {
  * changed_since, status, limit, cursor; as-of ssin, service_date, care_type,
  * known_at (all four required) and provider.
  */
+/* The outcome filter of the consultations: covered, not_covered, or the code of
+ * a reason a whole answer is refused for (not unknown_code, which refuses items). */
+bool audit_outcome_valid(const char *s);
+
 bool audit_query_parse(enum audit_query_kind kind, const struct query_param *pairs, size_t n,
                        struct audit_query *q, struct verrs *errs, enum problem *problem,
                        const char **detail);
