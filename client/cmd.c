@@ -95,6 +95,37 @@ int exchange_and_print(struct ctx *c, const struct api_request *rq, render_fn re
     return rc;
 }
 
+char *cmd_path(const char *what, const char *collection, const char *noun, const char *id,
+               const char *suffix, int *rc)
+{
+    char *path = NULL;
+    if (!*id) {
+        *rc = usage_error("%s: empty %s", what, noun);
+        return NULL;
+    }
+    char *e = api_escape_segment(id);
+    if (!e || asprintf(&path, "%s/%s%s", collection, e, suffix) < 0) {
+        path = NULL;
+        *rc = local_error("out of memory");
+    }
+    free(e);
+    return path;
+}
+
+int emit_json_value(const cJSON *v, const char *raw, size_t n)
+{
+    if (raw) {
+        fwrite(raw, 1, n, stdout);
+        return EXIT_OK;
+    }
+    char *text = cJSON_PrintUnformatted(v);
+    if (!text)
+        return local_error("out of memory");
+    fputs(text, stdout);
+    cJSON_free(text);
+    return EXIT_OK;
+}
+
 static bool random_hex(char *out, size_t bytes)
 {
     unsigned char r[IDEM_KEY_BYTES];

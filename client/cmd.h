@@ -122,6 +122,15 @@ int exchange_yes_no(struct ctx *c, const struct api_request *rq, const char *fla
 /* one exchange, then the usual reporting and printing */
 int exchange_and_print(struct ctx *c, const struct api_request *rq, render_fn render);
 
+/* "collection/ID" + suffix, ID escaped ("/v1/decisions", "D2026-1", "/stop"); an
+ * empty ID is a usage error "<what>: empty <noun>". NULL (after a message, its
+ * exit code in *rc) on failure; else free() the path. */
+char *cmd_path(const char *what, const char *collection, const char *noun, const char *id,
+               const char *suffix, int *rc);
+/* a JSON value on stdout, on one line: raw[0..n) as received when raw is not
+ * NULL, else v encoded; EXIT_OK or the failure (reported) */
+int emit_json_value(const struct cJSON *v, const char *raw, size_t n);
+
 /* ---- writes ---- */
 
 /*

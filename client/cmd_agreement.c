@@ -19,18 +19,7 @@ const struct opt_def agreement_void_opts[] = {
 /* "/v1/agreements/NUMBER" + suffix, NUMBER escaped; NULL (after a message) on failure */
 static char *agreement_path(const char *what, const char *number, const char *suffix, int *rc)
 {
-    char *path = NULL;
-    if (!*number) {
-        *rc = usage_error("%s: empty NUMBER", what);
-        return NULL;
-    }
-    char *e = api_escape_segment(number);
-    if (!e || asprintf(&path, "/v1/agreements/%s%s", e, suffix) < 0) {
-        path = NULL;
-        *rc = local_error("out of memory");
-    }
-    free(e);
-    return path;
+    return cmd_path(what, "/v1/agreements", "NUMBER", number, suffix, rc);
 }
 
 /* an agreement is the recorded coverage answer */

@@ -148,15 +148,9 @@ static int audit_item(const struct ctx *c, enum audit_list l, const cJSON *item,
                       size_t rawlen)
 {
     if (c->format == OUT_NDJSON) {
-        if (raw) {
-            fwrite(raw, 1, rawlen, stdout);
-        } else {
-            char *text = cJSON_PrintUnformatted(item);
-            if (!text)
-                return local_error("out of memory");
-            fputs(text, stdout);
-            cJSON_free(text);
-        }
+        int rc = emit_json_value(item, raw, rawlen);
+        if (rc != EXIT_OK)
+            return rc;
         fputc('\n', stdout);
     } else {
         output_audit_row(stdout, c->format, l, item);
@@ -433,17 +427,9 @@ static int audit_all_pages(struct ctx *c, struct query *q)
             cJSON_ArrayForEach(it, items)
             {
                 fputs(written++ ? ",\n" : "\n", stdout);
-                if (sp) {
-                    fwrite(sp[i].p, 1, sp[i].n, stdout);
-                } else {
-                    char *text = cJSON_PrintUnformatted(it);
-                    if (!text) {
-                        rc = local_error("out of memory");
-                        break;
-                    }
-                    fputs(text, stdout);
-                    cJSON_free(text);
-                }
+                rc = emit_json_value(it, sp ? sp[i].p : NULL, sp ? sp[i].n : 0);
+                if (rc != EXIT_OK)
+                    break;
                 i++;
             }
             free(sp);

@@ -218,17 +218,9 @@ static int batch_send(struct ctx *c, const struct buf *body, int n, const long *
     i = 0;
     cJSON_ArrayForEach(a, answers)
     {
-        if (raw) {
-            fwrite(sp[i].p, 1, sp[i].n, stdout);
-        } else {
-            char *text = cJSON_PrintUnformatted(a);
-            if (!text) {
-                rc = local_error("out of memory");
-                goto out;
-            }
-            fputs(text, stdout);
-            cJSON_free(text);
-        }
+        rc = emit_json_value(a, raw ? sp[i].p : NULL, raw ? sp[i].n : 0);
+        if (rc != EXIT_OK)
+            goto out;
         fputc('\n', stdout);
         i++;
     }

@@ -47,18 +47,7 @@ const struct opt_def decision_show_opts[] = {
 /* "/v1/decisions/ID" + suffix, ID escaped; NULL (after a message) on failure */
 static char *decision_path(const char *what, const char *id, const char *suffix, int *rc)
 {
-    char *path = NULL;
-    if (!*id) {
-        *rc = usage_error("%s: empty ID", what);
-        return NULL;
-    }
-    char *e = api_escape_segment(id);
-    if (!e || asprintf(&path, "/v1/decisions/%s%s", e, suffix) < 0) {
-        path = NULL;
-        *rc = local_error("out of memory");
-    }
-    free(e);
-    return path;
+    return cmd_path(what, "/v1/decisions", "ID", id, suffix, rc);
 }
 
 int cmd_decision_create(struct ctx *c)
