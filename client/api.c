@@ -14,6 +14,8 @@
 
 #include <curl/curl.h>
 
+#include "hex.h"
+
 #ifndef MEDAID_VERSION
 #define MEDAID_VERSION "0"
 #endif
@@ -446,7 +448,6 @@ bool api_is_problem(const struct api_response *res)
 
 char *api_escape_segment(const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
     size_t n = strlen(s);
     char *out = malloc(3 * n + 1);
     char *p = out;
@@ -459,8 +460,8 @@ char *api_escape_segment(const char *s)
             *p++ = (char)ch;
         } else {
             *p++ = '%';
-            *p++ = hex[ch >> 4];
-            *p++ = hex[ch & 15];
+            *p++ = hex_digit_upper(ch >> 4);
+            *p++ = hex_digit_upper(ch);
         }
     }
     *p = '\0';

@@ -3,6 +3,7 @@
  */
 #include "output.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1007,4 +1008,20 @@ void output_transport_error(const struct api_response *res)
     fputs("medaid: ", stderr);
     put_clean(stderr, res->error[0] ? res->error : "request failed");
     fputc('\n', stderr);
+}
+
+/* said once (main() does not say it again) */
+static bool output_error_said;
+
+int output_error(void)
+{
+    if (!output_error_said)
+        fprintf(stderr, "medaid: cannot write the output: %s\n", strerror(errno ? errno : EIO));
+    output_error_said = true;
+    return EXIT_USAGE;
+}
+
+bool output_error_reported(void)
+{
+    return output_error_said;
 }

@@ -54,6 +54,11 @@ void output_audit_row(FILE *out, enum output_format f, enum audit_list l, const 
 /* any JSON value as flattened `a.b[0].c  value` lines */
 void output_generic_table(FILE *out, const struct cJSON *value);
 
+/* stdout failed: say so on stderr, once (errno says why); returns EXIT_USAGE */
+int output_error(void);
+/* output_error() was called */
+bool output_error_reported(void);
+
 /* An answer that is not a success (status not 2xx), on stderr. */
 void output_error_answer(const struct api_response *res);
 /* A transport failure (not answered), on stderr. */

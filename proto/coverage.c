@@ -212,14 +212,6 @@ const char *refusal_message(enum refusal r, enum lang l)
 
 #define PATH 96
 
-static bool six_digits(const char *s)
-{
-    for (int i = 0; i < 6; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return s[6] == '\0';
-}
-
 static void parse_item(const cJSON *el, const char *base, struct coverage_item *it, struct verrs *e)
 {
     it->quantity = 1;
@@ -232,7 +224,7 @@ static void parse_item(const cJSON *el, const char *base, struct coverage_item *
     const char *s = NULL;
     jx_path(p, sizeof p, base, "code");
     if (jx_get_string(f[0].item, p, true, false, &s, e) == JX_OK) {
-        if (six_digits(s))
+        if (tariff_code_valid(s, strlen(s)))
             memcpy(it->code, s, 7);
         else
             verrs_add(e, p, "invalid_code", "must be 6 digits");

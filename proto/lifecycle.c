@@ -148,3 +148,40 @@ cJSON *decision_summary_json(const struct decision *d)
     }
     return o;
 }
+
+struct decision_transition decision_transition(enum decision_status from,
+                                               enum decision_change change)
+{
+    struct decision_transition t = {false, from, PROBLEM_INVALID_STATUS, NULL};
+    if (from != DS_ACTIVE && from != DS_SUSPENDED && from != DS_STOPPED) {
+        t.detail = "the decision's status is not known";
+        return t;
+    }
+    switch (change) {
+    case DC_UPDATE:
+    case DC_STOP:
+        if (from == DS_STOPPED)
+            t.detail = "the decision is stopped: record a new decision";
+        else
+            t.to = change == DC_STOP ? DS_STOPPED : from;
+        break;
+    case DC_SUSPEND:
+        if (from != DS_ACTIVE)
+            t.detail = from == DS_SUSPENDED ? "the decision is already suspended"
+                                            : "a stopped decision cannot be suspended";
+        else
+            t.to = DS_SUSPENDED;
+        break;
+    case DC_RESUME:
+        if (from != DS_SUSPENDED)
+            t.detail = "only a suspended decision can be resumed";
+        else
+            t.to = DS_ACTIVE;
+        break;
+    default:
+        t.detail = "not a change of a decision";
+        break;
+    }
+    t.allowed = t.detail == NULL;
+    return t;
+}

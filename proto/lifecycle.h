@@ -47,6 +47,25 @@ enum parse_result empty_parse(const char *buf, size_t len, struct verrs *errs);
  * stop_before_start, stop_after_end). */
 bool decision_apply_stop(struct decision *d, pdate end, pdate today, struct verrs *errs);
 
+/* A change of an existing decision (POST /v1/decisions has no current status). */
+enum decision_change { DC_UPDATE, DC_SUSPEND, DC_RESUME, DC_STOP };
+
+/* What a change may do from a status. */
+struct decision_transition {
+    bool allowed;
+    enum decision_status to; /* allowed: the status of the new version */
+    enum problem problem;    /* refused: PROBLEM_INVALID_STATUS (409) */
+    const char *detail;      /* refused: why, for the problem's detail */
+};
+
+/*
+ * The status rules: update and stop from active or suspended (an update keeps
+ * the status, a stop makes it stopped); suspend only from active; resume only
+ * from suspended; nothing from stopped ("record a new decision").
+ */
+struct decision_transition decision_transition(enum decision_status from,
+                                               enum decision_change change);
+
 /* The summary another OCMW may see (GET /v1/beneficiaries/{ssin}/decisions):
  * {"id","ocmw","kind","period","status"}. d must carry meta. Returns a
  * cJSON object (caller owns) or NULL on allocation failure. */

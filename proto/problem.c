@@ -40,6 +40,7 @@ static const struct {
     [PROBLEM_VERSION_MISMATCH] = {"version_mismatch", 412, "Stale version"},
     [PROBLEM_PRECONDITION_REQUIRED] = {"precondition_required", 428, "If-Match required"},
     [PROBLEM_IDEMPOTENCY_KEY_REUSED] = {"idempotency_key_reused", 422, "Idempotency key reused"},
+    [PROBLEM_UNKNOWN_PARAMETER] = {"unknown_parameter", 400, "Unknown parameter"},
 };
 
 static enum problem clamp(enum problem p)

@@ -33,6 +33,7 @@ enum problem {
     PROBLEM_VERSION_MISMATCH,       /* 412 If-Match is not the current version */
     PROBLEM_PRECONDITION_REQUIRED,  /* 428 If-Match missing */
     PROBLEM_IDEMPOTENCY_KEY_REUSED, /* 422 same key, different request */
+    PROBLEM_UNKNOWN_PARAMETER,      /* 400 a query parameter the endpoint does not take */
     PROBLEM__COUNT
 };
 

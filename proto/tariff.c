@@ -40,9 +40,9 @@
 
 static const char csv_header[] = "code,start,end,fee_cents,patient_share_cents,care_types";
 
-static bool code_ok(const char *s, size_t n)
+bool tariff_code_valid(const char *s, size_t n)
 {
-    if (n != 6)
+    if (s == NULL || n != 6)
         return false;
     for (size_t i = 0; i < 6; i++)
         if (s[i] < '0' || s[i] > '9')
@@ -213,7 +213,7 @@ static void csv_line(struct builder *b, const char *s, size_t n, size_t lineno)
     struct tariff t;
     memset(&t, 0, sizeof t);
     bool good = true;
-    if (code_ok(f[0], fl[0])) {
+    if (tariff_code_valid(f[0], fl[0])) {
         memcpy(t.code, f[0], 6);
     } else {
         verrs_add(b->e, p, "invalid_code", "code must be 6 digits");
@@ -361,7 +361,7 @@ static bool json_line(const cJSON *el, const char *base, struct tariff *t, struc
     } else if (!cJSON_IsString(f[0].item) || f[0].item->valuestring == NULL) {
         verrs_add(e, p, "wrong_type", "must be a string");
         good = false;
-    } else if (!code_ok(f[0].item->valuestring, strlen(f[0].item->valuestring))) {
+    } else if (!tariff_code_valid(f[0].item->valuestring, strlen(f[0].item->valuestring))) {
         verrs_add(e, p, "invalid_code", "must be 6 digits");
         good = false;
     } else {

@@ -43,6 +43,9 @@ struct tariff_set {
     struct tariff *lines; /* malloc'd; tariff_set_free */
 };
 
+/* A nomenclature code: exactly 6 ASCII digits (in tariffs and in questions). */
+bool tariff_code_valid(const char *s, size_t len);
+
 /* Parse an import. csv selects the format. On PARSE_OK, out holds the lines
  * sorted by (code, start). */
 enum parse_result tariff_parse(const char *buf, size_t len, bool csv, struct tariff_set *out,
