@@ -191,20 +191,26 @@ struct worker *worker_new_on(struct event_base *base, const struct config *cfg)
     return w;
 }
 
-/* Everything but the thread: connections first (their handlers may still
- * hold database work), then the application data, then the loop. */
-void worker_free(struct worker *w)
+/* Connections first (their handlers may still hold database work), then
+ * the application data, then the listener. */
+static void worker_release(struct worker *w)
 {
-    if (!w)
-        return;
-    if (w->conns)
-        conn_set_free(w->conns);
+    conn_set_free(w->conns);
     w->conns = NULL;
     if (w->app && hooks.detach)
         hooks.detach(w->app);
     w->app = NULL;
     if (w->listener)
         evconnlistener_free(w->listener);
+    w->listener = NULL;
+}
+
+/* Everything but the thread. */
+void worker_free(struct worker *w)
+{
+    if (!w)
+        return;
+    worker_release(w);
     if (w->ev_reap)
         event_free(w->ev_reap);
     if (w->ev_cmd)
@@ -220,14 +226,7 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     event_base_dispatch(w->base);
-    conn_set_free(w->conns);
-    w->conns = NULL;
-    if (w->app && hooks.detach)
-        hooks.detach(w->app);
-    w->app = NULL;
-    if (w->listener)
-        evconnlistener_free(w->listener);
-    w->listener = NULL;
+    worker_release(w);
     w->done(w->done_arg);
     return NULL;
 }
