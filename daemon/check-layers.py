@@ -6,7 +6,9 @@ first: base, net, http, db, auth, api, ops, admin; main.c sits above them all.
 A file may include its own layer and the layers below it, always by the
 qualified name ("db/pg.h", "proto/date.h"), never by a relative path.
 api/ never includes libpq, and the connection, request and worker structs are
-defined only in their own .c file. Run by the build: a violation fails it.
+defined only in their own .c file. Run by the build: a violation fails it
+(with --warn only a warning, except in the layers named by --strict=a,b and
+for the struct rule).
 """
 import os
 import re
@@ -21,6 +23,7 @@ STRUCT_DEF = re.compile(r'^\s*struct\s+(\w+)\s*\{', re.M)
 
 
 def check(root):
+    """[(layer, message)] for every violation."""
     errors = []
     for layer in LAYERS:
         folder = os.path.join(root, layer)
@@ -36,37 +39,45 @@ def check(root):
                 line = text.count("\n", 0, m.start()) + 1
                 where = f"daemon/{rel}:{line}"
                 if "libpq" in inc and layer == "api":
-                    errors.append(f"{where}: api/ must not include {inc} (use the db/ stores)")
+                    errors.append((layer, f"{where}: api/ must not include {inc} (use the db/ stores)"))
                 if kind == "<":
                     continue
                 if inc.startswith("../") or "/" not in inc:
-                    errors.append(f'{where}: include "{inc}" by its qualified name ("layer/file.h")')
+                    errors.append((layer, f'{where}: include "{inc}" by its qualified name ("layer/file.h")'))
                     continue
                 top = inc.split("/", 1)[0]
                 if top == "proto":
                     continue
                 if top not in RANK:
-                    errors.append(f'{where}: "{inc}" is not in a layer')
+                    errors.append((layer, f'{where}: "{inc}" is not in a layer'))
                 elif RANK[top] > RANK[layer]:
-                    errors.append(f'{where}: {layer}/ includes "{inc}" of the higher layer {top}/')
+                    errors.append((layer, f'{where}: {layer}/ includes "{inc}" of the higher layer {top}/'))
             for m in STRUCT_DEF.finditer(text):
                 owner = OWNED.get(m.group(1))
                 if owner and owner != rel:
                     line = text.count("\n", 0, m.start()) + 1
-                    errors.append(f"daemon/{rel}:{line}: struct {m.group(1)} is defined only in daemon/{owner}")
+                    errors.append(("*", f"daemon/{rel}:{line}: struct {m.group(1)} is defined only in daemon/{owner}"))
     return errors
 
 
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     warn_only = "--warn" in sys.argv
+    # --strict=a,b: those layers (and the struct rule) fail even with --warn
+    strict = set()
+    for a in sys.argv[1:]:
+        if a.startswith("--strict="):
+            strict.update(x for x in a[len("--strict="):].split(",") if x)
     if not args:
         print(__doc__, file=sys.stderr)
         return 2
-    errors = check(args[0])
-    for e in errors:
-        print(("warning: " if warn_only else "error: ") + e, file=sys.stderr)
-    if errors and not warn_only:
+    found = check(args[0])
+    fatal = [m for layer, m in found if not warn_only or layer in strict or layer == "*"]
+    errors = [m for _, m in found]
+    for layer, e in found:
+        hard = not warn_only or layer in strict or layer == "*"
+        print(("error: " if hard else "warning: ") + e, file=sys.stderr)
+    if fatal:
         return 1
     if len(args) > 1:
         with open(args[1], "w") as f:

@@ -11,8 +11,15 @@
 #include "base/log.h"
 #include "admin/migrate.h"
 #include "admin/principals.h"
+#include "api/common.h"
+#include "api/routes.h"
+#include "auth/auth.h"
+#include "db/db.h"
+#include "http/framing.h"
+#include "net/conn.h"
 #include "net/server.h"
 #include "net/tls.h"
+#include "net/worker.h"
 
 #ifndef MEDAID_VERSION
 #define MEDAID_VERSION "unknown"
@@ -32,6 +39,29 @@ static void usage(FILE *out)
             "(default %s when it exists). See medaidd(8) and medaidd.conf(5).\n"
             "Exit status: 0 success, 1 usage or configuration error, 2 runtime failure.\n",
             DEFAULT_CONFIG);
+}
+
+/* each worker's database handle: its pool and group-commit queues */
+static void *worker_db_attach(struct event_base *base, const struct config *cfg, const char *tag)
+{
+    return db_new(base, cfg, tag);
+}
+
+static void worker_db_detach(void *db)
+{
+    db_free(db);
+}
+
+/* The layers meet here: connections speak HTTP, requests are
+ * authenticated by auth/ and routed to the api/ table, workers get a db. */
+static void wire_layers(void)
+{
+    static const struct worker_hooks hooks = {worker_db_attach, worker_db_detach};
+    api_init_json_hooks(); /* cJSON allocates with xmalloc: no NULL to handle */
+    server_set_worker_hooks(&hooks);
+    conn_set_protocol(http_protocol());
+    auth_install();
+    api_register_routes();
 }
 
 static bool is_option_flag(const char *arg, struct config *probe)
@@ -157,6 +187,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "medaidd: %s\n", err);
             rc = 1;
         } else {
+            wire_layers();
             rc = server_run(&cfg, config_path, overrides, n_over);
             tls_cleanup();
         }

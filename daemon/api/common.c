@@ -14,26 +14,10 @@
 
 enum problem api_db_problem(struct request *r, enum pg_outcome o, const char **detail)
 {
-    switch (o) {
-    case PG_LOST:
-        *detail = "the database connection was lost; the outcome is unknown, retry (writes are "
-                  "idempotent with Idempotency-Key)";
-        return PROBLEM_DATABASE_UNAVAILABLE;
-    case PG_UNAVAILABLE:
-    case PG_RETRY:
-        *detail = "the database is unavailable; retry shortly";
-        return PROBLEM_DATABASE_UNAVAILABLE;
-    case PG_BAD_DATA:
-        *detail = "stored data unreadable";
-        break;
-    case PG_OK:
-    case PG_ERROR:
-    case PG_INVALID:
-        *detail = "the registry could not complete the request";
-        break;
-    }
-    log_ctx(LOG_ERROR, request_log_prefix(r), "database step failed (outcome %d)", (int)o);
-    return PROBLEM_INTERNAL_ERROR;
+    enum problem p = db_outcome_problem(o, detail);
+    if (p == PROBLEM_INTERNAL_ERROR)
+        log_ctx(LOG_ERROR, request_log_prefix(r), "database step failed (outcome %d)", (int)o);
+    return p;
 }
 
 void api_db_error(struct request *r, enum pg_outcome o)

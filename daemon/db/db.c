@@ -50,7 +50,25 @@ const struct config *db_config(const struct db *db)
     return db->cfg;
 }
 
-struct pg_pool *db_pool(const struct db *db)
+enum problem db_outcome_problem(enum pg_outcome o, const char **detail)
 {
-    return db->pool;
+    switch (o) {
+    case PG_LOST:
+        *detail = "the database connection was lost; the outcome is unknown, retry (writes are "
+                  "idempotent with Idempotency-Key)";
+        return PROBLEM_DATABASE_UNAVAILABLE;
+    case PG_UNAVAILABLE:
+    case PG_RETRY:
+        *detail = "the database is unavailable; retry shortly";
+        return PROBLEM_DATABASE_UNAVAILABLE;
+    case PG_BAD_DATA:
+        *detail = "stored data unreadable";
+        return PROBLEM_INTERNAL_ERROR;
+    case PG_OK:
+    case PG_ERROR:
+    case PG_INVALID:
+        break;
+    }
+    *detail = "the registry could not complete the request";
+    return PROBLEM_INTERNAL_ERROR;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "base/config.h"
+#include "proto/problem.h"
 
 struct event_base;
 struct db;
@@ -50,8 +51,9 @@ bool db_up(const struct db *db);
 /* The configuration the worker was started with. */
 const struct config *db_config(const struct db *db);
 
-/* Transitional, for http/router.c's principal lookup only until it is on the
- * principal store (db/principals.h): the raw pool. */
-struct pg_pool *db_pool(const struct db *db);
+/* The one answer to a failed database step: the problem (503
+ * database_unavailable for the transient outcomes, else 500
+ * internal_error) and its detail. */
+enum problem db_outcome_problem(enum pg_outcome o, const char **detail);
 
 #endif

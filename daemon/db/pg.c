@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
 
@@ -71,19 +72,6 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_start(struct pg_conn *c);
 static void pool_dispatch(struct pg_pool *p);
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void tv_from_ms(struct timeval *tv, int64_t ms)
-{
-    tv->tv_sec = ms / 1000;
-    tv->tv_usec = (ms % 1000) * 1000;
-}
 
 const char *pg_sqlstate(const PGresult *res)
 {
@@ -168,7 +156,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct pg_pool *p = arg;
-    int64_t now = now_ms();
+    int64_t now = mono_ms();
     struct pg_query *q, *next;
     for (q = TAILQ_FIRST(&p->waiting); q; q = next) {
         next = TAILQ_NEXT(q, link);
@@ -253,8 +241,7 @@ static void conn_fail(struct pg_conn *c, const char *why)
         p->failing = true;
         fail_waiting(p);
     }
-    struct timeval tv;
-    tv_from_ms(&tv, c->retry_ms);
+    struct timeval tv = clock_tv(c->retry_ms);
     evtimer_add(c->ev_timer, &tv);
     c->retry_ms = c->retry_ms * 2 > p->opts.retry_max_ms ? p->opts.retry_max_ms : c->retry_ms * 2;
     pool_dispatch(p);
@@ -451,8 +438,7 @@ static void conn_start(struct pg_conn *c)
     }
     PQsetNoticeProcessor(c->conn, notice_cb, c);
     c->state = PGC_CONNECTING;
-    struct timeval tv;
-    tv_from_ms(&tv, p->opts.connect_timeout_ms);
+    struct timeval tv = clock_tv(p->opts.connect_timeout_ms);
     evtimer_add(c->ev_timer, &tv);
     conn_watch(c, EV_WRITE);
 }
@@ -513,7 +499,7 @@ void pg_submit_n(struct pg_pool *p, const struct pg_stmt *stmt, const char *cons
         query_complete(p, q, PG_UNAVAILABLE, NULL);
         return;
     }
-    q->deadline_ms = now_ms() + p->opts.queue_timeout_ms;
+    q->deadline_ms = mono_ms() + p->opts.queue_timeout_ms;
     TAILQ_INSERT_TAIL(&p->waiting, q, link);
     pool_dispatch(p);
 }

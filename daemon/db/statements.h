@@ -35,7 +35,7 @@
                                                                                                    \
 /* $1 certificate fingerprint */                                                                   \
 X(PRINCIPAL_BY_FINGERPRINT, "principal_by_fingerprint", 1, true,                                   \
-  "SELECT id, role, organisation, revoked_at IS NOT NULL"                                          \
+  "SELECT id, role, organisation, revoked_at IS NOT NULL AS revoked"                               \
   " FROM principal WHERE cert_fingerprint = $1")                                                   \
                                                                                                    \
 X(HEALTH, "health", 0, true, "SELECT 1")                                                           \

@@ -1,11 +1,14 @@
 /*
  * request: what a handler sees of one HTTP request, and how it answers.
  *
- * A handler runs on its worker's loop, may start asynchronous work
- * (pg_submit) and must eventually call exactly one of request_respond,
- * request_json or request_problem; after that it must not touch the
- * request. If the client went away meanwhile, the answer is dropped and
- * the connection freed: handlers need not care.
+ * A handler runs on its worker's loop, may start asynchronous work and must
+ * eventually call exactly one of request_respond, request_json or
+ * request_problem (or end a stream); after that it must not touch the
+ * request. If the client went away meanwhile, the answer is dropped and the
+ * connection freed: handlers need not care. struct request is defined only
+ * in http/request.c; everything a request holds (header and query copies,
+ * the handler's job from request_alloc) lives in its arena and is freed
+ * with it, in one place.
  */
 #ifndef MEDAID_REQUEST_H
 #define MEDAID_REQUEST_H
@@ -13,14 +16,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/principal.h"
+#include "http/http_parse.h"
 #include "proto/coverage.h"
 #include "proto/date.h"
 #include "proto/problem.h"
-#include "http/http_parse.h"
-#include "auth/principal.h"
 
 struct request;
-struct worker;
 struct db;
 struct config;
 struct cJSON;
@@ -40,7 +42,6 @@ bool request_body_is_csv(const struct request *r);
 /* the i-th "{...}" segment of the matched route */
 const char *request_param(const struct request *r, int i);
 const struct principal *request_principal(const struct request *r);
-struct worker *request_worker(const struct request *r);
 /* the database handle of the worker serving the request (db/db.h) */
 struct db *request_db(const struct request *r);
 /* the configuration in force */
@@ -50,6 +51,9 @@ enum lang request_lang(const struct request *r);
 pdate request_today(const struct request *r);
 /* prefix for log lines about this request ("w0 c7 r=..."), never NULL */
 const char *request_log_prefix(const struct request *r);
+/* n bytes (zeroed, aligned for any object) freed with the request: a
+ * handler's job. Never NULL. */
+void *request_alloc(struct request *r, size_t n);
 
 /* Extra response header (copied), before the answer. */
 void request_add_header(struct request *r, const char *name, const char *value);
@@ -64,19 +68,45 @@ void request_problem(struct request *r, enum problem p, const char *detail,
 /*
  * Streamed answers (Transfer-Encoding: chunked; close-delimited for an
  * HTTP/1.0 client), for results that must never sit in memory whole.
- * begin, then write as long as request_stream_room() says so; when it
- * does not, ask to be called back once the client has read
- * (request_stream_on_drain); end exactly once. If the client goes away,
- * request_stream_gone() turns true and a pending drain callback is still
- * called, so the producer can stop and end.
+ *
+ * As a generator: request_stream_produce() sends the head; then, always
+ * from the loop, proceed(arg) is called when the client can take more.
+ * The producer writes a batch (request_stream_write/line; it may wait for
+ * the database first) and then calls request_stream_next() to be called
+ * again, or request_stream_end() when it is done. If the client goes
+ * away, stop(arg) is called instead of proceed: the producer releases its
+ * work and calls request_stream_end().
  */
-void request_stream_begin(struct request *r, int status, const char *content_type);
+struct request_producer {
+    void (*proceed)(void *arg);
+    void (*stop)(void *arg);
+};
+void request_stream_produce(struct request *r, int status, const char *content_type,
+                            const struct request_producer *p, void *arg);
+void request_stream_next(struct request *r);
 void request_stream_write(struct request *r, const char *data, size_t len);
 /* data and a newline, as one piece (NDJSON) */
 void request_stream_line(struct request *r, const char *data, size_t len);
+void request_stream_end(struct request *r);
+
+/* The older polling form (kept for api/audit.c; same machinery): begin,
+ * write while request_stream_room(), else request_stream_on_drain(); when
+ * request_stream_gone(), end. */
+void request_stream_begin(struct request *r, int status, const char *content_type);
 bool request_stream_room(const struct request *r);
 bool request_stream_gone(const struct request *r);
 void request_stream_on_drain(struct request *r, void (*cb)(void *arg), void *arg);
-void request_stream_end(struct request *r);
+
+/* ---- for the authenticator (auth/) ---- */
+/* The principal of the connection (kept across its requests); NULL: none
+ * known (log lines then carry no principal). */
+void request_set_principal(struct request *r, const struct principal *p);
+/* the client certificate's hex SHA-256 fingerprint */
+const char *request_fingerprint(const struct request *r);
+/* Data of the connection's authenticator, freed with the connection. */
+void *request_conn_data(const struct request *r);
+void request_set_conn_data(struct request *r, void *data, void (*free_fn)(void *data));
+/* true when the client went away (the request still has to be answered) */
+bool request_client_gone(const struct request *r);
 
 #endif

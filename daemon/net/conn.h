@@ -1,101 +1,110 @@
 /*
- * conn: one client connection: TLS bufferevent, HTTP/1.1 framing, timers,
- * and the request being served. Protocol handlers never touch the socket;
- * they see a struct request (request.h).
+ * conn: one client connection: the socket, its TLS bufferevent and its one
+ * timer. The connection knows the states of an HTTP/1.1 exchange (one
+ * request at a time) but not HTTP itself: a protocol (http/) registers its
+ * callbacks once (conn_set_protocol) and drives the state with
+ * conn_set_state(), which checks every transition, arms the right timer and
+ * keeps the worker's counters.
  *
  * A connection is never freed inside one of its own callbacks: a closed
  * connection moves to its worker's reap list and is freed after the loop
  * turn (or, when a request is still being handled, once it is answered).
  */
-#ifndef MEDAID_CONN_H
-#define MEDAID_CONN_H
+#ifndef MEDAID_NET_CONN_H
+#define MEDAID_NET_CONN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
-
-#include "http/http_parse.h"
-#include "auth/principal.h"
-#include "http/request.h"
-#include "net/tls.h"
 
 struct bufferevent;
 struct evbuffer;
-struct event;
+struct event_base;
+struct config;
+struct conn;
+struct conn_set;
+struct worker;
 
 enum conn_state {
     CS_HANDSHAKE,  /* TLS handshake in progress */
     CS_IDLE,       /* between requests */
-    CS_READ_HEAD,  /* part of a request head received */
+    CS_READ_HEAD,  /* part of a request head received (a request is in flight) */
     CS_READ_BODY,  /* head parsed, body incomplete */
     CS_DISPATCHED, /* request handed to a handler */
     CS_STREAMING,  /* handler writing a streamed answer */
     CS_WRITING,    /* response queued, not yet flushed */
     CS_LINGER,     /* error answered; discarding what the client still sends */
-    CS_CLOSED,     /* socket gone; struct kept while a handler runs */
+    CS_ORPHAN,     /* socket gone while a handler runs: freed once it answers */
+    CS_CLOSED,     /* socket gone; on the reap list */
 };
 
-enum principal_state { PS_NONE, PS_KNOWN, PS_UNKNOWN, PS_REVOKED };
-
-struct request {
-    struct conn *conn;
-    bool in_flight;
-    int64_t start_ms;
-    char *head_buf;
-    struct http_head head;
-    char *path;
-    char *query;
-    char *body;
-    size_t body_len;
-    uint64_t content_length;
-    bool csv; /* the body is text/csv (else JSON, or none) */
-    char request_id[65];
-    enum lang lang;
-    pdate today;
-    const char *params[REQUEST_MAX_PARAMS];
-    char *param_buf;
-    struct evbuffer *extra_headers;
-    char **header_copies; /* request_header results, freed with the request */
-    size_t n_header_copies;
-    char *query_copies[8];
-    size_t n_query_copies;
-    char log_prefix[256];
-    bool close_after; /* Connection: close, HTTP/1.0, error framing, draining */
-    bool chunked;     /* streamed answer in chunks */
-    void (*drain_cb)(void *arg);
-    void *drain_arg;
-    size_t streamed; /* bytes of a streamed body, for the access log */
-    int status;
+/* What a protocol sees of its connections. proto is what open() returned. */
+struct conn_protocol {
+    /* the connection is ready (handshake done, client verified): the
+     * protocol's per-connection state, never NULL (the process aborts on
+     * OOM) */
+    void *(*open)(struct conn *c);
+    /* bytes arrived (states IDLE, READ_HEAD, READ_BODY) */
+    void (*readable)(void *proto);
+    /* STREAMING: the client has read down to the low mark; WRITING: all
+     * of the answer is flushed */
+    void (*writable)(void *proto);
+    /* READ_HEAD / READ_BODY: the request was not received in time */
+    void (*timeout)(void *proto);
+    /* the socket is gone (state now ORPHAN or CLOSED) */
+    void (*closed)(void *proto);
+    /* the connection is being freed */
+    void (*release)(void *proto);
 };
 
-struct conn {
-    struct worker *w;
-    uint64_t id;
-    enum conn_state state;
-    struct bufferevent *bev;
-    struct event *timer;
-    char peer[64];
-    char fingerprint[TLS_FINGERPRINT_LEN + 1];
-    enum principal_state pstate;
-    struct principal principal;
-    int64_t principal_checked_ms;
-    struct request req;
-    bool linger; /* after this answer, drain input before closing */
-    bool on_reap;
-    TAILQ_ENTRY(conn) link;
-};
+/* Set once, before the workers start. */
+void conn_set_protocol(const struct conn_protocol *p);
 
+/* Change state: ASSERTs the transition is possible, arms or stops the
+ * timer, counts requests in flight (one place). Entering ORPHAN or CLOSED
+ * closes the socket; CLOSED also puts the connection on the reap list. */
+void conn_set_state(struct conn *c, enum conn_state s);
+enum conn_state conn_state(const struct conn *c);
+/* Close the socket (logged at debug with reason): ORPHAN when a request is
+ * being handled (DISPATCHED, STREAMING), else CLOSED. */
+void conn_close(struct conn *c, const char *reason);
+/* STREAMING: wait until the client has read (writable() is called then);
+ * a client that stops reading is closed after request_timeout_ms. */
+void conn_wait_writable(struct conn *c);
+/* STREAMING: report writable() once the output is below low (0: never). */
+void conn_set_write_low(struct conn *c, size_t low);
+
+struct evbuffer *conn_input(struct conn *c);
+struct evbuffer *conn_output(struct conn *c);
+size_t conn_output_length(const struct conn *c);
+const struct config *conn_config(const struct conn *c);
+struct event_base *conn_base(const struct conn *c);
+/* the worker's application data (server_set_worker_hooks) */
+void *conn_app(const struct conn *c);
+/* the worker stops: answers should close their connection */
+bool conn_draining(const struct conn *c);
+/* "w0 c7 1.2.3.4:5678" */
+const char *conn_label(const struct conn *c);
+/* a connection or request finished: a draining worker may stop */
+void conn_check_drained(struct conn *c);
+/* hex SHA-256 of the client certificate */
+const char *conn_fingerprint(const struct conn *c);
+
+/* ---- for net/worker.c ---- */
+struct conn_set *conn_set_new(struct worker *w);
+/* Free every connection, then the set (end of the worker). */
+void conn_set_free(struct conn_set *s);
+bool conn_set_empty(const struct conn_set *s);
+size_t conn_set_in_flight(const struct conn_set *s);
 void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen);
+/* A connection over an already connected bufferevent without TLS (tests and
+ * fuzzing): starts IDLE with that fingerprint. The bufferevent is taken. */
+struct conn *conn_adopt(struct worker *w, struct bufferevent *bev, const char *peer,
+                        const char *fingerprint);
 /* Worker is draining: close idle connections, let busy ones finish. */
 void conn_drain_all(struct worker *w);
-/* Free every connection (end of the worker). */
-void conn_free_all(struct worker *w);
 /* Free the connections on the reap list. */
 void conn_reap(struct worker *w);
-
-int64_t mono_ms(void);
-/* Rebuild the log prefix after the principal or request id changed. */
-void conn_set_prefix(struct conn *c);
 
 #endif

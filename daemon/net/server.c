@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +26,10 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
-#include "db/db.h"
-#include "net/conn.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "net/tls.h"
+#include "net/worker.h"
 
 struct server {
     struct config *cfg;
@@ -35,122 +37,12 @@ struct server {
     char **overrides; /* "--key=value" flags, re-applied on SIGHUP */
     int n_overrides;
     struct event_base *base;
-    struct worker *workers;
+    struct worker **workers;
     int n_workers;
     atomic_int n_done;
     struct event *ev_worker_done;
     int n_term;
 };
-
-static struct server *the_server;
-
-/* ---- workers ------------------------------------------------------------------ */
-
-void worker_check_drained(struct worker *w)
-{
-    if (w->draining && TAILQ_EMPTY(&w->conns))
-        event_base_loopexit(w->base, NULL);
-}
-
-static void reap_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    conn_reap(arg);
-}
-
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
-                      void *arg)
-{
-    (void)l;
-    conn_accept(arg, fd, sa, salen);
-}
-
-static void accept_error_cb(struct evconnlistener *l, void *arg)
-{
-    (void)l;
-    struct worker *w = arg;
-    int e = EVUTIL_SOCKET_ERROR();
-    log_error("%s: accept: %s", w->tag, evutil_socket_error_to_string(e));
-    /* EMFILE and friends: let the loop breathe rather than spin */
-    if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-        evconnlistener_disable(w->listener);
-        struct timeval tv = {0, 200 * 1000};
-        event_base_once(w->base, -1, EV_TIMEOUT,
-                        (event_callback_fn)(void (*)(void))evconnlistener_enable, w->listener, &tv);
-    }
-}
-
-static void drain_deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct worker *w = arg;
-    log_warn("%s: shutdown_timeout reached with %zu request(s) in flight; stopping", w->tag,
-             w->n_in_flight);
-    event_base_loopbreak(w->base);
-}
-
-static void cmd_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct worker *w = arg;
-    if (atomic_load(&w->cmd) != SERVER_CMD_DRAIN || w->draining)
-        return;
-    w->draining = true;
-    if (w->listener) {
-        evconnlistener_free(w->listener); /* closes the listening socket */
-        w->listener = NULL;
-    }
-    conn_drain_all(w);
-    struct timeval tv = {(time_t)(w->cfg->shutdown_timeout_ms / 1000),
-                         (suseconds_t)((w->cfg->shutdown_timeout_ms % 1000) * 1000)};
-    evtimer_add(w->ev_drain_deadline, &tv);
-    worker_check_drained(w);
-}
-
-static void *worker_main(void *arg)
-{
-    struct worker *w = arg;
-    event_base_dispatch(w->base);
-    conn_free_all(w);
-    db_free(w->db);
-    w->db = NULL;
-    if (w->listener)
-        evconnlistener_free(w->listener);
-    w->listener = NULL;
-    event_free(w->ev_reap);
-    event_free(w->ev_cmd);
-    event_free(w->ev_drain_deadline);
-    event_base_free(w->base);
-    w->base = NULL;
-    atomic_fetch_add(&the_server->n_done, 1);
-    event_active(the_server->ev_worker_done, EV_READ, 0);
-    return NULL;
-}
-
-static bool worker_init(struct worker *w, int idx, const struct config *cfg, int fd)
-{
-    w->idx = idx;
-    snprintf(w->tag, sizeof w->tag, "w%d", idx);
-    w->cfg = cfg;
-    w->listen_fd = fd;
-    TAILQ_INIT(&w->conns);
-    TAILQ_INIT(&w->reap);
-    w->base = event_base_new();
-    if (!w->base)
-        return false;
-    w->db = db_new(w->base, cfg, w->tag);
-    w->ev_reap = event_new(w->base, -1, 0, reap_cb, w);
-    w->ev_cmd = event_new(w->base, -1, 0, cmd_cb, w);
-    w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
-    w->listener = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-    if (!w->db || !w->ev_reap || !w->ev_cmd || !w->ev_drain_deadline || !w->listener)
-        return false;
-    evconnlistener_set_error_cb(w->listener, accept_error_cb);
-    return true;
-}
 
 /* ---- listening sockets ----------------------------------------------------------- */
 
@@ -240,8 +132,7 @@ static bool open_listeners(const char *listen, int n, int *fds)
 static void begin_shutdown(struct server *s)
 {
     for (int i = 0; i < s->n_workers; i++) {
-        atomic_store(&s->workers[i].cmd, SERVER_CMD_DRAIN);
-        event_active(s->workers[i].ev_cmd, EV_READ, 0);
+        worker_drain(s->workers[i]);
     }
 }
 
@@ -317,6 +208,13 @@ static void usr1_cb(evutil_socket_t sig, short what, void *arg)
         log_info("SIGUSR1: log reopened");
 }
 
+static void worker_done(void *arg)
+{
+    struct server *s = arg;
+    atomic_fetch_add(&s->n_done, 1);
+    event_active(s->ev_worker_done, EV_READ, 0);
+}
+
 static void worker_done_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -332,7 +230,6 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
 {
     struct server s = {
         .cfg = cfg, .config_path = config_path, .overrides = overrides, .n_overrides = n_overrides};
-    the_server = &s;
     int rc = 2;
 
     if (evthread_use_pthreads() != 0) {
@@ -344,7 +241,7 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
     if (s.n_workers < 1)
         s.n_workers = 1;
     int *fds = calloc((size_t)s.n_workers, sizeof *fds);
-    s.workers = calloc((size_t)s.n_workers, sizeof *s.workers);
+    s.workers = xcalloc((size_t)s.n_workers, sizeof *s.workers);
     if (!fds || !s.workers) {
         free(fds);
         free(s.workers);
@@ -391,12 +288,15 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
 
     int started = 0;
     for (int i = 0; i < s.n_workers; i++) {
-        if (!worker_init(&s.workers[i], i, cfg, fds[i])) {
+        s.workers[i] = worker_new(i, cfg, fds[i]);
+        if (!s.workers[i]) {
             log_error("cannot set up worker %d", i);
             break;
         }
-        if (pthread_create(&s.workers[i].thread, NULL, worker_main, &s.workers[i]) != 0) {
+        if (!worker_start(s.workers[i], worker_done, &s)) {
             log_error("cannot start worker %d", i);
+            worker_free(s.workers[i]);
+            s.workers[i] = NULL;
             break;
         }
         started++;
@@ -412,8 +312,10 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
     }
     if (s.n_workers > 0)
         event_base_dispatch(s.base);
-    for (int i = 0; i < s.n_workers; i++)
-        pthread_join(s.workers[i].thread, NULL);
+    for (int i = 0; i < s.n_workers; i++) {
+        worker_join(s.workers[i]);
+        worker_free(s.workers[i]);
+    }
     if (rc == 0)
         log_info("medaidd stopped");
 out:
@@ -433,6 +335,5 @@ out:
         unlink(cfg->pid_file);
     free(fds);
     free(s.workers);
-    the_server = NULL;
     return rc;
 }

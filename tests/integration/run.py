@@ -29,6 +29,7 @@ import tests_audit  # noqa: E402
 import tests_dbrules  # noqa: E402
 import tests_faults  # noqa: E402
 import tests_lifecycle  # noqa: E402
+import tests_strict  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -80,7 +81,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
     ap.add_argument("--only", default="",
                     help="comma-separated groups: api,lifecycle,agreements,audit,"
-                         "audit_scripts,dbrules,slow,database,shutdown")
+                         "audit_scripts,dbrules,strict,slow,database,shutdown")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -105,6 +106,7 @@ def main():
             ("agreements", tests_agreements.run),
             ("audit", tests_audit.run),
             ("dbrules", tests_dbrules.run),
+            ("strict", tests_strict.run),
             ("slow", tests_faults.slow_clients),
             ("database", tests_faults.database_down),
             ("shutdown", tests_faults.shutdown),

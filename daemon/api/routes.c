@@ -1,0 +1,58 @@
+/*
+ * routes: method, path, roles, body kinds and query parameters of every
+ * resource (docs/protocol.md).
+ */
+#include "api/routes.h"
+
+#include "api/agreements.h"
+#include "api/audit.h"
+#include "api/coverage.h"
+#include "api/decisions.h"
+#include "api/health.h"
+#include "api/tariffs.h"
+#include "http/router.h"
+
+#define ANY_ROLE                                                                                   \
+    (ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_AUDITOR) | ROLE_BIT(ROLE_ADMIN))
+
+static const char *const q_decision[] = {"version", NULL};
+static const char *const q_tariff[] = {"date", NULL};
+static const char *const q_consultations[] = {
+    "ssin",        "provider", "ocmw",  "service_from", "service_to", "recorded_from",
+    "recorded_to", "outcome",  "limit", "cursor",       NULL};
+static const char *const q_audit_decisions[] = {
+    "ocmw", "ssin", "changed_since", "status", "limit", "cursor", NULL};
+static const char *const q_as_of[] = {"ssin",     "service_date", "care_type",
+                                      "known_at", "provider",     NULL};
+
+static const struct route routes[] = {
+    {HM_GET, "/v1/health", ANY_ROLE, h_health},
+    {HM_POST, "/v1/decisions", ROLE_BIT(ROLE_OCMW), h_decision_create},
+    {HM_GET, "/v1/decisions/*", ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR), h_decision_get,
+     .query = q_decision},
+    {HM_PUT, "/v1/decisions/*", ROLE_BIT(ROLE_OCMW), h_decision_update},
+    {HM_POST, "/v1/decisions/*/suspend", ROLE_BIT(ROLE_OCMW), h_decision_suspend},
+    {HM_POST, "/v1/decisions/*/resume", ROLE_BIT(ROLE_OCMW), h_decision_resume},
+    {HM_POST, "/v1/decisions/*/stop", ROLE_BIT(ROLE_OCMW), h_decision_stop},
+    {HM_GET, "/v1/decisions/*/history", ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR),
+     h_decision_history},
+    {HM_GET, "/v1/beneficiaries/*/decisions", ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR),
+     h_beneficiary_decisions},
+    {HM_POST, "/v1/coverage", ROLE_BIT(ROLE_PROVIDER), h_coverage},
+    {HM_POST, "/v1/coverage/batch", ROLE_BIT(ROLE_PROVIDER), h_coverage_batch, .bulk = true},
+    {HM_GET, "/v1/agreements/*", ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_AUDITOR), h_agreement_get},
+    {HM_POST, "/v1/agreements/*/void", ROLE_BIT(ROLE_PROVIDER), h_agreement_void},
+    {HM_PUT, "/v1/tariffs", ROLE_BIT(ROLE_ADMIN), h_tariff_import, .csv = true, .bulk = true},
+    {HM_GET, "/v1/tariffs/*", ANY_ROLE, h_tariff_get, .query = q_tariff},
+    {HM_GET, "/v1/audit/verify", ROLE_BIT(ROLE_AUDITOR), h_audit_verify},
+    {HM_GET, "/v1/audit/consultations", ROLE_BIT(ROLE_AUDITOR), h_audit_consultations,
+     .query = q_consultations},
+    {HM_GET, "/v1/audit/decisions", ROLE_BIT(ROLE_AUDITOR), h_audit_decisions,
+     .query = q_audit_decisions},
+    {HM_GET, "/v1/audit/coverage-as-of", ROLE_BIT(ROLE_AUDITOR), h_audit_as_of, .query = q_as_of},
+};
+
+void api_register_routes(void)
+{
+    router_set_routes(routes, sizeof routes / sizeof routes[0]);
+}

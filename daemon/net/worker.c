@@ -1,0 +1,244 @@
+/*
+ * worker: one event loop per thread, its listener, its connections.
+ */
+#include "net/worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "base/clock.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "net/conn.h"
+
+struct worker {
+    int idx;
+    char tag[16]; /* "w0" */
+    pthread_t thread;
+    bool own_base;
+    struct event_base *base;
+    struct evconnlistener *listener;
+    const struct config *cfg;
+    void *app; /* the upper layers' (the database handle) */
+    struct conn_set *conns;
+    struct event *ev_reap;
+    struct event *ev_cmd; /* activated by the main thread */
+    atomic_int cmd;
+    bool draining;
+    struct event *ev_drain_deadline;
+    void (*done)(void *arg);
+    void *done_arg;
+};
+
+enum { CMD_NONE, CMD_DRAIN };
+
+static struct worker_hooks hooks;
+
+void server_set_worker_hooks(const struct worker_hooks *h)
+{
+    hooks = *h;
+}
+
+struct event_base *worker_base(const struct worker *w)
+{
+    return w->base;
+}
+const struct config *worker_config(const struct worker *w)
+{
+    return w->cfg;
+}
+const char *worker_tag(const struct worker *w)
+{
+    return w->tag;
+}
+void *worker_app(const struct worker *w)
+{
+    return w->app;
+}
+bool worker_draining(const struct worker *w)
+{
+    return w->draining;
+}
+struct conn_set *worker_conns(const struct worker *w)
+{
+    return w->conns;
+}
+
+void worker_check_drained(struct worker *w)
+{
+    if (w->draining && conn_set_empty(w->conns))
+        event_base_loopexit(w->base, NULL);
+}
+
+void worker_schedule_reap(struct worker *w)
+{
+    event_active(w->ev_reap, EV_READ, 0);
+}
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_reap(arg);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+    (void)l;
+    conn_accept(arg, fd, sa, salen);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    (void)l;
+    struct worker *w = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    log_error("%s: accept: %s", w->tag, evutil_socket_error_to_string(e));
+    /* EMFILE and friends: let the loop breathe rather than spin */
+    if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+        evconnlistener_disable(w->listener);
+        struct timeval tv = {0, 200 * 1000};
+        event_base_once(w->base, -1, EV_TIMEOUT,
+                        (event_callback_fn)(void (*)(void))evconnlistener_enable, w->listener, &tv);
+    }
+}
+
+static void drain_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    log_warn("%s: shutdown_timeout reached with %zu request(s) in flight; stopping", w->tag,
+             conn_set_in_flight(w->conns));
+    event_base_loopbreak(w->base);
+}
+
+static void cmd_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    if (atomic_load(&w->cmd) != CMD_DRAIN || w->draining)
+        return;
+    w->draining = true;
+    if (w->listener) {
+        evconnlistener_free(w->listener); /* closes the listening socket */
+        w->listener = NULL;
+    }
+    conn_drain_all(w);
+    struct timeval tv = clock_tv(w->cfg->shutdown_timeout_ms);
+    evtimer_add(w->ev_drain_deadline, &tv);
+    worker_check_drained(w);
+}
+
+void worker_drain(struct worker *w)
+{
+    atomic_store(&w->cmd, CMD_DRAIN);
+    event_active(w->ev_cmd, EV_READ, 0);
+}
+
+static bool worker_setup(struct worker *w, int fd)
+{
+    w->conns = conn_set_new(w);
+    w->app = hooks.attach ? hooks.attach(w->base, w->cfg, w->tag) : NULL;
+    w->ev_reap = event_new(w->base, -1, 0, reap_cb, w);
+    w->ev_cmd = event_new(w->base, -1, 0, cmd_cb, w);
+    w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
+    if (fd >= 0) {
+        w->listener = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+        if (w->listener)
+            evconnlistener_set_error_cb(w->listener, accept_error_cb);
+    }
+    return (w->app || !hooks.attach) && w->ev_reap && w->ev_cmd && w->ev_drain_deadline &&
+           (fd < 0 || w->listener);
+}
+
+struct worker *worker_new(int idx, const struct config *cfg, int listen_fd)
+{
+    struct worker *w = xcalloc(1, sizeof *w);
+    w->idx = idx;
+    snprintf(w->tag, sizeof w->tag, "w%d", idx);
+    w->cfg = cfg;
+    w->own_base = true;
+    w->base = event_base_new();
+    if (!w->base || !worker_setup(w, listen_fd)) {
+        worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+struct worker *worker_new_on(struct event_base *base, const struct config *cfg)
+{
+    struct worker *w = xcalloc(1, sizeof *w);
+    snprintf(w->tag, sizeof w->tag, "t0");
+    w->cfg = cfg;
+    w->base = base;
+    if (!worker_setup(w, -1)) {
+        worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* Connections first (their handlers may still hold database work), then
+ * the application data, then the listener. */
+static void worker_release(struct worker *w)
+{
+    conn_set_free(w->conns);
+    w->conns = NULL;
+    if (w->app && hooks.detach)
+        hooks.detach(w->app);
+    w->app = NULL;
+    if (w->listener)
+        evconnlistener_free(w->listener);
+    w->listener = NULL;
+}
+
+/* Everything but the thread. */
+void worker_free(struct worker *w)
+{
+    if (!w)
+        return;
+    worker_release(w);
+    if (w->ev_reap)
+        event_free(w->ev_reap);
+    if (w->ev_cmd)
+        event_free(w->ev_cmd);
+    if (w->ev_drain_deadline)
+        event_free(w->ev_drain_deadline);
+    if (w->base && w->own_base)
+        event_base_free(w->base);
+    free(w);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    event_base_dispatch(w->base);
+    worker_release(w);
+    w->done(w->done_arg);
+    return NULL;
+}
+
+bool worker_start(struct worker *w, void (*done)(void *arg), void *arg)
+{
+    w->done = done;
+    w->done_arg = arg;
+    return pthread_create(&w->thread, NULL, worker_main, w) == 0;
+}
+
+void worker_join(struct worker *w)
+{
+    pthread_join(w->thread, NULL);
+}
