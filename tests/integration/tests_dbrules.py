@@ -40,7 +40,7 @@ def run(env, tap):
                           f"FROM decision WHERE id = '{did}'")
         problems = [why for why in (
             denied(env, f"UPDATE decision SET ocmw = '{OCMW2_ORG}' WHERE id = '{did}'"),
-            denied(env, f"UPDATE decision SET ssin = '{new_ssin()}' WHERE id = '{did}'"),
+            denied(env, f"UPDATE decision SET ssin = ssin WHERE id = '{did}'"),
             denied(env, f"UPDATE decision SET kind = 'principle' WHERE id = '{did}'"),
             denied(env, f"UPDATE decision SET id = 'D2026-99999999' WHERE id = '{did}'"),
             denied(env, f"UPDATE decision SET created_by = created_by WHERE id = '{did}'"),
