@@ -5,25 +5,40 @@ daemon/ is built in layers, one folder (and one static library) each, lowest
 first: base, net, http, db, auth, api, ops, admin; main.c sits above them all.
 A file may include its own layer and the layers below it, always by the
 qualified name ("db/pg.h", "proto/date.h"), never by a relative path.
-api/ never includes libpq, and the connection, request and worker structs are
-defined only in their own .c file. Run by the build: a violation fails it
-(with --warn only a warning, except in the layers named by --strict=a,b and
-for the struct rule).
+api/ sees the database only through the typed stores (never libpq, the pool,
+the statement list or the insides of struct db) and never a connection or a
+worker; struct worker, struct conn and struct request are defined only in
+their own .c file. Run by every build: a violation fails it.
+
+    check-layers.py --self-test   plants each kind of violation in a copy of a
+                                  tiny tree and checks that every one is found
 """
 import os
 import re
 import sys
+import tempfile
 
 LAYERS = ["base", "net", "http", "db", "auth", "api", "ops", "admin"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 # struct -> the only file that may define it
 OWNED = {"worker": "net/worker.c", "conn": "net/conn.c", "request": "http/request.c"}
+# what api/ may not include although its rank would allow it
+API_DENIED = {
+    "db/pg.h": "the pool (use a db/ store)",
+    "db/queries.h": "the statements (use a db/ store)",
+    "db/statements.h": "the statements (use a db/ store)",
+    "db/store.h": "the stores' insides",
+    "db/db_internal.h": "the insides of struct db",
+    "net/conn.h": "a connection (use http/request.h)",
+    "net/worker.h": "a worker (use request_db / request_config)",
+    "net/server.h": "the server",
+}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]', re.M)
 STRUCT_DEF = re.compile(r'^\s*struct\s+(\w+)\s*\{', re.M)
 
 
 def check(root):
-    """[(layer, message)] for every violation."""
+    """Every violation, as a message."""
     errors = []
     for layer in LAYERS:
         folder = os.path.join(root, layer)
@@ -36,52 +51,84 @@ def check(root):
             text = open(os.path.join(folder, name), encoding="utf-8").read()
             for m in INCLUDE.finditer(text):
                 kind, inc = m.group(1), m.group(2)
-                line = text.count("\n", 0, m.start()) + 1
-                where = f"daemon/{rel}:{line}"
-                if "libpq" in inc and layer == "api":
-                    errors.append((layer, f"{where}: api/ must not include {inc} (use the db/ stores)"))
+                where = f"daemon/{rel}:{text.count(chr(10), 0, m.start()) + 1}"
+                if layer == "api" and "libpq" in inc:
+                    errors.append(f"{where}: api/ must not include {inc} (use the db/ stores)")
                 if kind == "<":
                     continue
                 if inc.startswith("../") or "/" not in inc:
-                    errors.append((layer, f'{where}: include "{inc}" by its qualified name ("layer/file.h")'))
+                    errors.append(f'{where}: include "{inc}" by its qualified name ("layer/file.h")')
                     continue
                 top = inc.split("/", 1)[0]
                 if top == "proto":
                     continue
                 if top not in RANK:
-                    errors.append((layer, f'{where}: "{inc}" is not in a layer'))
+                    errors.append(f'{where}: "{inc}" is not in a layer')
                 elif RANK[top] > RANK[layer]:
-                    errors.append((layer, f'{where}: {layer}/ includes "{inc}" of the higher layer {top}/'))
+                    errors.append(f'{where}: {layer}/ includes "{inc}" of the higher layer {top}/')
+                elif layer == "api" and inc in API_DENIED:
+                    errors.append(f'{where}: api/ must not see {API_DENIED[inc]} ("{inc}")')
             for m in STRUCT_DEF.finditer(text):
                 owner = OWNED.get(m.group(1))
                 if owner and owner != rel:
                     line = text.count("\n", 0, m.start()) + 1
-                    errors.append(("*", f"daemon/{rel}:{line}: struct {m.group(1)} is defined only in daemon/{owner}"))
+                    errors.append(f"daemon/{rel}:{line}: struct {m.group(1)} is defined only "
+                                  f"in daemon/{owner}")
     return errors
 
 
+def self_test():
+    """TAP: each planted violation is found; the clean tree passes."""
+    cases = [
+        ("clean tree", None, None, 0),
+        ("net/ includes http/", "net/x.c", '#include "http/request.h"\n', 1),
+        ("base/ includes api/", "base/x.h", '#include "api/common.h"\n', 1),
+        ("db/ includes auth/", "db/x.c", '#include "auth/auth.h"\n', 1),
+        ("relative include", "http/x.c", '#include "../api/routes.h"\n', 1),
+        ("unqualified include", "db/x.c", '#include "pg.h"\n', 1),
+        ("api/ includes libpq", "api/x.c", "#include <libpq-fe.h>\n", 1),
+        ("api/ includes the pool", "api/x.c", '#include "db/pg.h"\n', 1),
+        ("api/ includes a worker", "api/x.c", '#include "net/worker.h"\n', 1),
+        ("struct conn defined outside net/conn.c", "http/x.c", "struct conn {\n int fd;\n};\n", 1),
+        ("api/ includes a store and http (allowed)", "api/x.c",
+         '#include "db/decisions.h"\n#include "http/request.h"\n#include "proto/date.h"\n', 0),
+        ("admin/ includes db/ (allowed)", "admin/x.c", '#include "db/db.h"\n', 0),
+    ]
+    print(f"1..{len(cases)}")
+    bad = 0
+    for i, (name, path, text, want) in enumerate(cases, 1):
+        with tempfile.TemporaryDirectory() as root:
+            for layer in LAYERS:
+                os.mkdir(os.path.join(root, layer))
+            with open(os.path.join(root, "net", "conn.c"), "w") as f:
+                f.write('#include "base/log.h"\nstruct conn {\n int fd;\n};\n')
+            if path:
+                with open(os.path.join(root, path), "w") as f:
+                    f.write(text)
+            got = check(root)
+        good = len(got) == want
+        bad += not good
+        print(f"{'ok' if good else 'not ok'} {i} - {name}: {len(got)} violation(s) found")
+        for e in got:
+            print(f"#   {e}")
+    return 1 if bad else 0
+
+
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    warn_only = "--warn" in sys.argv
-    # --strict=a,b: those layers (and the struct rule) fail even with --warn
-    strict = set()
-    for a in sys.argv[1:]:
-        if a.startswith("--strict="):
-            strict.update(x for x in a[len("--strict="):].split(",") if x)
-    if not args:
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
+    if len(sys.argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 2
-    found = check(args[0])
-    fatal = [m for layer, m in found if not warn_only or layer in strict or layer == "*"]
-    errors = [m for _, m in found]
-    for layer, e in found:
-        hard = not warn_only or layer in strict or layer == "*"
-        print(("error: " if hard else "warning: ") + e, file=sys.stderr)
-    if fatal:
+    errors = check(sys.argv[1])
+    for e in errors:
+        print("error: " + e, file=sys.stderr)
+    if errors:
+        print(f"check-layers: {len(errors)} violation(s) of the daemon's layering", file=sys.stderr)
         return 1
-    if len(args) > 1:
-        with open(args[1], "w") as f:
-            f.write(f"{len(errors)} layer warnings\n" if errors else "layers ok\n")
+    if len(sys.argv) == 3:
+        with open(sys.argv[2], "w") as f:
+            f.write("layers ok\n")
     return 0
 
 
