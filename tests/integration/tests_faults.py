@@ -110,15 +110,25 @@ def database_down(env, tap):
 
     @tap.case("PostgreSQL back: health 200 again within 10 s, without restarting medaidd")
     def _():
+        # Each worker's pool reconnects on its own backoff (db_retry_max_ms), and each
+        # request is a new connection that the kernel hands to any worker: recovered
+        # means 16 answers in a row are 200 (with 2 workers, all 16 land on one worker
+        # with a chance of 2^-15), not just the first.
         t0 = time.monotonic()
-        while True:
+        first = None
+        in_a_row = 0
+        while in_a_row < 16 and time.monotonic() - t0 < 15:
             r = d.request("admin", "GET", "/v1/health", max_time=3)
-            if r.status == 200 or time.monotonic() - t0 > 15:
-                break
-            time.sleep(0.25)
-        expect(r.status == 200, f"after {time.monotonic() - t0:.1f}s: {r!r}")
-        expect(time.monotonic() - t0 < 10.5, f"took {time.monotonic() - t0:.1f}s")
-        print(f"#   (recovered after {time.monotonic() - t0:.1f}s)")
+            if r.status == 200:
+                in_a_row += 1
+                first = first or time.monotonic() - t0
+            else:
+                in_a_row = 0
+                time.sleep(0.25)
+        expect(in_a_row == 16, f"after {time.monotonic() - t0:.1f}s: {r!r}")
+        expect(first < 10.5, f"first 200 after {first:.1f}s")
+        print(f"#   (first 200 after {first:.1f}s, every worker after "
+              f"{time.monotonic() - t0:.1f}s)")
 
     @tap.case("PostgreSQL back: a coverage question works on every pooled connection")
     def _():
