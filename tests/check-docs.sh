@@ -3,7 +3,7 @@
 #
 #   - every option of `medaidd --list-options` is in docs/medaidd.conf.5.md and
 #     docs/medaidd.conf.sample;
-#   - every route of daemon/http/router.c is a path of proto/openapi.yaml with that method,
+#   - every route of daemon/api/routes.c is a path of proto/openapi.yaml with that method,
 #     and is named ("METHOD /path") in docs/protocol.md;
 #   - every problem code (proto/problem.c), refusal code (proto/coverage.c) and
 #     per-field validation code (verrs_add in the proto/ modules of the routed
@@ -73,12 +73,12 @@ else
 fi
 
 # ---- routes ----------------------------------------------------------------------------
-routes="$(grep -oE '\{HM_[A-Z]+, *"/v1/[^"]*"' "$root/daemon/http/router.c" |
+routes="$(grep -oE '\{HM_[A-Z]+, *"/v1/[^"]*"' "$root/daemon/api/routes.c" |
 	sed -E 's/^\{HM_([A-Z]+), *"([^"]*)"$/\1 \2/')"
 if [ -n "$routes" ]; then
-	ok "routes found in daemon/http/router.c"
+	ok "routes found in daemon/api/routes.c"
 else
-	not_ok "routes found in daemon/http/router.c"
+	not_ok "routes found in daemon/api/routes.c"
 fi
 # the paths of the OpenAPI document: keys indented by two spaces under `paths:`
 api_paths="$(awk '/^paths:/ { p = 1; next } /^[^ #]/ { p = 0 } p && /^  \/[^ ]*:[[:space:]]*$/ { sub(/^  /, ""); sub(/:[[:space:]]*$/, ""); print }' "$openapi")"
