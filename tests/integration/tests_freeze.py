@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 
-from harness import Daemon, clean_exit, day, expect, new_ssin, read_http, started
+from harness import Daemon, Resp, clean_exit, day, expect, new_ssin, read_http, started
 from tests_api import decision_body, problem
 
 WAIT_MS = 3000  # db_wait_timeout_ms of this daemon (a wide window on a loaded machine)
@@ -46,35 +46,23 @@ class KeepAlive:
             pass
 
 
-class Answer:
+class Answer(Resp):
+    """A raw HTTP answer read from a KeepAlive connection, with when it arrived."""
+
     def __init__(self, raw, elapsed, closed):
-        self.elapsed = elapsed
-        self.closed = closed
-        head, _, self.body = raw.partition(b"\r\n\r\n")
+        head, _, body = raw.partition(b"\r\n\r\n")
         lines = head.decode(errors="replace").split("\r\n")
         try:
-            self.status = int(lines[0].split()[1])
+            status = int(lines[0].split()[1])
         except (IndexError, ValueError):
-            self.status = 0
-        self.headers = {}
+            status = 0
+        headers = {}
         for line in lines[1:]:
             k, _, v = line.partition(":")
-            self.headers[k.strip().lower()] = v.strip()
+            headers[k.strip().lower()] = v.strip()
+        super().__init__(0, status, headers, body, "", elapsed)
+        self.closed = closed
         self.done_at = time.monotonic()
-
-    @property
-    def json(self):
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
-
-    def header(self, name):
-        return self.headers.get(name.lower())
-
-    def __repr__(self):
-        return (f"<status={self.status} headers={self.headers} body={self.body[:400]!r} "
-                f"t={self.elapsed:.2f}s closed={self.closed}>")
 
 
 def code_of(r):
