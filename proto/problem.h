@@ -34,6 +34,7 @@ enum problem {
     PROBLEM_PRECONDITION_REQUIRED,  /* 428 If-Match missing */
     PROBLEM_IDEMPOTENCY_KEY_REUSED, /* 422 same key, different request */
     PROBLEM_UNKNOWN_PARAMETER,      /* 400 a query parameter the endpoint does not take */
+    PROBLEM_DATABASE_TIMEOUT,       /* 503 + Retry-After: the database did not answer in time */
     PROBLEM__COUNT
 };
 

@@ -11,9 +11,10 @@
 #include "http/request.h"
 
 /* The problem for a failed database step, and its detail: 503
- * database_unavailable (sent with Retry-After) for the passing failures
- * (pg_outcome_transient), 500 internal_error otherwise (logged with the
- * request's prefix). o must not be PG_OK. */
+ * database_timeout for a wait past db_wait_timeout_ms, 503
+ * database_unavailable for the other passing failures (both sent with
+ * Retry-After; pg_outcome_transient), 500 internal_error otherwise (logged
+ * with the request's prefix). o must not be PG_OK. */
 enum problem api_db_problem(struct request *r, enum pg_outcome o, const char **detail);
 
 /* Answer a failed database step with api_db_problem's problem. */

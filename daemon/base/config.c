@@ -68,6 +68,8 @@ static const struct option_def options[] = {
     STR(log_file, "", "log file (appended; reopened on SIGUSR1); empty = stderr"),
     SECRET(log_hash_key, "", "key (any text) for the SSIN hash in logs; empty = random per start"),
     STR(pid_file, "", "file to write the process id to"),
+    INT(db_wait_timeout_ms, 2000, 100, 600000,
+        "longest wait of one database statement (queue, send, result) before 503"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 

@@ -41,6 +41,7 @@ struct config {
     char *log_file;
     char *log_hash_key;
     char *pid_file;
+    int64_t db_wait_timeout_ms;
 };
 
 /* Fill with defaults. */

@@ -21,6 +21,7 @@ struct db *db_new(struct event_base *base, const struct config *cfg, const char 
         .statement_timeout_ms = cfg->db_statement_timeout_ms,
         .connect_timeout_ms = cfg->db_connect_timeout_ms,
         .retry_max_ms = cfg->db_retry_max_ms,
+        .wait_timeout_ms = cfg->db_wait_timeout_ms,
     };
     db->pool = pg_pool_new(base, cfg->database, &po, queries_all, tag);
     db->agreements = db->pool ? agreements_new(base, db->pool) : NULL;
@@ -53,6 +54,14 @@ const struct config *db_config(const struct db *db)
 enum problem db_outcome_problem(enum pg_outcome o, const char **detail)
 {
     switch (o) {
+    case PG_TIMEOUT:
+        *detail = "the database did not answer in time; nothing was changed, retry shortly";
+        return PROBLEM_DATABASE_TIMEOUT;
+    case PG_WR_TIMEOUT:
+        *detail = "the database did not answer in time; the outcome is unknown (the change may "
+                  "have been made): a retry with the same Idempotency-Key is safe and gives the "
+                  "first answer if it was";
+        return PROBLEM_DATABASE_TIMEOUT;
     case PG_LOST:
         *detail = "the database connection was lost; the outcome is unknown, retry (writes are "
                   "idempotent with Idempotency-Key)";

@@ -32,12 +32,18 @@ enum pg_outcome {
                      * failure, deadlock): not done, running it again is the cure */
     PG_INVALID,     /* the server refused a parameter's value (SQLSTATE class 22) */
     PG_BAD_DATA,    /* a stored value did not decode (logged by the store) */
+    PG_TIMEOUT,     /* no answer within db_wait_timeout_ms and nothing changed:
+                     * still queued, or read-only (its connection is dropped) */
+    PG_WR_TIMEOUT,  /* a write was sent and not answered within
+                     * db_wait_timeout_ms: its connection is dropped and the
+                     * outcome is unknown (the server may still commit it) */
 };
 
 /* The callback of a store call that fills what its caller gave it. */
 typedef void (*db_done_cb)(void *arg, enum pg_outcome o);
 
-/* true for the outcomes a client should retry (503 with Retry-After) */
+/* true for the outcomes a client should retry (503 with Retry-After),
+ * the timeouts included */
 bool pg_outcome_transient(enum pg_outcome o);
 
 /* Open a worker's pool (connections are made in the background: never NULL
@@ -52,7 +58,8 @@ bool db_up(const struct db *db);
 const struct config *db_config(const struct db *db);
 
 /* The one answer to a failed database step: the problem (503
- * database_unavailable for the transient outcomes, else 500
+ * database_timeout for PG_TIMEOUT and PG_WR_TIMEOUT, 503
+ * database_unavailable for the other transient outcomes, else 500
  * internal_error) and its detail. */
 enum problem db_outcome_problem(enum pg_outcome o, const char **detail);
 

@@ -8,6 +8,18 @@
  * When no connection is up and the last attempts failed, the pool is
  * "failing": queries are answered PG_UNAVAILABLE at once instead of queued,
  * so a database outage turns into a fast 503, not a hang.
+ *
+ * A database that is up but does not answer (frozen, stalled disk, a lock
+ * held for long) is bounded by the client side: every query has a wait
+ * deadline (wait_timeout_ms from pg_submit: queue wait, send and result
+ * alike), checked by the pool's tick. On expiry the caller gets PG_TIMEOUT
+ * (still queued, or read-only: nothing changed) or PG_WR_TIMEOUT (a write
+ * was sent: outcome unknown), and a connection that was running it is
+ * dropped: PQfinish on a non-blocking connection only tries to write the
+ * Terminate message once (no wait when the socket buffer is full) and
+ * closes the socket, so nothing blocks the loop (PQcancel would: it opens a
+ * new connection and waits for it). The connection comes back through the
+ * usual reconnection with backoff, once the server answers again.
  */
 #include "db/pg.h"
 
@@ -30,7 +42,8 @@ struct pg_query {
     char *params[PG_MAX_PARAMS];
     pg_cb cb;
     void *arg;
-    int64_t deadline_ms;
+    int64_t deadline_ms;      /* of the wait for a free connection */
+    int64_t wait_deadline_ms; /* of the whole wait, until the result */
     int resent;
     enum pg_outcome outcome;
     PGresult *res;
@@ -81,7 +94,8 @@ const char *pg_sqlstate(const PGresult *res)
 
 bool pg_outcome_transient(enum pg_outcome o)
 {
-    return o == PG_UNAVAILABLE || o == PG_LOST || o == PG_RETRY;
+    return o == PG_UNAVAILABLE || o == PG_LOST || o == PG_RETRY || o == PG_TIMEOUT ||
+           o == PG_WR_TIMEOUT;
 }
 
 /* The one place that decides which failures are passing: what a statement
@@ -151,6 +165,23 @@ static void fail_waiting(struct pg_pool *p)
     }
 }
 
+static void conn_fail(struct pg_conn *c, const char *why);
+
+/* The database did not answer c's query in time: answer its caller, drop the
+ * connection (the server may still be running the statement; it stops when
+ * it notices the closed socket or at its statement_timeout). */
+static void conn_wait_expired(struct pg_conn *c, int64_t waited_ms)
+{
+    struct pg_pool *p = c->pool;
+    struct pg_query *q = c->q;
+    c->q = NULL;
+    log_warn("%s db%d: no answer to %s in %lld ms: connection dropped%s", p->tag, c->idx,
+             q->stmt->name, (long long)waited_ms,
+             q->stmt->readonly ? "" : " (a write: its outcome is unknown)");
+    query_complete(p, q, q->stmt->readonly ? PG_TIMEOUT : PG_WR_TIMEOUT, NULL);
+    conn_fail(c, "wait timeout");
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -160,10 +191,18 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     struct pg_query *q, *next;
     for (q = TAILQ_FIRST(&p->waiting); q; q = next) {
         next = TAILQ_NEXT(q, link);
-        if (q->deadline_ms <= now) {
+        if (q->wait_deadline_ms <= now) {
+            TAILQ_REMOVE(&p->waiting, q, link);
+            query_complete(p, q, PG_TIMEOUT, NULL);
+        } else if (q->deadline_ms <= now) {
             TAILQ_REMOVE(&p->waiting, q, link);
             query_complete(p, q, PG_UNAVAILABLE, NULL);
         }
+    }
+    for (int i = 0; i < p->n; i++) {
+        struct pg_conn *c = &p->conns[i];
+        if (c->state == PGC_BUSY && c->q && c->q->wait_deadline_ms <= now)
+            conn_wait_expired(c, now - c->q->wait_deadline_ms + p->opts.wait_timeout_ms);
     }
 }
 
@@ -499,7 +538,9 @@ void pg_submit_n(struct pg_pool *p, const struct pg_stmt *stmt, const char *cons
         query_complete(p, q, PG_UNAVAILABLE, NULL);
         return;
     }
-    q->deadline_ms = mono_ms() + p->opts.queue_timeout_ms;
+    int64_t now = mono_ms();
+    q->deadline_ms = now + p->opts.queue_timeout_ms;
+    q->wait_deadline_ms = now + p->opts.wait_timeout_ms;
     TAILQ_INSERT_TAIL(&p->waiting, q, link);
     pool_dispatch(p);
 }

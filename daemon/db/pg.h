@@ -45,6 +45,7 @@ struct pg_pool_opts {
     int64_t statement_timeout_ms;
     int64_t connect_timeout_ms;
     int64_t retry_max_ms;
+    int64_t wait_timeout_ms; /* the longest wait of one statement, queue to result */
 };
 
 /* stmts: NULL-terminated array of every statement to prepare. tag names the

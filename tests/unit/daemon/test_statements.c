@@ -2,8 +2,8 @@
  * Unit tests of the statement table (db/statements.h) and of the pool's
  * checks that need no database: every statement's parameter count is the
  * one its SQL uses, names are unique, writes are not marked read-only, a
- * call with the wrong number of parameters aborts, and which outcomes are
- * passing.
+ * call with the wrong number of parameters aborts, which outcomes are
+ * passing, and the problems the timeouts map to.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -96,6 +96,21 @@ static void test_outcomes(void)
     ok(!pg_outcome_transient(PG_ERROR), "an error is not");
     ok(!pg_outcome_transient(PG_INVALID), "a refused value is not");
     ok(!pg_outcome_transient(PG_BAD_DATA), "unreadable data is not");
+    ok(pg_outcome_transient(PG_TIMEOUT), "a timed-out wait is passing");
+    ok(pg_outcome_transient(PG_WR_TIMEOUT), "a timed-out write is passing");
+
+    const char *detail = NULL;
+    is_int(db_outcome_problem(PG_TIMEOUT, &detail), PROBLEM_DATABASE_TIMEOUT,
+           "a timed-out wait is database_timeout");
+    ok(detail && strstr(detail, "nothing was changed"), "which says nothing changed");
+    detail = NULL;
+    is_int(db_outcome_problem(PG_WR_TIMEOUT, &detail), PROBLEM_DATABASE_TIMEOUT,
+           "a timed-out write is database_timeout");
+    ok(detail && strstr(detail, "outcome is unknown") && strstr(detail, "Idempotency-Key"),
+       "which says the outcome is unknown and a keyed retry is safe");
+    is_int(db_outcome_problem(PG_UNAVAILABLE, &detail), PROBLEM_DATABASE_UNAVAILABLE,
+           "unavailable stays database_unavailable");
+    is_int(problem_status(PROBLEM_DATABASE_TIMEOUT), 503, "database_timeout is a 503");
 }
 
 int main(void)
