@@ -34,6 +34,7 @@ enum problem {
     PROBLEM_PRECONDITION_REQUIRED,  /* 428 If-Match missing */
     PROBLEM_IDEMPOTENCY_KEY_REUSED, /* 422 same key, different request */
     PROBLEM_UNKNOWN_PARAMETER,      /* 400 a query parameter the endpoint does not take */
+    PROBLEM_RATE_LIMITED,           /* 429 + Retry-After: the principal's rate limit */
     PROBLEM__COUNT
 };
 
