@@ -11,11 +11,12 @@
  *   invalid_date      service_date not a calendar date YYYY-MM-DD in 1900-9999
  *   invalid_value     care_type not one of the eight care types
  *   invalid_utf8, control_character   care_type, service_date or supplement_type text is
- *                     not clean
+ *                     not clean; invalid_utf8 also for any key or string of the body
+ *                     (the ssin too): the question is then refused as a whole
  *   too_many          more than 64 items
  *   invalid_code      items[i].code not 6 digits
  *   out_of_range      items[i].quantity not 1..999, items[i].supplements_cents not
- *                     0..10^9 (or any integer beyond +-2^53)
+ *                     0..10^9 (or any number beyond +-(2^53 - 1), on its text)
  *   not_integer       quantity or supplements_cents with a fractional part
  *   invalid_supplement_type  items[i].supplement_type not [a-z0-9_]{1,32}
  *
@@ -279,7 +280,10 @@ enum parse_result coverage_parse_question(const char *buf, size_t len, struct co
 {
     verrs_init(errs);
     memset(q, 0, sizeof *q);
-    cJSON *root = jx_parse(buf, len);
+    bool refused = false;
+    cJSON *root = jx_parse_checked(buf, len, errs, &refused);
+    if (refused)
+        return PARSE_INVALID; /* invalid_utf8 anywhere (the ssin too), out_of_range */
     if (root == NULL || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return PARSE_MALFORMED;
@@ -296,7 +300,12 @@ enum parse_result coverage_parse_question(const char *buf, size_t len, struct co
     } else {
         const char *s = f[0].item->valuestring;
         size_t n = strlen(s);
-        memcpy(q->ssin, s, n < sizeof q->ssin - 1 ? n : sizeof q->ssin - 1);
+        /* kept as asked up to 11 bytes (valid UTF-8: checked by the parse);
+         * a longer one is invalid anyway and is cut at a character boundary */
+        size_t keep = n < sizeof q->ssin - 1 ? n : sizeof q->ssin - 1;
+        while (keep < n && keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
+            keep--;
+        memcpy(q->ssin, s, keep);
         q->ssin_valid = ids_ssin_valid(s, n);
     }
     jx_get_date(f[1].item, "service_date", true, false, &q->service_date, errs);

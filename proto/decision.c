@@ -10,7 +10,7 @@
  *   duplicate_field          the same key appears twice in one object
  *   read_only_field          id, version, status, ocmw, recorded_at: set by the registry
  *   not_integer              a number with a fractional part where an integer is expected
- *   out_of_range             an integer beyond +-2^53, or a cap below 1
+ *   out_of_range             an integer beyond +-(2^53 - 1), or a cap below 1
  *   invalid_utf8             a string that is not valid UTF-8
  *   control_character        a string with a control character (U+0000-U+001F, U+007F-U+009F)
  *   too_short                an empty string where one character at least is needed
@@ -549,7 +549,10 @@ static enum parse_result parse_doc(const struct ctx *c, const char *buf, size_t 
                                    struct decision *d)
 {
     memset(d, 0, sizeof *d);
-    cJSON *root = jx_parse(buf, len);
+    bool refused = false;
+    cJSON *root = jx_parse_checked(buf, len, c->e, &refused);
+    if (refused)
+        return PARSE_INVALID; /* invalid_utf8, out_of_range: the body as a whole */
     if (root == NULL || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return PARSE_MALFORMED;

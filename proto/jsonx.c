@@ -8,15 +8,103 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- numbers, on their text -------------------------------------------------- */
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+enum jx_num jx_number_class(const char *s, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = i < n && s[i] == '-';
+    if (neg)
+        i++;
+    size_t is = i; /* integer digits s[is..is+ni) */
+    while (i < n && is_digit(s[i]))
+        i++;
+    size_t ni = i - is, fs = i, nf = 0; /* fraction digits s[fs..fs+nf) */
+    if (i < n && s[i] == '.') {
+        fs = ++i;
+        while (i < n && is_digit(s[i]))
+            i++;
+        nf = i - fs;
+    }
+    if (ni + nf == 0)
+        return JX_NUM_BAD;
+    long long exp = 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool eneg = i < n && s[i] == '-';
+        if (i < n && (s[i] == '-' || s[i] == '+'))
+            i++;
+        size_t es = i;
+        for (; i < n && is_digit(s[i]); i++)
+            if (exp < 1000000000LL)
+                exp = exp * 10 + (s[i] - '0');
+        if (i == es)
+            return JX_NUM_BAD;
+        if (eneg)
+            exp = -exp;
+    }
+    if (i != n)
+        return JX_NUM_BAD;
+
+    /* the mantissa's digits, integer then fraction, as one sequence */
+    size_t nm = ni + nf;
+#define DIGIT(k) ((k) < ni ? s[is + (k)] : s[fs + (k)-ni])
+    size_t a = 0;
+    while (a < nm && DIGIT(a) == '0')
+        a++;
+    if (a == nm) { /* zero, whatever the exponent */
+        *out = 0;
+        return JX_NUM_INT;
+    }
+    size_t b = nm - 1;
+    while (DIGIT(b) == '0')
+        b--;
+    /* value = digits[a..b] * 10^e10, first and last digit non-zero */
+    long long nd = (long long)(b - a + 1);
+    long long e10 = exp - (long long)nf + (long long)(nm - 1 - b);
+    long long whole = nd + e10; /* digits before the decimal point */
+    if (whole > 16)
+        return JX_NUM_OUT_OF_RANGE; /* >= 10^16 */
+    int64_t v = 0;
+    for (long long k = 0; k < whole; k++)
+        v = v * 10 + (k < nd ? DIGIT(a + (size_t)k) - '0' : 0);
+#undef DIGIT
+    if (v > JX_INT_MAX || (v == JX_INT_MAX && e10 < 0))
+        return JX_NUM_OUT_OF_RANGE;
+    if (e10 < 0)
+        return JX_NUM_FRACTION;
+    *out = neg ? -v : v;
+    return JX_NUM_INT;
+}
+
+/* ---- the raw text ------------------------------------------------------------ */
+
+/* What the prescan learnt: the class of every number, in document order,
+ * and whether some string is not valid UTF-8. */
+struct scan {
+    unsigned char *nums;
+    size_t n_nums;
+    bool bad_utf8;
+};
+
 /*
  * cJSON is lenient where JSON is not: it skips any byte <= 0x20 as
  * whitespace and accepts raw control characters inside strings. A string
  * escape \u0000 would silently truncate the C string. This pass refuses all
- * three before cJSON sees the text.
+ * three before cJSON sees the text, checks the raw bytes of every string as
+ * UTF-8 and classifies every number on its text. Numbers are the maximal
+ * runs of [0-9+-eE.] that start with '-' or a digit outside strings: the
+ * runs cJSON hands to strtod, so the k-th run is the k-th number node.
  */
-static bool prescan(const char *buf, size_t len)
+static bool prescan(const char *buf, size_t len, struct scan *sc)
 {
     bool in_string = false;
+    size_t str_start = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)buf[i];
         if (in_string) {
@@ -24,6 +112,8 @@ static bool prescan(const char *buf, size_t len)
                 return false;
             if (c == '"') {
                 in_string = false;
+                if (!jx_utf8_valid(buf + str_start, i - str_start))
+                    sc->bad_utf8 = true;
             } else if (c == '\\') {
                 if (i + 1 >= len)
                     return false;
@@ -33,6 +123,18 @@ static bool prescan(const char *buf, size_t len)
             }
         } else if (c == '"') {
             in_string = true;
+            str_start = i + 1;
+        } else if (c == '-' || is_digit((char)c)) {
+            size_t j = i;
+            while (j < len && (is_digit(buf[j]) || buf[j] == '+' || buf[j] == '-' ||
+                               buf[j] == 'e' || buf[j] == 'E' || buf[j] == '.'))
+                j++;
+            int64_t ignored;
+            enum jx_num k = jx_number_class(buf + i, j - i, &ignored);
+            if (k == JX_NUM_BAD)
+                return false;
+            sc->nums[sc->n_nums++] = (unsigned char)k;
+            i = j - 1;
         } else if (c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
             return false;
         }
@@ -40,15 +142,96 @@ static bool prescan(const char *buf, size_t len)
     return !in_string;
 }
 
-cJSON *jx_parse(const char *buf, size_t len)
+/* A key as it may appear in an error path: printable ASCII only, short. */
+static void safe_key(char *out, size_t n, const char *key)
 {
-    if (buf == NULL || len == 0 || !prescan(buf, len))
+    size_t j = 0;
+    for (size_t i = 0; key[i] != '\0' && j + 1 < n; i++) {
+        unsigned char c = (unsigned char)key[i];
+        out[j++] = (c >= 0x21 && c < 0x7f && c != '"' && c != '\\') ? (char)c : '?';
+    }
+    out[j] = '\0';
+}
+
+struct tree_check {
+    const struct scan *sc;
+    size_t k; /* next number */
+    bool mismatch;
+    int errors, utf8_errors;
+    struct verrs *e;
+};
+
+static void offence(struct tree_check *t, const char *path, const char *code, const char *msg)
+{
+    t->errors++;
+    verrs_add(t->e, path, code, "%s", msg);
+}
+
+/* Walk the tree in document order, matching number nodes to the scan. */
+static void check_tree(const cJSON *it, const char *path, struct tree_check *t)
+{
+    if (cJSON_IsNumber(it)) {
+        if (t->k >= t->sc->n_nums) {
+            t->mismatch = true;
+            return;
+        }
+        enum jx_num k = (enum jx_num)t->sc->nums[t->k++];
+        if (k == JX_NUM_OUT_OF_RANGE)
+            offence(t, path, "out_of_range",
+                    "must be an integer between -9007199254740991 and 9007199254740991 "
+                    "(exactly representable)");
+        else if (k == JX_NUM_FRACTION && it->valuedouble == trunc(it->valuedouble))
+            offence(t, path, "not_integer", "must be an integer (got a fraction)");
+        return;
+    }
+    if (cJSON_IsString(it) && it->valuestring != NULL) {
+        if (!jx_utf8_valid(it->valuestring, strlen(it->valuestring))) {
+            offence(t, path, "invalid_utf8", "is not valid UTF-8");
+            t->utf8_errors++;
+        }
+        return;
+    }
+    bool array = cJSON_IsArray(it);
+    if (!array && !cJSON_IsObject(it))
+        return;
+    size_t i = 0;
+    for (const cJSON *m = it->child; m != NULL && !t->mismatch; m = m->next, i++) {
+        char p[96];
+        if (array) {
+            jx_path_index(p, sizeof p, path, i);
+        } else {
+            const char *key = m->string ? m->string : "";
+            char k[41];
+            safe_key(k, sizeof k, key);
+            jx_path(p, sizeof p, path, k);
+            if (!jx_utf8_valid(key, strlen(key))) {
+                offence(t, p, "invalid_utf8", "the key is not valid UTF-8");
+                t->utf8_errors++;
+            }
+        }
+        check_tree(m, p, t);
+    }
+}
+
+cJSON *jx_parse_checked(const char *buf, size_t len, struct verrs *e, bool *invalid)
+{
+    *invalid = false;
+    if (buf == NULL || len == 0)
         return NULL;
+    struct scan sc = {.nums = malloc(len / 2 + 1)};
+    if (sc.nums == NULL)
+        return NULL;
+    if (!prescan(buf, len, &sc)) {
+        free(sc.nums);
+        return NULL;
+    }
     /* cJSON is given a NUL-terminated private copy: belt and braces
      * against any read past len inside the library. */
     char *copy = malloc(len + 1);
-    if (copy == NULL)
+    if (copy == NULL) {
+        free(sc.nums);
         return NULL;
+    }
     memcpy(copy, buf, len);
     copy[len] = '\0';
     const char *end = NULL;
@@ -65,7 +248,31 @@ cJSON *jx_parse(const char *buf, size_t len)
         }
     }
     free(copy);
+    if (root != NULL) {
+        struct tree_check t = {.sc = &sc, .e = e};
+        check_tree(root, "", &t);
+        if (t.mismatch || t.k != sc.n_nums) {
+            /* cJSON read the numbers otherwise than the scan: refuse */
+            cJSON_Delete(root);
+            root = NULL;
+        } else {
+            if (sc.bad_utf8 && t.utf8_errors == 0)
+                offence(&t, "", "invalid_utf8", "the body is not valid UTF-8");
+            if (t.errors > 0) {
+                cJSON_Delete(root);
+                root = NULL;
+                *invalid = true;
+            }
+        }
+    }
+    free(sc.nums);
     return root;
+}
+
+cJSON *jx_parse(const char *buf, size_t len)
+{
+    bool invalid;
+    return jx_parse_checked(buf, len, NULL, &invalid);
 }
 
 void jx_path(char *out, size_t n, const char *base, const char *name)
@@ -79,17 +286,6 @@ void jx_path(char *out, size_t n, const char *base, const char *name)
 void jx_path_index(char *out, size_t n, const char *base, size_t i)
 {
     snprintf(out, n, "%s[%zu]", base ? base : "", i);
-}
-
-/* A key as it may appear in an error path: printable ASCII only, short. */
-static void safe_key(char *out, size_t n, const char *key)
-{
-    size_t j = 0;
-    for (size_t i = 0; key[i] != '\0' && j + 1 < n; i++) {
-        unsigned char c = (unsigned char)key[i];
-        out[j++] = (c >= 0x21 && c < 0x7f && c != '"' && c != '\\') ? (char)c : '?';
-    }
-    out[j] = '\0';
 }
 
 int jx_walk(const cJSON *obj, const char *path, struct jx_field *fields, size_t nfields,

@@ -5,7 +5,13 @@
  * Strict parsing on top of cJSON: the whole buffer must be one JSON value
  * (only trailing whitespace), objects are walked member by member so that
  * unknown and duplicate keys are reported, numbers must be integers within
- * +-2^53, strings must be valid UTF-8 without control characters.
+ * +-(2^53 - 1), strings must be valid UTF-8 without control characters.
+ *
+ * cJSON neither validates UTF-8 nor keeps a number's text (it parses every
+ * number as a double, so 9007199254740993 would become ...992). jx_parse
+ * therefore checks the raw text first: every string (key or value) must be
+ * strict UTF-8, and every number is classified on its own text (see
+ * jx_number_class); a body that fails is refused as a whole.
  */
 #ifndef MEDAID_PROTO_JSONX_H
 #define MEDAID_PROTO_JSONX_H
@@ -19,12 +25,41 @@
 #include "date.h"
 #include "problem.h"
 
-#define JX_INT_MAX 9007199254740992LL /* 2^53 */
+/* The wire integer: exactly representable in a double, |n| <= 2^53 - 1. */
+#define JX_INT_MAX 9007199254740991LL /* 2^53 - 1 */
 
-/* Parse buf[0..len) (need not be NUL-terminated). NULL when it is not
- * exactly one JSON value followed by optional whitespace, or when a string
- * contains the escape \u0000. Free with cJSON_Delete. */
+/*
+ * Parse buf[0..len) (need not be NUL-terminated). NULL when it is not
+ * exactly one JSON value followed by optional whitespace, when a string
+ * contains the escape \u0000, when a string or key is not valid UTF-8, or
+ * when a number is not exactly representable (see jx_parse_checked).
+ * Free with cJSON_Delete.
+ */
 cJSON *jx_parse(const char *buf, size_t len);
+
+/*
+ * jx_parse, telling why not. On NULL, *invalid is false when the text is
+ * not JSON (malformed), true when it is JSON that the wire contract refuses
+ * as a whole; then e holds, with the JSON path of each offence:
+ *   invalid_utf8   a key or string that is not strict UTF-8 (overlong forms,
+ *                  surrogates, code points above U+10FFFF, truncated or
+ *                  stray continuation bytes)
+ *   out_of_range   a number whose value is beyond +-JX_INT_MAX (on its text:
+ *                  9007199254740992 is refused, 9007199254740991 is not)
+ *   not_integer    a number with a fractional part that a double would
+ *                  silently round to an integer (1.0000000000000000001)
+ * Other fractions (12.5) are left to the typed getters. e may be NULL.
+ */
+cJSON *jx_parse_checked(const char *buf, size_t len, struct verrs *e, bool *invalid);
+
+/* The class of a JSON number's text s[0..n). */
+enum jx_num {
+    JX_NUM_INT,          /* an integer within +-JX_INT_MAX; *out holds it */
+    JX_NUM_FRACTION,     /* not an integer, magnitude within JX_INT_MAX */
+    JX_NUM_OUT_OF_RANGE, /* magnitude beyond JX_INT_MAX (integer or not) */
+    JX_NUM_BAD,          /* not a number as cJSON reads them */
+};
+enum jx_num jx_number_class(const char *s, size_t n, int64_t *out);
 
 /* one expected member of an object */
 struct jx_field {

@@ -42,6 +42,7 @@ static const struct {
     [PROBLEM_IDEMPOTENCY_KEY_REUSED] = {"idempotency_key_reused", 422, "Idempotency key reused"},
     [PROBLEM_UNKNOWN_PARAMETER] = {"unknown_parameter", 400, "Unknown parameter"},
     [PROBLEM_DATABASE_TIMEOUT] = {"database_timeout", 503, "Database timeout"},
+    [PROBLEM_RATE_LIMITED] = {"rate_limited", 429, "Too many requests"},
 };
 
 static enum problem clamp(enum problem p)

@@ -35,6 +35,7 @@ enum problem {
     PROBLEM_IDEMPOTENCY_KEY_REUSED, /* 422 same key, different request */
     PROBLEM_UNKNOWN_PARAMETER,      /* 400 a query parameter the endpoint does not take */
     PROBLEM_DATABASE_TIMEOUT,       /* 503 + Retry-After: the database did not answer in time */
+    PROBLEM_RATE_LIMITED,           /* 429 + Retry-After: the principal's rate limit */
     PROBLEM__COUNT
 };
 

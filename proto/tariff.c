@@ -25,6 +25,10 @@
  *   overlapping_period   two lines of one code share a day (reported on the line with
  *                        the later start, naming the other)
  *   too_many             more than TARIFF_MAX_LINES lines
+ *   invalid_utf8         a line (CSV) or a key or string (JSON) that is not valid UTF-8:
+ *                        the import is refused as a whole
+ *   out_of_range         (JSON) a number beyond +-(2^53 - 1), on its text (a fee of
+ *                        9007199254740993 is not silently rounded): refused as a whole
  *   empty                no tariff line at all
  */
 #include "tariff.h"
@@ -284,6 +288,23 @@ static enum parse_result parse_csv(const char *buf, size_t len, struct builder *
     /* a UTF-8 byte order mark, as spreadsheets write it */
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         pos = 3;
+    /* invalid UTF-8 anywhere (comments too) refuses the import as a whole */
+    bool utf8 = true;
+    for (size_t p = pos, no = 1; p < len; no++) {
+        const char *nl = memchr(buf + p, '\n', len - p);
+        size_t n = nl ? (size_t)(nl - (buf + p)) : len - p;
+        if (!jx_utf8_valid(buf + p, n)) {
+            char where[PATH];
+            snprintf(where, sizeof where, "line %zu", no);
+            verrs_add(b->e, where, "invalid_utf8", "is not valid UTF-8");
+            utf8 = false;
+        }
+        p += n + 1;
+    }
+    if (!utf8) {
+        free(b->v);
+        return PARSE_INVALID;
+    }
     while (pos < len) {
         const char *s = buf + pos;
         const char *nl = memchr(s, '\n', len - pos);
@@ -429,7 +450,12 @@ static bool json_line(const cJSON *el, const char *base, struct tariff *t, struc
 static enum parse_result parse_json(const char *buf, size_t len, struct builder *b,
                                     struct tariff_set *out)
 {
-    cJSON *root = jx_parse(buf, len);
+    bool refused = false;
+    cJSON *root = jx_parse_checked(buf, len, b->e, &refused);
+    if (refused) { /* invalid_utf8, out_of_range: the import as a whole */
+        free(b->v);
+        return PARSE_INVALID;
+    }
     if (root == NULL || !cJSON_IsArray(root)) {
         cJSON_Delete(root);
         free(b->v);

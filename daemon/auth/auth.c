@@ -3,6 +3,7 @@
  */
 #include "auth/auth.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "auth/ratelimit.h"
 #include "db/principals.h"
 #include "http/router.h"
 
@@ -21,6 +23,55 @@ struct auth_cache {
     enum pstate state;
     int64_t checked_ms;
 };
+
+static void role_limits(const struct config *cfg, enum role role, int64_t *per_s, int64_t *burst)
+{
+    switch (role) {
+    case ROLE_OCMW:
+        *per_s = cfg->rate_limit_ocmw_per_s;
+        *burst = cfg->rate_limit_ocmw_burst;
+        return;
+    case ROLE_PROVIDER:
+        *per_s = cfg->rate_limit_provider_per_s;
+        *burst = cfg->rate_limit_provider_burst;
+        return;
+    case ROLE_AUDITOR:
+        *per_s = cfg->rate_limit_auditor_per_s;
+        *burst = cfg->rate_limit_auditor_burst;
+        return;
+    default:
+        *per_s = cfg->rate_limit_admin_per_s;
+        *burst = cfg->rate_limit_admin_burst;
+        return;
+    }
+}
+
+/* The principal is known: its rate limit, then the route. */
+static void proceed(struct request *r)
+{
+    static _Atomic int64_t last_log_ms;
+    const struct principal *p = request_principal(r);
+    int64_t per_s, burst, retry = 1;
+    role_limits(request_config(r), p->role, &per_s, &burst);
+    int64_t now = mono_ms();
+    if (ratelimit_take(p->id, per_s, burst, now, &retry)) {
+        router_route(r);
+        return;
+    }
+    int64_t prev = atomic_load(&last_log_ms);
+    if (now - prev >= 1000 && atomic_compare_exchange_strong(&last_log_ms, &prev, now))
+        log_ctx(LOG_WARN, request_log_prefix(r),
+                "rate limit: principal %lld (%s) refused; %llu refusals since the start",
+                (long long)p->id, role_name(p->role), (unsigned long long)ratelimit_refused());
+    char v[24], d[128];
+    snprintf(v, sizeof v, "%lld", (long long)retry);
+    snprintf(d, sizeof d,
+             "more than %lld requests at once or %lld a second from this principal; retry "
+             "after %lld s",
+             (long long)burst, (long long)per_s, (long long)retry);
+    request_add_header(r, "Retry-After", v);
+    request_problem(r, PROBLEM_RATE_LIMITED, d, NULL, NULL);
+}
 
 /* A failed lookup: the same answer as any failed database step. */
 static void lookup_failed(struct request *r, enum pg_outcome o)
@@ -79,7 +130,7 @@ static void found_cb(void *arg, enum pg_outcome o, enum principal_found f,
     a->state = PS_KNOWN;
     a->checked_ms = mono_ms();
     request_set_principal(r, p);
-    router_route(r);
+    proceed(r);
 }
 
 static void authenticate(struct request *r)
@@ -87,7 +138,7 @@ static void authenticate(struct request *r)
     const struct config *cfg = request_config(r);
     struct auth_cache *a = cache_of(r);
     if (a->state == PS_KNOWN && mono_ms() - a->checked_ms < cfg->principal_cache_ms) {
-        router_route(r);
+        proceed(r);
         return;
     }
     principals_by_fingerprint(request_db(r), request_fingerprint(r), found_cb, r);

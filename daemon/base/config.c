@@ -70,6 +70,20 @@ static const struct option_def options[] = {
     STR(pid_file, "", "file to write the process id to"),
     INT(db_wait_timeout_ms, 2000, 100, 600000,
         "longest wait of one database statement (queue, send, result) before 503"),
+    INT(rate_limit_ocmw_per_s, 200, 0, 1000000,
+        "requests per second an OCMW principal may sustain (per process); 0 = no limit"),
+    INT(rate_limit_ocmw_burst, 2000, 1, 10000000, "requests an OCMW principal may send at once"),
+    INT(rate_limit_provider_per_s, 1000, 0, 1000000,
+        "requests per second a provider principal may sustain (per process); 0 = no limit"),
+    INT(rate_limit_provider_burst, 5000, 1, 10000000,
+        "requests a provider principal may send at once"),
+    INT(rate_limit_auditor_per_s, 100, 0, 1000000,
+        "requests per second an auditor principal may sustain (per process); 0 = no limit"),
+    INT(rate_limit_auditor_burst, 1000, 1, 10000000,
+        "requests an auditor principal may send at once"),
+    INT(rate_limit_admin_per_s, 100, 0, 1000000,
+        "requests per second an admin principal may sustain (per process); 0 = no limit"),
+    INT(rate_limit_admin_burst, 1000, 1, 10000000, "requests an admin principal may send at once"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 

@@ -42,6 +42,15 @@ struct config {
     char *log_hash_key;
     char *pid_file;
     int64_t db_wait_timeout_ms;
+    /* auth/ratelimit: per principal, per role; rate 0 = no limit */
+    int64_t rate_limit_ocmw_per_s;
+    int64_t rate_limit_ocmw_burst;
+    int64_t rate_limit_provider_per_s;
+    int64_t rate_limit_provider_burst;
+    int64_t rate_limit_auditor_per_s;
+    int64_t rate_limit_auditor_burst;
+    int64_t rate_limit_admin_per_s;
+    int64_t rate_limit_admin_burst;
 };
 
 /* Fill with defaults. */

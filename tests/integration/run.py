@@ -29,6 +29,7 @@ import tests_audit  # noqa: E402
 import tests_dbrules  # noqa: E402
 import tests_faults  # noqa: E402
 import tests_freeze  # noqa: E402
+import tests_input  # noqa: E402
 import tests_lifecycle  # noqa: E402
 import tests_strict  # noqa: E402
 
@@ -82,7 +83,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
     ap.add_argument("--only", default="",
                     help="comma-separated groups: api,lifecycle,agreements,audit,"
-                         "audit_scripts,dbrules,strict,slow,database,shutdown")
+                         "audit_scripts,dbrules,strict,slow,database,shutdown,input")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -112,6 +113,7 @@ def main():
             ("database", tests_faults.database_down),
             ("shutdown", tests_faults.shutdown),
             ("freeze", tests_freeze.run),
+            ("input", tests_input.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))

@@ -300,6 +300,11 @@ static void test_question(void)
         "\"pharmacy\"}";
     is_int(coverage_parse_question(j, strlen(j), &q, &e), PARSE_OK, "long SSIN parses");
     ok(!q.ssin_valid && strcmp(q.ssin, "12345678901") == 0, "long SSIN truncated to 11");
+    j = "{\"ssin\":\"1234567890\xc3\xa9\",\"service_date\":\"2026-11-20\",\"care_type\":"
+        "\"pharmacy\"}";
+    is_int(coverage_parse_question(j, strlen(j), &q, &e), PARSE_OK, "a long UTF-8 SSIN parses");
+    ok(!q.ssin_valid && strcmp(q.ssin, "1234567890") == 0,
+       "a long SSIN is cut at a character boundary");
 
     static const struct {
         const char *json, *field, *code;
@@ -320,6 +325,16 @@ static void test_question(void)
         {"{\"ssin\":\"85073003328\",\"ssin\":\"85073003328\",\"service_date\":\"2026-11-20\","
          "\"care_type\":\"pharmacy\"}",
          "ssin", "duplicate_field"},
+        /* invalid UTF-8 anywhere refuses the question: never an altered one answered */
+        {"{\"ssin\":\"8507300332\xff\",\"service_date\":\"2026-11-20\",\"care_type\":"
+         "\"pharmacy\"}",
+         "ssin", "invalid_utf8"},
+        {"{\"ssin\":\"85073003328\xed\xa0\x80\",\"service_date\":\"2026-11-20\","
+         "\"care_type\":\"pharmacy\"}",
+         "ssin", "invalid_utf8"},
+        {"{\"ssin\":\"85073003328\",\"service_date\":\"2026-11-20\",\"care_type\":\"pharmacy\","
+         "\"items\":[{\"code\":\"101076\",\"quantity\":9007199254740993}]}",
+         "items[0].quantity", "out_of_range"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         enum parse_result r = coverage_parse_question(bad[i].json, strlen(bad[i].json), &q, &e);

@@ -486,9 +486,21 @@ static void test_caps(void)
     doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("12.5"));
     expect_err(d, "covers[0].patient_share_cap_cents", "not_integer", "cap 12.5");
     d = base();
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("9007199254740991"));
+    expect_ok(d, "cap 2^53 - 1");
+    is_int(dec.covers[0].patient_share_cap_cents, 9007199254740991LL, "cap 2^53 - 1 exact");
+    /* the wire integer is |n| <= 2^53 - 1, judged on the text: 2^53 + 1 would
+     * read as the double 2^53 */
+    d = base();
     doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("9007199254740992"));
-    expect_ok(d, "cap 2^53");
-    is_int(dec.covers[0].patient_share_cap_cents, 9007199254740992LL, "cap 2^53 exact");
+    expect_err(d, "covers[0].patient_share_cap_cents", "out_of_range", "cap 2^53");
+    d = base();
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("9007199254740993"));
+    expect_err(d, "covers[0].patient_share_cap_cents", "out_of_range", "cap 2^53 + 1");
+    d = base();
+    doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("9007199254740990.0000001"));
+    expect_err(d, "covers[0].patient_share_cap_cents", "not_integer",
+               "cap 2^53 - 2 plus a fraction a double drops");
     d = base();
     doc_set(d, "covers.0.patient_share_cap_cents", doc_raw("9007199254740994"));
     expect_err(d, "covers[0].patient_share_cap_cents", "out_of_range", "cap 2^53 + 2");
@@ -780,11 +792,11 @@ static void test_encode(void)
     run(base());
     round_trip(&dec, false, "four covers");
     dec.covers[0].patient_share_cap_cents = 123456789012345LL;
-    dec.covers[1].supplements_cap_cents = 9007199254740992LL;
+    dec.covers[1].supplements_cap_cents = 9007199254740991LL;
     s = decision_encode(&dec, false);
     ok(s && strstr(s, "\"patient_share_cap_cents\":123456789012345,"),
        "123456789012345 cents printed exactly");
-    ok(s && strstr(s, "\"supplements_cap_cents\":9007199254740992,"), "2^53 printed exactly");
+    ok(s && strstr(s, "\"supplements_cap_cents\":9007199254740991,"), "2^53 - 1 printed exactly");
     free(s);
     round_trip(&dec, false, "large caps");
     dec.has_death_date = true;

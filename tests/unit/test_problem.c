@@ -39,6 +39,7 @@ int main(void)
         {PROBLEM_IDEMPOTENCY_KEY_REUSED, "idempotency_key_reused", 422},
         {PROBLEM_UNKNOWN_PARAMETER, "unknown_parameter", 400},
         {PROBLEM_DATABASE_TIMEOUT, "database_timeout", 503},
+        {PROBLEM_RATE_LIMITED, "rate_limited", 429},
     };
     is_int(sizeof t / sizeof t[0], PROBLEM__COUNT, "every problem is listed");
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {

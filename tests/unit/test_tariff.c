@@ -122,6 +122,11 @@ static void test_csv_errors(void)
         {HDR "101076,2026-01-01,2026-12-31,3000,600,pharmacy\n"
              "101076,2026-03-01,2026-03-31,3000,600,paramedical\n",
          "line 3", "overlapping_period"},
+        {HDR "101076,2026-01-01,2026-12-31,3000,600,pharmacy\xff\n", "line 2", "invalid_utf8"},
+        {"# caf\xc3\n" HDR "101076,2026-01-01,2026-12-31,3000,600,pharmacy\n", "line 1",
+         "invalid_utf8"},
+        {HDR "101076,2026-01-01,2026-12-31,3000,600,pharmacy\n#\xed\xa0\x80\n", "line 3",
+         "invalid_utf8"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         struct tariff_set s = {0, NULL};
@@ -247,7 +252,15 @@ static void test_json(void)
         {"[{\"code\":\"101076\"," PER ",\"fee_cents\":1.5,\"patient_share_cents\":0," CT "}]",
          "[0].fee_cents", "invalid_amount"},
         {"[{\"code\":\"101076\"," PER ",\"fee_cents\":1e300,\"patient_share_cents\":0," CT "}]",
+         "[0].fee_cents", "out_of_range"},
+        {"[{\"code\":\"101076\"," PER
+         ",\"fee_cents\":9007199254740993,\"patient_share_cents\":0," CT "}]",
+         "[0].fee_cents", "out_of_range"},
+        {"[{\"code\":\"101076\"," PER
+         ",\"fee_cents\":9007199254740991,\"patient_share_cents\":0," CT "}]",
          "[0].fee_cents", "invalid_amount"},
+        {"[{\"code\":\"10107\xff\"," PER ",\"fee_cents\":1,\"patient_share_cents\":0," CT "}]",
+         "[0].code", "invalid_utf8"},
         {"[{\"code\":\"101076\"," PER ",\"fee_cents\":10,\"patient_share_cents\":11," CT "}]",
          "[0].patient_share_cents", "share_above_fee"},
         {"[{\"code\":\"101076\"," PER ",\"fee_cents\":10,\"patient_share_cents\":null," CT "}]",
