@@ -60,6 +60,12 @@ int problem_status(enum problem p)
     return problems[clamp(p)].status;
 }
 
+bool problem_retry_later(enum problem p)
+{
+    return p == PROBLEM_DATABASE_UNAVAILABLE || p == PROBLEM_DATABASE_TIMEOUT ||
+           p == PROBLEM_SHUTTING_DOWN || p == PROBLEM_RATE_LIMITED;
+}
+
 const char *problem_title(enum problem p)
 {
     return problems[clamp(p)].title;

@@ -42,6 +42,10 @@ enum problem {
 const char *problem_code(enum problem p);  /* "malformed_json" */
 int problem_status(enum problem p);        /* 400 */
 const char *problem_title(enum problem p); /* "Malformed JSON" */
+/* true for the problems a client should retry later (the answer carries
+ * Retry-After): the database unavailable or too slow, a daemon shutting
+ * down, a rate limit */
+bool problem_retry_later(enum problem p);
 /* inverse of problem_code; false when unknown */
 bool problem_from_code(const char *code, enum problem *out);
 

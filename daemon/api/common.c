@@ -24,9 +24,6 @@ void api_db_error(struct request *r, enum pg_outcome o)
 {
     const char *detail;
     enum problem p = api_db_problem(r, o, &detail);
-    /* request_problem sends Retry-After with database_unavailable only */
-    if (p == PROBLEM_DATABASE_TIMEOUT)
-        request_add_header(r, "Retry-After", "1");
     request_problem(r, p, detail, NULL, NULL);
 }
 

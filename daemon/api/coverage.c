@@ -89,9 +89,14 @@ static void job_db_error(struct coverage_job *job, enum pg_outcome o)
 {
     const char *detail;
     enum problem p = api_db_problem(job->r, o, &detail);
+    /* an agreement has no Idempotency-Key: the generic "retry with the same
+     * key" does not apply */
     if (o == PG_LOST)
         detail = "the database connection was lost while recording: this answer may have been "
                  "recorded (an auditor can find it); asking again gives a new agreement";
+    else if (o == PG_WR_TIMEOUT)
+        detail = "the database did not answer in time while recording: this answer may have "
+                 "been recorded (an auditor can find it); asking again gives a new agreement";
     job_finish(job, NULL, p, detail);
 }
 

@@ -58,6 +58,7 @@ struct request {
     size_t n_q;
     bool q_parsed;
     struct evbuffer *extra_headers;
+    bool retry_after; /* a Retry-After is among extra_headers */
     char log_prefix[256];
     bool close_after; /* Connection: close, HTTP/1.0, error framing, draining */
     bool linger;      /* after this answer, drain input before closing */
@@ -461,6 +462,8 @@ const char *request_query_name(struct request *r, size_t i)
 
 void request_add_header(struct request *r, const char *name, const char *value)
 {
+    if (strcasecmp(name, "Retry-After") == 0)
+        r->retry_after = true;
     if (!r->extra_headers)
         r->extra_headers = evbuffer_new();
     if (r->extra_headers)
@@ -536,7 +539,8 @@ void request_problem(struct request *r, enum problem p, const char *detail,
 {
     char *doc = problem_encode(p, detail, errs, extra);
     int status = problem_status(p);
-    if (p == PROBLEM_DATABASE_UNAVAILABLE || p == PROBLEM_SHUTTING_DOWN)
+    /* a handler may have set its own (a rate limit knows when) */
+    if (problem_retry_later(p) && !r->retry_after)
         request_add_header(r, "Retry-After", "1");
     if (status == 400 || status == 408 || status == 411 || status == 413 || status == 431 ||
         status == 501 || status == 505)

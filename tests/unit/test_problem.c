@@ -51,6 +51,15 @@ int main(void)
     }
     enum problem x;
     ok(!problem_from_code("nope", &x), "unknown code refused");
+    /* Retry-After: exactly the passing conditions */
+    ok(problem_retry_later(PROBLEM_DATABASE_UNAVAILABLE) &&
+           problem_retry_later(PROBLEM_DATABASE_TIMEOUT) &&
+           problem_retry_later(PROBLEM_SHUTTING_DOWN) && problem_retry_later(PROBLEM_RATE_LIMITED),
+       "retry later: database unavailable or slow, shutting down, rate limited");
+    ok(!problem_retry_later(PROBLEM_INTERNAL_ERROR) &&
+           !problem_retry_later(PROBLEM_VALIDATION_FAILED) &&
+           !problem_retry_later(PROBLEM_UNKNOWN_PARAMETER),
+       "no retry later for a bug or a bad request");
     ok(!problem_from_code(NULL, &x), "NULL code refused");
     is_str(problem_code((enum problem)999), "internal_error", "out of range -> internal_error");
 
