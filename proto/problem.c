@@ -41,6 +41,8 @@ static const struct {
     [PROBLEM_PRECONDITION_REQUIRED] = {"precondition_required", 428, "If-Match required"},
     [PROBLEM_IDEMPOTENCY_KEY_REUSED] = {"idempotency_key_reused", 422, "Idempotency key reused"},
     [PROBLEM_UNKNOWN_PARAMETER] = {"unknown_parameter", 400, "Unknown parameter"},
+    [PROBLEM_CHECKPOINTS_DISABLED] = {"checkpoints_disabled", 503, "Checkpoints disabled"},
+    [PROBLEM_CHECKPOINT_INVALID] = {"checkpoint_invalid", 422, "Checkpoint invalid"},
 };
 
 static enum problem clamp(enum problem p)

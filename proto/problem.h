@@ -34,6 +34,8 @@ enum problem {
     PROBLEM_PRECONDITION_REQUIRED,  /* 428 If-Match missing */
     PROBLEM_IDEMPOTENCY_KEY_REUSED, /* 422 same key, different request */
     PROBLEM_UNKNOWN_PARAMETER,      /* 400 a query parameter the endpoint does not take */
+    PROBLEM_CHECKPOINTS_DISABLED,   /* 503 no audit_signing_key configured */
+    PROBLEM_CHECKPOINT_INVALID,     /* 422 a checkpoint not signed by this registry's key */
     PROBLEM__COUNT
 };
 

@@ -68,6 +68,10 @@ static const struct option_def options[] = {
     STR(log_file, "", "log file (appended; reopened on SIGUSR1); empty = stderr"),
     SECRET(log_hash_key, "", "key (any text) for the SSIN hash in logs; empty = random per start"),
     STR(pid_file, "", "file to write the process id to"),
+    STR(audit_signing_key, "",
+        "Ed25519 private key (PEM) that signs the audit checkpoints; empty = no checkpoints"),
+    INT(audit_checkpoint_interval_s, 3600, 0, 604800,
+        "seconds between signed checkpoints of the audit chain heads; 0 = on demand only"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 

@@ -41,6 +41,8 @@ struct config {
     char *log_file;
     char *log_hash_key;
     char *pid_file;
+    char *audit_signing_key;
+    int64_t audit_checkpoint_interval_s;
 };
 
 /* Fill with defaults. */

@@ -26,6 +26,7 @@ PINNED = {
     "002_lifecycle.sql": "50da0128609ebc7473cb998802da0be1b7603be7fde7222db4a0f969a1fe2981",
     "003_agreements.sql": "ee9d36493020783217f63b826550fb11da5191a85eedda57c23860f2c46c7c62",
     "004_audit.sql": "3b73f2a482ac0e202f210c9e2cbbe5bf5446943f180855e6f93c5669c29b35a0",
+    "006_anchor.sql": "c2dc46392326a1415dd68456549e27a8f76a0a0da387ca45d098412bc00cd5a5",
 }
 
 # what daemon/migrate.c takes for a migration: NNN_name.sql

@@ -30,6 +30,8 @@ import tests_dbrules  # noqa: E402
 import tests_faults  # noqa: E402
 import tests_lifecycle  # noqa: E402
 import tests_strict  # noqa: E402
+import tests_reads  # noqa: E402
+import tests_anchor  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -81,7 +83,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
     ap.add_argument("--only", default="",
                     help="comma-separated groups: api,lifecycle,agreements,audit,"
-                         "audit_scripts,dbrules,strict,slow,database,shutdown")
+                         "audit_scripts,dbrules,strict,slow,database,shutdown,reads,anchor")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -110,6 +112,8 @@ def main():
             ("slow", tests_faults.slow_clients),
             ("database", tests_faults.database_down),
             ("shutdown", tests_faults.shutdown),
+            ("reads", tests_reads.run),
+            ("anchor", tests_anchor.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))

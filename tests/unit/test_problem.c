@@ -38,6 +38,8 @@ int main(void)
         {PROBLEM_PRECONDITION_REQUIRED, "precondition_required", 428},
         {PROBLEM_IDEMPOTENCY_KEY_REUSED, "idempotency_key_reused", 422},
         {PROBLEM_UNKNOWN_PARAMETER, "unknown_parameter", 400},
+        {PROBLEM_CHECKPOINTS_DISABLED, "checkpoints_disabled", 503},
+        {PROBLEM_CHECKPOINT_INVALID, "checkpoint_invalid", 422},
     };
     is_int(sizeof t / sizeof t[0], PROBLEM__COUNT, "every problem is listed");
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
