@@ -83,6 +83,8 @@ int cmd_audit_consultations(struct ctx *c);
 int cmd_audit_decisions(struct ctx *c);
 int cmd_audit_as_of(struct ctx *c);
 int cmd_audit_verify(struct ctx *c);
+int cmd_audit_checkpoint(struct ctx *c);
+int cmd_audit_reads(struct ctx *c);
 
 /* their options (terminated by a NULL name), in their cmd_<group>.c */
 extern const struct opt_def decision_create_opts[], decision_update_opts[], decision_status_opts[],
@@ -90,7 +92,8 @@ extern const struct opt_def decision_create_opts[], decision_update_opts[], deci
 extern const struct opt_def coverage_opts[], coverage_batch_opts[];
 extern const struct opt_def agreement_void_opts[];
 extern const struct opt_def tariffs_import_opts[], tariffs_show_opts[];
-extern const struct opt_def audit_consultations_opts[], audit_decisions_opts[], audit_as_of_opts[];
+extern const struct opt_def audit_consultations_opts[], audit_decisions_opts[], audit_as_of_opts[],
+    audit_verify_opts[], audit_checkpoint_opts[], audit_reads_opts[];
 
 /* The write commands share the positions of their options, so that one
  * helper reads them: a table lists a prefix of these. */

@@ -566,8 +566,102 @@ int cmd_audit_as_of(struct ctx *c)
     return rc;
 }
 
+/* a saved checkpoint (at most 64 KiB), malloc'd; NULL after a message */
+static char *read_anchor(const char *path, size_t *len, int *rc)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *rc = local_error("--anchor %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 65536;
+    char *b = malloc(cap + 1);
+    size_t n = b ? fread(b, 1, cap + 1, f) : 0;
+    bool err = ferror(f);
+    fclose(f);
+    if (!b || err || n > cap) {
+        free(b);
+        *rc = local_error("--anchor %s: %s", path,
+                          !b    ? "out of memory"
+                          : err ? "cannot be read"
+                                : "larger than 64 KiB");
+        return NULL;
+    }
+    *len = n;
+    return b;
+}
+
+enum { AV_ANCHOR };
+const struct opt_def audit_verify_opts[] = {
+    {"anchor", 0, "FILE",
+     "also check the trail against a checkpoint saved earlier ('medaid audit checkpoint')"},
+    {NULL, 0, NULL, NULL},
+};
+
 int cmd_audit_verify(struct ctx *c)
 {
-    struct api_request rq = {.method = "GET", .path = "/v1/audit/verify"};
-    return exchange_yes_no(c, &rq, "intact", output_verify_table);
+    const char *anchor = c->opt[AV_ANCHOR];
+    if (!anchor) {
+        struct api_request rq = {.method = "GET", .path = "/v1/audit/verify"};
+        return exchange_yes_no(c, &rq, "intact", output_verify_table);
+    }
+    int rc = EXIT_OK;
+    size_t len = 0;
+    char *body = read_anchor(anchor, &len, &rc);
+    if (!body)
+        return rc;
+    struct api_request rq = {.method = "POST",
+                             .path = "/v1/audit/verify",
+                             .body = body,
+                             .body_len = len,
+                             .content_type = "application/json"};
+    rc = exchange_yes_no(c, &rq, "intact", output_verify_table);
+    free(body);
+    return rc;
+}
+
+enum { ACP_NEW };
+const struct opt_def audit_checkpoint_opts[] = {
+    {"new", 0, NULL, "make a checkpoint now (else: the latest one)"},
+    {NULL, 0, NULL, NULL},
+};
+
+int cmd_audit_checkpoint(struct ctx *c)
+{
+    struct api_request rq = {.method = c->opt[ACP_NEW] ? "POST" : "GET",
+                             .path = "/v1/audit/checkpoint"};
+    return exchange_and_print(c, &rq, NULL);
+}
+
+enum { AR_SSIN, AR_LIMIT };
+const struct opt_def audit_reads_opts[] = {
+    {"ssin", 0, "SSIN", "the person whose data was read"},
+    OPT_LIMIT,
+    {NULL, 0, NULL, NULL},
+};
+
+int cmd_audit_reads(struct ctx *c)
+{
+    const char *ssin = c->opt[AR_SSIN];
+    long limit = 0;
+    int rc;
+    if (!ssin)
+        return usage_error("audit reads: missing --ssin");
+    if ((rc = check_ssin_opt(ssin)) != EXIT_OK)
+        return rc;
+    if (c->opt[AR_LIMIT] && (rc = check_limit_opt(c->opt[AR_LIMIT], &limit)) != EXIT_OK)
+        return rc;
+    struct query q = {0};
+    buf_add(&q.b, "/v1/audit/reads", strlen("/v1/audit/reads"));
+    query_add(&q, "ssin", ssin);
+    if (limit)
+        query_add_long(&q, "limit", limit);
+    if (q.b.failed) {
+        free(q.b.p);
+        return local_error("out of memory");
+    }
+    struct api_request rq = {.method = "GET", .path = q.b.p};
+    rc = exchange_and_print(c, &rq, NULL);
+    free(q.b.p);
+    return rc;
 }

@@ -71,8 +71,15 @@ const struct command commands[] = {
      "--ssin SSIN --date YYYY-MM-DD --care-type TYPE --known-at TS",
      "what coverage would have answered with the data known at TS (exit 5: not covered)",
      audit_as_of_opts, 0, 0},
-    {"audit", "verify", cmd_audit_verify, "",
-     "check the hash chains of the audit trail (exit 5: broken)", NULL, 0, 0},
+    {"audit", "verify", cmd_audit_verify, "[--anchor FILE]",
+     "check the hash chains of the audit trail, and against a saved checkpoint (exit 5: broken)",
+     audit_verify_opts, 0, 0},
+    {"audit", "checkpoint", cmd_audit_checkpoint, "[--new]",
+     "the latest signed checkpoint of the chain heads, or a new one; save it (auditor)",
+     audit_checkpoint_opts, 0, 0},
+    {"audit", "reads", cmd_audit_reads, "--ssin SSIN [--limit N]",
+     "who read a person's data: read records and coverage questions (auditor)", audit_reads_opts, 0,
+     0},
     {"health", NULL, cmd_health, "", "check that the server and its database answer", NULL, 0, 0},
 };
 const size_t n_commands = sizeof commands / sizeof commands[0];

@@ -469,6 +469,17 @@ void output_verify_table(FILE *out, const cJSON *a)
         fputs(", last_hash ", out);
         put_clean(out, scalar(get(a, "last_hash"), b2, sizeof b2));
         fputc('\n', out);
+    } else if (get(a, "object")) {
+        /* a version or agreement without exactly one record of its own */
+        fputs("incomplete: ", out);
+        put_clean(out, scalar(get(a, "kind"), b1, sizeof b1));
+        fputc(' ', out);
+        put_clean(out, scalar(get(a, "object"), b2, sizeof b2));
+        fputs(" has ", out);
+        put_clean(out, scalar(get(a, "records"), b1, sizeof b1));
+        fputs(" audit record(s) (", out);
+        put_clean(out, scalar(get(a, "reason"), b2, sizeof b2));
+        fputs(")\n", out);
     } else {
         fputs("broken at record ", out);
         put_clean(out, scalar(get(a, "broken_at"), b1, sizeof b1));

@@ -43,6 +43,8 @@ static const struct {
     [PROBLEM_UNKNOWN_PARAMETER] = {"unknown_parameter", 400, "Unknown parameter"},
     [PROBLEM_DATABASE_TIMEOUT] = {"database_timeout", 503, "Database timeout"},
     [PROBLEM_RATE_LIMITED] = {"rate_limited", 429, "Too many requests"},
+    [PROBLEM_CHECKPOINTS_DISABLED] = {"checkpoints_disabled", 503, "Checkpoints disabled"},
+    [PROBLEM_CHECKPOINT_INVALID] = {"checkpoint_invalid", 422, "Checkpoint invalid"},
 };
 
 static enum problem clamp(enum problem p)

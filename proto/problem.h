@@ -36,6 +36,8 @@ enum problem {
     PROBLEM_UNKNOWN_PARAMETER,      /* 400 a query parameter the endpoint does not take */
     PROBLEM_DATABASE_TIMEOUT,       /* 503 + Retry-After: the database did not answer in time */
     PROBLEM_RATE_LIMITED,           /* 429 + Retry-After: the principal's rate limit */
+    PROBLEM_CHECKPOINTS_DISABLED,   /* 503 no audit_signing_key configured */
+    PROBLEM_CHECKPOINT_INVALID,     /* 422 a checkpoint not signed by this registry's key */
     PROBLEM__COUNT
 };
 

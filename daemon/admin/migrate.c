@@ -230,6 +230,11 @@ static const char *const grants[] = {
     " agreement_void, principal, schema_migration FROM",
     /* the daemon cannot take audit sequence numbers (no gaps of its making) */
     "REVOKE ALL ON SEQUENCE audit_seq FROM",
+    /* 006: reads are appended by the daemon itself (audit_append_reads
+     * takes read.* records only); checkpoints are added, never changed */
+    "GRANT EXECUTE ON FUNCTION audit_append_reads(bigint[], text[], text[], text[]) TO",
+    "GRANT INSERT ON audit_checkpoint TO",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_checkpoint FROM",
     NULL,
 };
 

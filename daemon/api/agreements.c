@@ -16,6 +16,7 @@
 #include "proto/ids.h"
 #include "proto/lifecycle.h"
 #include "api/common.h"
+#include "api/reads.h"
 #include "base/mem.h"
 #include "db/agreements.h"
 
@@ -43,7 +44,7 @@ static void get_cb(void *arg, enum pg_outcome o, const struct agreement_view *a)
     }
     if (a->voided_at)
         request_add_header(r, "Agreement-Voided-At", a->voided_at);
-    request_json(r, 200, xstrdup(a->answer));
+    api_read_answer(r, "read.agreement", request_param(r, 0), a->ssin, 200, xstrdup(a->answer));
 }
 
 void h_agreement_get(struct request *r)

@@ -23,10 +23,12 @@
 #include "proto/coverage.h"
 #include "proto/ids.h"
 #include "api/common.h"
+#include "api/reads.h"
 #include "base/hex.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "db/audit.h"
+#include "db/checkpoint.h"
 
 #define VERIFY_PAGE   2000
 #define STREAM_PAGE   500
@@ -54,9 +56,19 @@ struct verify {
     long long chain_seq;
     char hash[65];  /* hash of the last record checked in this chain */
     bool head_seen; /* this chain passed its head with the head's hash */
+    /* a saved checkpoint to check against (POST): each chain must still hold
+     * the anchored record with the anchored hash */
+    bool anchored;
+    int anchor_n;
+    struct checkpoint_head anchor_heads[MAX_CHAINS];
+    char anchor_created[48];
+    /* a version or agreement without exactly one record */
+    char missing_kind[24], missing_object[48];
+    long long missing_records;
 };
 
 static void verify_page(struct verify *v);
+static void verify_complete(struct verify *v);
 
 static void verify_answer(struct verify *v, long long broken_at, int chain, const char *reason)
 {
@@ -78,14 +90,28 @@ static void verify_answer(struct verify *v, long long broken_at, int chain, cons
                                   i ? "," : "", i, v->heads[i].chain_seq, v->heads[i].seq,
                                   v->heads[i].hash);
         if (o < cap)
-            snprintf(body + o, cap - o, "]}");
+            o += (size_t)snprintf(body + o, cap - o, "]");
+        if (v->anchored && o < cap)
+            o += (size_t)snprintf(body + o, cap - o,
+                                  ",\"anchor\":{\"created_at\":\"%s\",\"chains\":%d}",
+                                  v->anchor_created, v->anchor_n);
+        if (o < cap)
+            snprintf(body + o, cap - o, "}");
+    } else if (v->missing_object[0]) {
+        snprintf(body, cap,
+                 "{\"intact\":false,\"records_checked\":%lld,\"broken_at\":0,\"chain\":-1,"
+                 "\"reason\":\"%s\",\"kind\":\"%s\",\"object\":\"%s\",\"records\":%lld}",
+                 v->records, reason, v->missing_kind, v->missing_object, v->missing_records);
     } else {
         snprintf(body, cap,
                  "{\"intact\":false,\"records_checked\":%lld,\"broken_at\":%lld,\"chain\":%d,"
                  "\"reason\":\"%s\"}",
                  v->records, broken_at, chain, reason);
     }
-    if (reason)
+    if (reason && v->missing_object[0])
+        log_ctx(LOG_WARN, request_log_prefix(r), "audit trail: %s %s has %lld record(s)",
+                v->missing_kind, v->missing_object, v->missing_records);
+    else if (reason)
         log_ctx(LOG_WARN, request_log_prefix(r), "audit chain %d broken at record %lld (%s)", chain,
                 broken_at, reason);
     free(v);
@@ -104,6 +130,12 @@ static bool chain_done(struct verify *v)
     }
     if (h->chain_seq > 0 && !v->head_seen) {
         verify_answer(v, h->seq, v->chain, "hash_mismatch");
+        return false;
+    }
+    if (v->anchored && v->chain_seq < v->anchor_heads[v->chain].chain_seq) {
+        /* the chain ends before the record the checkpoint signed: its tail
+         * was cut off and its head moved back */
+        verify_answer(v, v->anchor_heads[v->chain].seq, v->chain, "behind_anchor");
         return false;
     }
     return true;
@@ -154,6 +186,11 @@ static void page_cb(void *arg, enum pg_outcome o, const struct audit_record *rec
             verify_answer(v, seq, chain, "hash_mismatch");
             return;
         }
+        if (v->anchored && chain_seq == v->anchor_heads[chain].chain_seq &&
+            strcmp(computed, v->anchor_heads[chain].hash) != 0) {
+            verify_answer(v, seq, chain, "anchor_mismatch");
+            return;
+        }
         if (chain_seq == v->heads[chain].chain_seq) {
             /* records may be added while we walk: the head read at the start
              * must be on the chain */
@@ -178,7 +215,7 @@ static void page_cb(void *arg, enum pg_outcome o, const struct audit_record *rec
             break;
         enter_chain(v, v->chain + 1);
     }
-    verify_answer(v, 0, 0, NULL);
+    verify_complete(v);
 }
 
 static void verify_page(struct verify *v)
@@ -216,6 +253,10 @@ static void head_cb(void *arg, enum pg_outcome o, const struct audit_head *h, si
     }
     v->n_chains = (int)n;
     sha256_hex(all, al, v->anchor);
+    if (v->anchored && v->anchor_n != v->n_chains) {
+        verify_answer(v, 0, v->anchor_n < v->n_chains ? v->anchor_n : v->n_chains, "anchor_chains");
+        return;
+    }
     enter_chain(v, 0);
     verify_page(v);
 }
@@ -227,9 +268,172 @@ void h_audit_verify(struct request *r)
     db_audit_heads(request_db(r), head_cb, v);
 }
 
+/* The chains are intact: every decision version and agreement must also
+ * have exactly one record of its own (a record removed together with its
+ * chain's tail, or never written, is found here). */
+static void missing_cb(void *arg, enum pg_outcome o, const char *kind, const char *object,
+                       int64_t records)
+{
+    struct verify *v = arg;
+    if (o != PG_OK) {
+        struct request *r = v->r;
+        free(v);
+        api_db_error(r, o);
+        return;
+    }
+    if (object) {
+        snprintf(v->missing_kind, sizeof v->missing_kind, "%s", kind);
+        snprintf(v->missing_object, sizeof v->missing_object, "%s", object);
+        v->missing_records = records;
+        verify_answer(v, 0, -1, records == 0 ? "missing_record" : "extra_record");
+        return;
+    }
+    verify_answer(v, 0, 0, NULL);
+}
+
+static void verify_complete(struct verify *v)
+{
+    db_audit_missing(request_db(v->r), missing_cb, v);
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+static bool checkpoints_on(struct request *r)
+{
+    if (db_checkpoints_enabled(request_db(r)))
+        return true;
+    request_problem(r, PROBLEM_CHECKPOINTS_DISABLED,
+                    "this registry has no audit_signing_key: it makes no checkpoints", NULL, NULL);
+    return false;
+}
+
+static bool is_hex64(const char *s)
+{
+    if (!s || strlen(s) != 64)
+        return false;
+    for (int i = 0; i < 64; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static bool json_int(const cJSON *o, const char *name, long long lo, long long *out)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!cJSON_IsNumber(x) || x->valuedouble < (double)lo || x->valuedouble > 9.0e15 ||
+        x->valuedouble != (double)(long long)x->valuedouble)
+        return false;
+    *out = (long long)x->valuedouble;
+    return true;
+}
+
+/* The saved checkpoint into v (anchor_*): false with the problem answered
+ * when it is not one, or not signed by this registry's key. */
+static bool anchor_parse(struct request *r, struct verify *v, const char *body, size_t len)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const char *why = NULL;
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        request_problem(r, PROBLEM_MALFORMED_JSON, "the body must be a saved checkpoint (JSON)",
+                        NULL, NULL);
+        return false;
+    }
+    const char *created =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "created_at"));
+    const char *key_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "key_id"));
+    const char *sig = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "signature"));
+    const cJSON *heads = cJSON_GetObjectItemCaseSensitive(root, "heads");
+    int n = cJSON_GetArraySize(heads);
+    if (!created || strlen(created) >= sizeof v->anchor_created || strchr(created, '\n') ||
+        !is_hex64(key_id) || !sig || !cJSON_IsArray(heads) || n < 1 || n > MAX_CHAINS) {
+        why = "created_at, key_id, heads and signature are required";
+    }
+    for (int i = 0; !why && i < n; i++) {
+        const cJSON *h = cJSON_GetArrayItem(heads, i);
+        long long chain, cseq, seq;
+        const char *hash = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "hash"));
+        if (!json_int(h, "chain", 0, &chain) || chain != i || !json_int(h, "chain_seq", 0, &cseq) ||
+            !json_int(h, "seq", 0, &seq) || !is_hex64(hash)) {
+            why = "each head is {chain (0, 1, ... in order), chain_seq, seq, hash}";
+            break;
+        }
+        v->anchor_heads[i] = (struct checkpoint_head){.chain = i, .chain_seq = cseq, .seq = seq};
+        memcpy(v->anchor_heads[i].hash, hash, 65);
+    }
+    if (why) {
+        cJSON_Delete(root);
+        request_problem(r, PROBLEM_CHECKPOINT_INVALID, why, NULL, NULL);
+        return false;
+    }
+    struct db *db = request_db(r);
+    if (strcmp(key_id, db_checkpoint_key_id(db)) != 0) {
+        cJSON_Delete(root);
+        request_problem(r, PROBLEM_CHECKPOINT_INVALID,
+                        "the checkpoint was signed by another key than this registry's", NULL,
+                        NULL);
+        return false;
+    }
+    char *text = checkpoint_text(created, key_id, v->anchor_heads, (size_t)n);
+    bool ok = db_checkpoint_signed(db, text, sig);
+    free(text);
+    snprintf(v->anchor_created, sizeof v->anchor_created, "%s", created);
+    cJSON_Delete(root);
+    if (!ok) {
+        request_problem(r, PROBLEM_CHECKPOINT_INVALID,
+                        "the signature does not match the checkpoint (changed, or not ours)", NULL,
+                        NULL);
+        return false;
+    }
+    v->anchored = true;
+    v->anchor_n = n;
+    return true;
+}
+
+void h_audit_verify_anchor(struct request *r)
+{
+    if (!checkpoints_on(r))
+        return;
+    size_t len;
+    const char *body = request_body(r, &len);
+    struct verify *v = xcalloc(1, sizeof *v);
+    v->r = r;
+    if (!anchor_parse(r, v, body ? body : "", body ? len : 0)) {
+        free(v);
+        return;
+    }
+    db_audit_heads(request_db(r), head_cb, v);
+}
+
+static void checkpoint_cb(void *arg, enum pg_outcome o, const char *json)
+{
+    struct request *r = arg;
+    if (o != PG_OK) {
+        api_db_error(r, o);
+        return;
+    }
+    if (!json) {
+        request_problem(r, PROBLEM_NOT_FOUND, "no checkpoint has been made yet", NULL, NULL);
+        return;
+    }
+    request_json(r, request_method(r) == HM_POST ? 201 : 200, xstrdup(json));
+}
+
+void h_audit_checkpoint_get(struct request *r)
+{
+    if (checkpoints_on(r))
+        db_checkpoint_latest(request_db(r), checkpoint_cb, r);
+}
+
+void h_audit_checkpoint_make(struct request *r)
+{
+    if (checkpoints_on(r))
+        db_checkpoint_make(request_db(r), checkpoint_cb, r);
+}
+
 /* ---- lists: one page, or a stream -------------------------------------------- */
 
-enum list_kind { LIST_CONSULTATIONS, LIST_DECISIONS };
+enum list_kind { LIST_CONSULTATIONS, LIST_DECISIONS, LIST_READS };
 
 struct list {
     struct request *r;
@@ -266,7 +470,7 @@ static void list_stream_error(struct list *l, enum pg_outcome o)
 
 static void remember_cursor(struct list *l, const struct audit_item *it)
 {
-    for (int k = 0; k < (l->kind == LIST_CONSULTATIONS ? 1 : 3); k++)
+    for (int k = 0; k < (l->kind != LIST_DECISIONS ? 1 : 3); k++)
         snprintf(l->cursor[k], sizeof l->cursor[k], "%s", it->cursor[k]);
     l->has_cursor = true;
 }
@@ -304,7 +508,7 @@ static void page_rows_cb(void *arg, enum pg_outcome o, const struct audit_item *
         char cur[256] = "";
         if (n == (size_t)l->limit) {
             remember_cursor(l, &items[n - 1]);
-            if (l->kind == LIST_CONSULTATIONS)
+            if (l->kind != LIST_DECISIONS)
                 snprintf(cur, sizeof cur, "\"%s\"", l->cursor[0]);
             else
                 snprintf(cur, sizeof cur, "\"%s~%s~%s\"", l->cursor[0], l->cursor[1], l->cursor[2]);
@@ -350,7 +554,10 @@ static void list_fetch(struct list *l)
 {
     int limit = l->stream ? STREAM_PAGE : l->limit;
     char *const *p = l->params;
-    if (l->kind == LIST_CONSULTATIONS) {
+    if (l->kind == LIST_READS) {
+        db_audit_reads(request_db(l->r), p[0], l->has_cursor ? l->cursor[0] : NULL, limit,
+                       page_rows_cb, l);
+    } else if (l->kind == LIST_CONSULTATIONS) {
         struct consultation_filter f = {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
         db_audit_consultations(request_db(l->r), &f, l->has_cursor ? l->cursor[0] : NULL, limit,
                                page_rows_cb, l);
@@ -360,6 +567,80 @@ static void list_fetch(struct list *l)
         db_audit_decisions(request_db(l->r), &f, l->has_cursor ? after : NULL, limit, page_rows_cb,
                            l);
     }
+}
+
+/* Every list is a read of the trail or of people's data: its record (with
+ * the SSIN filter, if any) is in the trail before the first item is sent. */
+static void list_recorded(void *arg)
+{
+    struct list *l = arg;
+    if (l->stream) {
+        l->has_cursor = false; /* a stream is the whole list */
+        request_stream_begin(l->r, 200, "application/x-ndjson");
+    }
+    list_fetch(l);
+}
+
+static void list_unrecorded(void *arg)
+{
+    list_free(arg);
+}
+
+static void list_go(struct list *l)
+{
+    static const char *const what[][2] = {
+        [LIST_CONSULTATIONS] = {"read.audit.consultations", "/v1/audit/consultations"},
+        [LIST_DECISIONS] = {"read.audit.decisions", "/v1/audit/decisions"},
+        [LIST_READS] = {"read.audit.reads", "/v1/audit/reads"},
+    };
+    /* the SSIN filter: consultations' first member, decisions' second */
+    const char *ssin = l->params[l->kind == LIST_DECISIONS ? 1 : 0];
+    api_read_then(l->r, what[l->kind][0], what[l->kind][1], ssin, list_recorded, list_unrecorded,
+                  l);
+}
+
+/* GET /v1/audit/reads?ssin=...[&limit=&cursor=]: who read a person's data */
+void h_audit_reads(struct request *r)
+{
+    struct list *l = xcalloc(1, sizeof *l);
+    l->r = r;
+    l->kind = LIST_READS;
+    l->stream = request_header(r, "Accept") &&
+                strstr(request_header(r, "Accept"), "application/x-ndjson") != NULL;
+    l->limit = DEFAULT_LIMIT;
+    struct verrs e;
+    verrs_init(&e);
+    const char *ssin = request_query(r, "ssin");
+    if (!ssin || !ids_ssin_valid(ssin, strlen(ssin)))
+        verrs_add(&e, "ssin", ssin ? "invalid_value" : "required", "a valid SSIN is required");
+    else
+        l->params[0] = xstrdup(ssin);
+    const char *lim = request_query(r, "limit");
+    if (lim) {
+        char *end;
+        long n = strtol(lim, &end, 10);
+        if (!*lim || *end || n < 1 || n > MAX_LIMIT)
+            verrs_add(&e, "limit", "invalid_value", "is a number from 1 to %d", MAX_LIMIT);
+        else
+            l->limit = (int)n;
+    }
+    const char *cur = request_query(r, "cursor");
+    if (cur) {
+        char *end;
+        long long n = strtoll(cur, &end, 10);
+        if (!*cur || *end || n < 1 || strlen(cur) > 18)
+            verrs_add(&e, "cursor", "invalid_value", "is not a cursor this list gave");
+        else {
+            snprintf(l->cursor[0], sizeof l->cursor[0], "%s", cur);
+            l->has_cursor = true;
+        }
+    }
+    if (e.n) {
+        list_free(l);
+        request_problem(r, PROBLEM_INVALID_PARAMETER, "a parameter is not valid", &e, NULL);
+        return;
+    }
+    list_go(l);
 }
 
 /* ---- parameters ---------------------------------------------------------------- */
@@ -541,11 +822,7 @@ static void list_start(struct request *r, enum list_kind kind)
         request_problem(r, PROBLEM_INVALID_PARAMETER, "a filter is not valid", &e, NULL);
         return;
     }
-    if (l->stream) {
-        l->has_cursor = false; /* a stream is the whole list */
-        request_stream_begin(r, 200, "application/x-ndjson");
-    }
-    list_fetch(l);
+    list_go(l);
 }
 
 void h_audit_consultations(struct request *r)
@@ -565,7 +842,24 @@ struct as_of {
     struct coverage_question q;
     char provider[16];
     struct as_of_facts facts;
+    char known[48];
 };
+
+static void as_of_cb(void *arg, enum pg_outcome o);
+
+/* recorded as a read of the person's data; then the question */
+static void as_of_recorded(void *arg)
+{
+    struct as_of *a = arg;
+    db_audit_as_of(request_db(a->r), a->q.ssin, a->q.service_date, a->known, &a->facts, as_of_cb,
+                   a);
+}
+
+static void as_of_read(struct as_of *a)
+{
+    api_read_then(a->r, "read.audit.coverage_as_of", "/v1/audit/coverage-as-of", a->q.ssin,
+                  as_of_recorded, free, a);
+}
 
 static void as_of_cb(void *arg, enum pg_outcome o)
 {
@@ -632,5 +926,6 @@ void h_audit_as_of(struct request *r)
         request_problem(r, PROBLEM_INVALID_PARAMETER, "the question is incomplete", &e, NULL);
         return;
     }
-    db_audit_as_of(request_db(r), a->q.ssin, a->q.service_date, known, &a->facts, as_of_cb, a);
+    snprintf(a->known, sizeof a->known, "%s", known);
+    as_of_read(a);
 }

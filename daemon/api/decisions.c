@@ -30,6 +30,7 @@
 #include "proto/ids.h"
 #include "proto/lifecycle.h"
 #include "api/common.h"
+#include "api/reads.h"
 #include "base/hex.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -486,7 +487,9 @@ static void get_cb(void *arg, enum pg_outcome o, const struct decision *d, int c
         job_done(job);
         return;
     }
-    respond_decision(r, 200, d);
+    char object[48];
+    snprintf(object, sizeof object, "%s/%d", d->id, d->version);
+    api_read_answer(r, "read.decision", object, d->ssin, 200, decision_encode(d, true));
     job_done(job);
 }
 
@@ -545,7 +548,7 @@ static void history_cb(void *arg, enum pg_outcome o, const struct decision_histo
     }
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
-    request_json(r, 200, text);
+    api_read_answer(r, "read.history", v[0].d.id, v[0].d.ssin, 200, text);
     job_done(job);
 }
 
@@ -583,7 +586,7 @@ static void person_cb(void *arg, enum pg_outcome o, const struct decision *ds, s
     }
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
-    request_json(r, 200, text);
+    api_read_answer(r, "read.beneficiary", "beneficiary", request_param(r, 0), 200, text);
     job_done(job);
 }
 

@@ -24,6 +24,7 @@ static const char *const q_audit_decisions[] = {
     "ocmw", "ssin", "changed_since", "status", "limit", "cursor", NULL};
 static const char *const q_as_of[] = {"ssin",     "service_date", "care_type",
                                       "known_at", "provider",     NULL};
+static const char *const q_reads[] = {"ssin", "limit", "cursor", NULL};
 
 static const struct route routes[] = {
     {HM_GET, "/v1/health", ANY_ROLE, h_health},
@@ -50,6 +51,10 @@ static const struct route routes[] = {
     {HM_GET, "/v1/audit/decisions", ROLE_BIT(ROLE_AUDITOR), h_audit_decisions,
      .query = q_audit_decisions},
     {HM_GET, "/v1/audit/coverage-as-of", ROLE_BIT(ROLE_AUDITOR), h_audit_as_of, .query = q_as_of},
+    {HM_GET, "/v1/audit/reads", ROLE_BIT(ROLE_AUDITOR), h_audit_reads, .query = q_reads},
+    {HM_POST, "/v1/audit/verify", ROLE_BIT(ROLE_AUDITOR), h_audit_verify_anchor},
+    {HM_GET, "/v1/audit/checkpoint", ROLE_BIT(ROLE_AUDITOR), h_audit_checkpoint_get},
+    {HM_POST, "/v1/audit/checkpoint", ROLE_BIT(ROLE_AUDITOR), h_audit_checkpoint_make},
 };
 
 void api_register_routes(void)

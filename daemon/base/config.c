@@ -84,6 +84,10 @@ static const struct option_def options[] = {
     INT(rate_limit_admin_per_s, 100, 0, 1000000,
         "requests per second an admin principal may sustain (per process); 0 = no limit"),
     INT(rate_limit_admin_burst, 1000, 1, 10000000, "requests an admin principal may send at once"),
+    STR(audit_signing_key, "",
+        "Ed25519 private key (PEM) that signs the audit checkpoints; empty = no checkpoints"),
+    INT(audit_checkpoint_interval_s, 3600, 0, 604800,
+        "seconds between signed checkpoints of the audit chain heads; 0 = on demand only"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 

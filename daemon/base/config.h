@@ -51,6 +51,8 @@ struct config {
     int64_t rate_limit_auditor_burst;
     int64_t rate_limit_admin_per_s;
     int64_t rate_limit_admin_burst;
+    char *audit_signing_key;
+    int64_t audit_checkpoint_interval_s;
 };
 
 /* Fill with defaults. */

@@ -237,6 +237,7 @@ static void get_cb(void *arg, enum pg_outcome o, const PGresult *res)
     struct agreement_view a = {
         .answer = PQgetvalue(res, 0, store_col(res, "answer")),
         .provider_org = PQgetvalue(res, 0, store_col(res, "provider_org")),
+        .ssin = PQgetvalue(res, 0, store_col(res, "ssin")),
         .voided_at = store_val(res, 0, store_col(res, "voided_at")),
     };
     call.cb(call.arg, PG_OK, &a);

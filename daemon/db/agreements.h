@@ -73,6 +73,7 @@ void db_agreement_record_capped(struct db *db, struct agreement_rec *rec, int64_
 struct agreement_view {
     const char *answer;       /* exactly as it was sent */
     const char *provider_org; /* the provider it was issued to */
+    const char *ssin;         /* the person it is about */
     const char *voided_at;    /* NULL unless voided */
 };
 typedef void (*agreement_get_cb)(void *arg, enum pg_outcome o, const struct agreement_view *a);

@@ -113,6 +113,8 @@ static void items_cb(void *arg, enum pg_outcome o, const PGresult *res)
     int ncur = 1;
     if (call.stmt == &Q_AUDIT_CONSULTATIONS) {
         cur[0] = store_col(res, "number");
+    } else if (call.stmt == &Q_AUDIT_READS_LIST) {
+        cur[0] = store_col(res, "seq");
     } else {
         cur[0] = store_col(res, "cursor_at");
         cur[1] = store_col(res, "decision_id");
@@ -167,6 +169,16 @@ void db_audit_decisions(struct db *db, const struct decision_filter *f, const ch
                             lim};
     pg_submit(db->pool, &Q_AUDIT_DECISIONS, params, items_cb,
               items_call_new(&Q_AUDIT_DECISIONS, cb, arg));
+}
+
+void db_audit_reads(struct db *db, const char *ssin, const char *after, int limit,
+                    db_audit_items_cb cb, void *arg)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *params[] = {ssin, after, lim};
+    pg_submit(db->pool, &Q_AUDIT_READS_LIST, params, items_cb,
+              items_call_new(&Q_AUDIT_READS_LIST, cb, arg));
 }
 
 /* ---- as of ------------------------------------------------------------------------------- */

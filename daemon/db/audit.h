@@ -72,6 +72,13 @@ struct decision_filter {
 void db_audit_decisions(struct db *db, const struct decision_filter *f, const char *const *after,
                         int limit, db_audit_items_cb cb, void *arg);
 
+/* Who read a person's data: the read records (read.*) and coverage answers
+ * (agreement.issue) about ssin, in seq order after `after` (a cursor[0],
+ * the seq; or NULL). Items: seq, recorded_at, principal, role, name,
+ * organisation, action, object. */
+void db_audit_reads(struct db *db, const char *ssin, const char *after, int limit,
+                    db_audit_items_cb cb, void *arg);
+
 /* What the registry knew at a moment about a person, for a service date
  * (schema/005_reads.sql: audit_as_of). */
 struct as_of_facts {

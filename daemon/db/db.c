@@ -7,9 +7,11 @@
 
 #include "base/mem.h"
 #include "db/agreements.h"
+#include "db/checkpoint.h"
 #include "db/db_internal.h"
 #include "db/pg.h"
 #include "db/queries.h"
+#include "db/reads.h"
 
 struct db *db_new(struct event_base *base, const struct config *cfg, const char *tag)
 {
@@ -25,7 +27,11 @@ struct db *db_new(struct event_base *base, const struct config *cfg, const char 
     };
     db->pool = pg_pool_new(base, cfg->database, &po, queries_all, tag);
     db->agreements = db->pool ? agreements_new(base, db->pool) : NULL;
-    if (!db->pool || !db->agreements) {
+    db->reads = db->pool ? reads_new(base, db->pool) : NULL;
+    bool key_failed = false;
+    if (db->pool)
+        db->checkpoints = checkpointer_new(base, db, &key_failed);
+    if (!db->pool || !db->agreements || !db->reads || key_failed) {
         db_free(db);
         return NULL;
     }
@@ -36,6 +42,8 @@ void db_free(struct db *db)
 {
     if (!db)
         return;
+    checkpointer_free(db->checkpoints);
+    reads_free(db->reads);
     agreements_free(db->agreements);
     pg_pool_free(db->pool);
     free(db);

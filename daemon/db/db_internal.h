@@ -10,6 +10,8 @@ struct db {
     const struct config *cfg;
     struct pg_pool *pool;
     struct agreement_queue *agreements; /* group commit of coverage answers */
+    struct read_queue *reads;           /* group commit of read records (db/reads.h) */
+    struct checkpointer *checkpoints;   /* NULL: no signing key (db/checkpoint.h) */
 };
 
 #endif

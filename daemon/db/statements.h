@@ -173,7 +173,7 @@ X(AGREEMENT_INSERT_CAP, "agreement_insert_cap", 14, false,                      
 /* $1 number: the answer as it was sent, who it was issued to, and when it                         \
  * was voided (NULL) */                                                                            \
 X(AGREEMENT_GET, "agreement_get", 1, true,                                                         \
-  "SELECT a.answer, a.provider_org, " SQL_TS_UTC("v.voided_at") " AS voided_at"                    \
+  "SELECT a.answer, a.provider_org, a.ssin, " SQL_TS_UTC("v.voided_at") " AS voided_at"            \
   " FROM agreement a LEFT JOIN agreement_void v ON v.number = a.number"                            \
   " WHERE a.number = $1")                                                                          \
                                                                                                    \
@@ -275,7 +275,45 @@ X(AUDIT_DECISIONS, "audit_decisions", 8, true,                                  
  * (schema/005: audit_as_of, the same reading of the versions as                                   \
  * coverage_lookup). $1 ssin, $2 service date, $3 time zone, $4 known at. */                       \
 X(AUDIT_AS_OF, "audit_as_of", 4, true,                                                             \
-  "SELECT * FROM audit_as_of($1, $2::date, $3, $4::timestamptz)")
+  "SELECT * FROM audit_as_of($1, $2::date, $3, $4::timestamptz)")                                  \
+                                                                                                   \
+/* The reads of one loop turn (schema/006: audit_append_reads, read.*                              \
+ * records only). Arrays: $1 principal ids, $2 actions, $3 objects, $4 details */                  \
+X(AUDIT_READS_APPEND, "audit_reads_append", 4, false,                                              \
+  "SELECT audit_append_reads($1::bigint[], $2::text[], $3::text[], $4::text[]) AS n")              \
+                                                                                                   \
+/* Who read a person's data ($1 SSIN): read records and coverage answers,                          \
+ * in seq order after $2 (or from the start), at most $3. */                                       \
+X(AUDIT_READS_LIST, "audit_reads_list", 3, true,                                                   \
+  "SELECT l.seq, row_to_json(i)::text AS item"                                                     \
+  " FROM audit_log l LEFT JOIN principal p ON p.id = l.principal_id"                               \
+  " CROSS JOIN LATERAL (SELECT l.seq, " SQL_TS_UTC_US("l.recorded_at") " AS recorded_at,"          \
+  "   l.principal_id AS principal, p.role, p.name, l.organisation, l.action, l.object) i"          \
+  " WHERE audit_person(l.action, l.detail) = $1"                                                   \
+  "   AND (l.action LIKE 'read.%' OR l.action = 'agreement.issue')"                                \
+  "   AND ($2::bigint IS NULL OR l.seq > $2::bigint)"                                              \
+  " ORDER BY l.seq LIMIT $3")                                                                      \
+                                                                                                   \
+/* The heads a checkpoint signs, with the moment they were read */                                 \
+X(AUDIT_CHECKPOINT_HEADS, "audit_checkpoint_heads", 0, true,                                       \
+  "SELECT chain, last_chain_seq, last_seq, last_hash, " SQL_TS_UTC_US("clock_timestamp()")         \
+  " AS at FROM audit_head ORDER BY chain")                                                         \
+                                                                                                   \
+/* $1 interval in seconds (NULL: on demand, no slot), $2 key id, $3 signed                         \
+ * text, $4 signature, $5 answer. No row: this interval has its checkpoint. */                     \
+X(AUDIT_CHECKPOINT_INSERT, "audit_checkpoint_insert", 5, false,                                    \
+  "INSERT INTO audit_checkpoint (slot, key_id, signed, signature, answer)"                         \
+  " VALUES (CASE WHEN $1::bigint IS NULL THEN NULL"                                                \
+  "  ELSE floor(extract(epoch FROM now()) / $1::bigint)::bigint END, $2, $3, $4, $5)"              \
+  " ON CONFLICT (slot) DO NOTHING RETURNING id")                                                   \
+                                                                                                   \
+/* the latest checkpoint */                                                                        \
+X(AUDIT_CHECKPOINT_LATEST, "audit_checkpoint_latest", 0, true,                                     \
+  "SELECT id, answer FROM audit_checkpoint ORDER BY id DESC LIMIT 1")                              \
+                                                                                                   \
+/* Versions and agreements without exactly one record (schema/006), at most $1 */                  \
+X(AUDIT_MISSING, "audit_missing", 1, true,                                                         \
+  "SELECT kind, object, records FROM audit_missing($1::integer)")
 /* clang-format on */
 
 #endif

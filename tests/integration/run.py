@@ -32,6 +32,8 @@ import tests_freeze  # noqa: E402
 import tests_input  # noqa: E402
 import tests_lifecycle  # noqa: E402
 import tests_strict  # noqa: E402
+import tests_reads  # noqa: E402
+import tests_anchor  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -83,7 +85,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
     ap.add_argument("--only", default="",
                     help="comma-separated groups: api,lifecycle,agreements,audit,"
-                         "audit_scripts,dbrules,strict,slow,database,shutdown,input")
+                         "audit_scripts,dbrules,strict,slow,database,shutdown,freeze,input,"
+                         "reads,anchor")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -114,6 +117,8 @@ def main():
             ("shutdown", tests_faults.shutdown),
             ("freeze", tests_freeze.run),
             ("input", tests_input.run),
+            ("reads", tests_reads.run),
+            ("anchor", tests_anchor.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))

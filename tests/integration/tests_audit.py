@@ -554,30 +554,55 @@ def one_record_tests(env, tap, d, st):
             t.none("refused writes")
         expect(current(d, did)["version"] == 1, "a version was recorded")
 
-    @tap.case("reads leave no record: decisions, history, beneficiary, agreement, tariffs, "
-              "health, every audit endpoint")
+    @tap.case("every read of a person's data leaves exactly one read record (who, what, "
+              "the SSIN): decision, history, beneficiary, agreement, the audit lists and "
+              "as-of; tariffs, health and verify (no person's data) leave none")
     def _():
+        # Issue "Hold under attack and faults" item 8 reversed what this case asserted
+        # ("reads leave no record"): the domain asks for every read of a person's data.
         did = st["stopped"]
         s = st["one_person"]
         n = st["batch_numbers"][1]
-        with Trail(env) as t:
-            for who, path in [("ocmw", f"/v1/decisions/{did}"),
-                              ("auditor", f"/v1/decisions/{did}/history"),
-                              ("ocmw", f"/v1/beneficiaries/{s}/decisions"),
-                              ("provider", f"/v1/agreements/{n}"),
-                              ("auditor", f"/v1/agreements/{n}"),
-                              ("provider", "/v1/tariffs/101076"),
-                              ("admin", "/v1/health"),
-                              ("auditor", "/v1/audit/verify"),
-                              ("auditor", f"/v1/audit/consultations?ssin={s}"),
-                              ("auditor", f"/v1/audit/decisions?ssin={s}"),
-                              ("auditor", "/v1/audit/coverage-as-of?" + qs(
-                                  ssin=s, service_date=day(0), care_type="general_practice",
-                                  known_at=utc_now()))]:
+        ds = one(env, f"SELECT ssin FROM decision WHERE id = '{did}'")
+        orgs = {w: PRINCIPALS[w][1] for w in ("ocmw", "provider", "auditor")}
+        pids = {w: principal_id(env, w) for w in orgs}
+        asof = "/v1/audit/coverage-as-of?" + qs(ssin=s, service_date=day(0),
+                                                care_type="general_practice",
+                                                known_at=utc_now())
+        for who, path, action, obj, ssin in [
+                ("ocmw", f"/v1/decisions/{did}", "read.decision", f"{did}/5", ds),
+                ("ocmw", f"/v1/decisions/{did}?version=2", "read.decision", f"{did}/2", ds),
+                ("auditor", f"/v1/decisions/{did}/history", "read.history", did, ds),
+                ("ocmw", f"/v1/beneficiaries/{s}/decisions", "read.beneficiary", "beneficiary",
+                 s),
+                ("provider", f"/v1/agreements/{n}", "read.agreement", n, s),
+                ("auditor", f"/v1/agreements/{n}", "read.agreement", n, s),
+                ("auditor", f"/v1/audit/consultations?ssin={s}", "read.audit.consultations",
+                 "/v1/audit/consultations", s),
+                ("auditor", "/v1/audit/consultations", "read.audit.consultations",
+                 "/v1/audit/consultations", None),
+                ("auditor", f"/v1/audit/decisions?ssin={s}", "read.audit.decisions",
+                 "/v1/audit/decisions", s),
+                ("auditor", asof, "read.audit.coverage_as_of", "/v1/audit/coverage-as-of", s)]:
+            with Trail(env) as t:
                 r = d.request(who, "GET", path)
                 expect(r.status == 200, f"{who} GET {path}: {r!r}")
+                rec = t.exactly_one(action, obj, orgs[who], pids[who])
+                expect(rec["detail"] == {"ssin": ssin}, f"GET {path}: detail {rec['detail']!r}")
+        with Trail(env) as t:
             stream(d, "consultations", ssin=s)
-            t.none("reads")
+            rec = t.exactly_one("read.audit.consultations", "/v1/audit/consultations",
+                                orgs["auditor"], pids["auditor"])
+            expect(rec["detail"] == {"ssin": s}, f"stream: detail {rec['detail']!r}")
+        with Trail(env) as t:
+            for who, path in [("provider", "/v1/tariffs/101076"), ("admin", "/v1/health"),
+                              ("auditor", "/v1/audit/verify")]:
+                r = d.request(who, "GET", path)
+                expect(r.status == 200, f"{who} GET {path}: {r!r}")
+            # a read that finds nothing (another OCMW, no such agreement) reads no one
+            problem(d.request("ocmw2", "GET", f"/v1/decisions/{did}"), 404, "not_found")
+            problem(d.request("provider2", "GET", f"/v1/agreements/{n}"), 404, "not_found")
+            t.none("reads of no person's data")
         st["ssins_in_queries"].append(s)
 
 
@@ -796,14 +821,16 @@ def asof_tests(env, tap, d, st):
                "as-of at their known_at:\n" + "\n".join(wrong[:10]))
         st["ssins_in_queries"].append(s)
 
-    @tap.case("as-of asks are not recorded and get no agreement; bad parameters: 400 "
-              "invalid_parameter")
+    @tap.case("as-of asks get no agreement and leave one read record (not an "
+              "agreement.issue); bad parameters: 400 invalid_parameter")
     def _():
         s = st["asof_ssin"]
         with Trail(env) as t:
             a = as_of(s, utc_now())
             expect("agreement" not in a, f"as-of gave an agreement: {a!r}")
-            t.none("as-of")
+            rec = t.exactly_one("read.audit.coverage_as_of", "/v1/audit/coverage-as-of",
+                                PRINCIPALS["auditor"][1])
+            expect(rec["detail"] == {"ssin": s}, f"as-of: detail {rec['detail']!r}")
         for params, field in [(dict(service_date=day(0), care_type="pharmacy",
                                     known_at=utc_now()), "ssin"),
                               (dict(ssin=s, care_type="pharmacy", known_at=utc_now()),

@@ -40,6 +40,8 @@ int main(void)
         {PROBLEM_UNKNOWN_PARAMETER, "unknown_parameter", 400},
         {PROBLEM_DATABASE_TIMEOUT, "database_timeout", 503},
         {PROBLEM_RATE_LIMITED, "rate_limited", 429},
+        {PROBLEM_CHECKPOINTS_DISABLED, "checkpoints_disabled", 503},
+        {PROBLEM_CHECKPOINT_INVALID, "checkpoint_invalid", 422},
     };
     is_int(sizeof t / sizeof t[0], PROBLEM__COUNT, "every problem is listed");
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
