@@ -53,27 +53,32 @@ struct audit_query {
 };
 
 /*
- * Check pairs[0..n) for kind into *q. Returns true when every parameter is
- * known, given once and valid. Else *problem and *detail say how to answer
- * (with errs, which are added in the order below):
- *   - a name the kind does not take: error code unknown_parameter, problem
- *     400 unknown_parameter (detail "a parameter is not known");
- *   - a name given twice or more: error code repeated_parameter (once per
- *     name; its values are not checked), problem 400 invalid_parameter when
- *     no name is unknown;
- *   - then each parameter as docs/protocol.md defines it, problem 400
- *     invalid_parameter with error code invalid_value (required for the
- *     as-of parameters that are missing): detail "a filter is not valid"
- *     (lists), "the question is incomplete" (as-of).
+ * The parameters kind takes, by index: audit_query_name(kind, 0), (kind, 1),
+ * ... until NULL (at most AUDIT_QUERY_MAX_NAMES).
+ */
+#define AUDIT_QUERY_MAX_NAMES 10
+const char *audit_query_name(enum audit_query_kind kind, size_t i);
+
+/* The outcome filter of the consultations: covered, not_covered, or the code of
+ * a reason a whole answer is refused for (not unknown_code, which refuses items). */
+bool audit_outcome_valid(const char *s);
+
+/*
+ * Check the values of pairs[0..n) for kind into *q. Which names a request may
+ * send, and each only once, is the HTTP router's rule (it answers 400
+ * unknown_parameter or repeated_parameter before a handler runs): here a
+ * name kind does not take is ignored, a pair with a NULL value is absent,
+ * and of a name given twice the first value counts.
+ * Returns true when every value is valid. Else *problem (400
+ * invalid_parameter) and *detail ("a filter is not valid" for the lists, "the
+ * question is incomplete" for as-of) say how to answer, with errs, which
+ * are added in the order of the parameters below: error code invalid_value,
+ * or required for an as-of parameter that is missing.
  * Consultations take ssin, provider, ocmw, service_from, service_to,
  * recorded_from, recorded_to, outcome, limit, cursor; decisions ocmw, ssin,
  * changed_since, status, limit, cursor; as-of ssin, service_date, care_type,
  * known_at (all four required) and provider.
  */
-/* The outcome filter of the consultations: covered, not_covered, or the code of
- * a reason a whole answer is refused for (not unknown_code, which refuses items). */
-bool audit_outcome_valid(const char *s);
-
 bool audit_query_parse(enum audit_query_kind kind, const struct query_param *pairs, size_t n,
                        struct audit_query *q, struct verrs *errs, enum problem *problem,
                        const char **detail);
