@@ -174,7 +174,7 @@ const char *audit_query_name(enum audit_query_kind kind, size_t i)
 }
 
 /* the first value given for name; NULL when none */
-static const char *value_of(const struct query_param *pairs, size_t n, const char *name)
+static const char *value_of(const struct audit_param *pairs, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (pairs[i].value && strcmp(pairs[i].name, name) == 0)
@@ -182,7 +182,7 @@ static const char *value_of(const struct query_param *pairs, size_t n, const cha
     return NULL;
 }
 
-bool audit_query_parse(enum audit_query_kind kind, const struct query_param *pairs, size_t n,
+bool audit_query_parse(enum audit_query_kind kind, const struct audit_param *pairs, size_t n,
                        struct audit_query *q, struct verrs *errs, enum problem *problem,
                        const char **detail)
 {

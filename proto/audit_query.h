@@ -1,8 +1,9 @@
 /*
  * audit_query: the query parameters of the auditors' lists and question
  * (GET /v1/audit/consultations, /v1/audit/decisions, /v1/audit/coverage-as-of;
- * docs/protocol.md "Filters"). Pure: the daemon splits the query string
- * (query.h), this module checks it.
+ * docs/protocol.md "Filters"). Pure: the daemon's HTTP layer decodes the
+ * query string and refuses unknown and repeated names; this module checks the
+ * values.
  */
 #ifndef MEDAID_PROTO_AUDIT_QUERY_H
 #define MEDAID_PROTO_AUDIT_QUERY_H
@@ -13,7 +14,12 @@
 #include "date.h"
 #include "decision.h"
 #include "problem.h"
-#include "query.h"
+
+/* one query parameter as the HTTP layer decoded it */
+struct audit_param {
+    const char *name;
+    const char *value; /* NULL: the name was sent without a value (absent) */
+};
 
 #define AUDIT_LIMIT_DEFAULT 100
 #define AUDIT_LIMIT_MAX     1000
@@ -79,7 +85,7 @@ bool audit_outcome_valid(const char *s);
  * changed_since, status, limit, cursor; as-of ssin, service_date, care_type,
  * known_at (all four required) and provider.
  */
-bool audit_query_parse(enum audit_query_kind kind, const struct query_param *pairs, size_t n,
+bool audit_query_parse(enum audit_query_kind kind, const struct audit_param *pairs, size_t n,
                        struct audit_query *q, struct verrs *errs, enum problem *problem,
                        const char **detail);
 

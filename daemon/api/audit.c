@@ -366,13 +366,13 @@ static void list_fetch(struct list *l)
  * unknown and repeated names) into *q; false when it answered the problem. */
 static bool query_parse(struct request *r, enum audit_query_kind kind, struct audit_query *q)
 {
-    struct query_param pairs[AUDIT_QUERY_MAX_NAMES];
+    struct audit_param pairs[AUDIT_QUERY_MAX_NAMES];
     size_t n = 0;
     const char *name;
     for (size_t i = 0; (name = audit_query_name(kind, i)) != NULL; i++) {
         const char *v = request_query(r, name);
         if (v)
-            pairs[n++] = (struct query_param){name, v};
+            pairs[n++] = (struct audit_param){name, v};
     }
     struct verrs e;
     verrs_init(&e);
