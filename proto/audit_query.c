@@ -57,6 +57,12 @@ static const struct def as_of[] = {
     {"provider", CK_PROVIDER, AQA_PROVIDER},
 };
 
+static const struct def reads[] = {
+    {"ssin", CK_SSIN, AQR_SSIN},
+    {"limit", CK_LIMIT, -1},
+    {"cursor", CK_CURSOR, -1},
+};
+
 static bool digits(const char *s, size_t lo, size_t hi)
 {
     size_t n = strlen(s);
@@ -106,15 +112,6 @@ static const char *what(enum check c)
     }
 }
 
-/* a parameter name as a field of an error: visible ASCII, the rest '?' */
-static void field_name(const char *name, char *out, size_t cap)
-{
-    size_t i = 0;
-    for (; name[i] && i + 1 < cap; i++)
-        out[i] = (unsigned char)name[i] < 0x21 || (unsigned char)name[i] > 0x7e ? '?' : name[i];
-    out[i] = '\0';
-}
-
 /* the outcome filter: covered, not_covered or a reason a whole answer is refused for */
 bool audit_outcome_valid(const char *oc)
 {
@@ -141,6 +138,12 @@ static bool cursor_time_ok(const char *s)
 
 static bool cursor_parse(enum audit_query_kind kind, const char *cur, struct audit_query *q)
 {
+    if (kind == AQ_READS) { /* a sequence number of the trail, from 1 */
+        if (!digits(cur, 1, 18) || cur[0] == '0')
+            return false;
+        memcpy(q->cursor[0], cur, strlen(cur) + 1);
+        return true;
+    }
     if (kind == AQ_CONSULTATIONS) {
         if (strlen(cur) != 14 || cur[0] != 'A')
             return false;
@@ -160,58 +163,65 @@ static bool cursor_parse(enum audit_query_kind kind, const char *cur, struct aud
     return cursor_time_ok(q->cursor[0]) && q->cursor[1][0] == 'D';
 }
 
-bool audit_query_parse(enum audit_query_kind kind, const struct query_param *pairs, size_t n,
+static const struct def *defs_of(enum audit_query_kind kind, size_t *n)
+{
+    switch (kind) {
+    case AQ_CONSULTATIONS:
+        *n = sizeof consultations / sizeof consultations[0];
+        return consultations;
+    case AQ_DECISIONS:
+        *n = sizeof decisions / sizeof decisions[0];
+        return decisions;
+    case AQ_READS:
+        *n = sizeof reads / sizeof reads[0];
+        return reads;
+    case AQ_AS_OF:
+    default:
+        *n = sizeof as_of / sizeof as_of[0];
+        return as_of;
+    }
+}
+
+const char *audit_query_name(enum audit_query_kind kind, size_t i)
+{
+    size_t n;
+    const struct def *defs = defs_of(kind, &n);
+    return i < n ? defs[i].name : NULL;
+}
+
+/* the first value given for name; NULL when none */
+static const char *value_of(const struct audit_param *pairs, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (pairs[i].value && strcmp(pairs[i].name, name) == 0)
+            return pairs[i].value;
+    return NULL;
+}
+
+bool audit_query_parse(enum audit_query_kind kind, const struct audit_param *pairs, size_t n,
                        struct audit_query *q, struct verrs *errs, enum problem *problem,
                        const char **detail)
 {
-    const struct def *defs = kind == AQ_CONSULTATIONS ? consultations
-                             : kind == AQ_DECISIONS   ? decisions
-                                                      : as_of;
-    size_t nd = kind == AQ_CONSULTATIONS ? sizeof consultations / sizeof consultations[0]
-                : kind == AQ_DECISIONS   ? sizeof decisions / sizeof decisions[0]
-                                         : sizeof as_of / sizeof as_of[0];
-    const char *given[10] = {NULL}; /* by def */
-    int times[10] = {0};
+    size_t nd;
+    const struct def *defs = defs_of(kind, &nd);
     int first = errs->n;
-    bool unknown = false;
-    char field[96];
 
     memset(q, 0, sizeof *q);
     q->kind = kind;
     q->n_params = kind == AQ_CONSULTATIONS ? AQC__COUNT
                   : kind == AQ_DECISIONS   ? AQD__COUNT
+                  : kind == AQ_READS       ? AQR__COUNT
                                            : AQA__COUNT;
     q->limit = AUDIT_LIMIT_DEFAULT;
     *problem = PROBLEM_INVALID_PARAMETER;
-    *detail = kind == AQ_AS_OF ? "the question is incomplete" : "a filter is not valid";
-
-    /* names: known, once */
-    for (size_t i = 0; i < n; i++) {
-        size_t k = 0;
-        while (k < nd && strcmp(pairs[i].name, defs[k].name) != 0)
-            k++;
-        if (k == nd) {
-            field_name(pairs[i].name, field, sizeof field);
-            verrs_add(errs, field, "unknown_parameter", "is not a parameter of %s",
-                      kind == AQ_AS_OF ? "this question" : "this list");
-            unknown = true;
-            continue;
-        }
-        if (++times[k] == 2)
-            verrs_add(errs, defs[k].name, "repeated_parameter", "is given more than once");
-        given[k] = pairs[i].value;
-    }
-    if (unknown) {
-        *problem = PROBLEM_UNKNOWN_PARAMETER;
-        *detail = "a parameter is not known";
-    }
+    *detail = kind == AQ_AS_OF   ? "the question is incomplete"
+              : kind == AQ_READS ? "a parameter is not valid"
+                                 : "a filter is not valid";
 
     /* values, in the order of the definitions */
     for (size_t k = 0; k < nd; k++) {
-        const char *v = times[k] == 1 ? given[k] : NULL;
         const struct def *d = &defs[k];
-        if (times[k] > 1)
-            continue;
+        const char *v = value_of(pairs, n, d->name);
         if (kind == AQ_AS_OF) {
             if (d->check == CK_PROVIDER) {
                 if (v && !digits(v, 10, 11))
@@ -238,8 +248,11 @@ bool audit_query_parse(enum audit_query_kind kind, const struct query_param *pai
                 q->param[d->slot] = v;
             continue;
         }
-        if (!v)
+        if (!v) {
+            if (kind == AQ_READS && d->slot == AQR_SSIN) /* whose reads: always named */
+                verrs_add(errs, d->name, "required", "a valid SSIN is required");
             continue;
+        }
         if (d->check == CK_LIMIT) {
             if (!digits(v, 1, 4) || atoi(v) < 1 || atoi(v) > AUDIT_LIMIT_MAX)
                 verrs_add(errs, "limit", "invalid_value", "is a number from 1 to %d",

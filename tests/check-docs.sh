@@ -3,11 +3,12 @@
 #
 #   - every option of `medaidd --list-options` is in docs/medaidd.conf.5.md and
 #     docs/medaidd.conf.sample;
-#   - every route of daemon/api/routes.c is a path of proto/openapi.yaml with that method,
+#   - every route of daemon/api/routes.c (the route table) is a path of proto/openapi.yaml with that method,
 #     and is named ("METHOD /path") in docs/protocol.md;
 #   - every problem code (proto/problem.c), refusal code (proto/coverage.c) and
 #     per-field validation code (verrs_add in the proto/ modules of the routed
-#     endpoints, tariff.c included, and in daemon/api/audit.c) is in docs/protocol.md, and every problem and validation code is
+#     endpoints, tariff.c included, in daemon/http/router.c (the query parameter rule) and
+#     in daemon/api/) is in docs/protocol.md, and every problem and validation code is
 #     in an enum of proto/openapi.yaml;
 #   - README.md mentions scripts/demo and scripts/test;
 #   - no doc or README points outside the repository (/work/..., ../ out of the tree,
@@ -127,11 +128,12 @@ done
 # uses it is routed).
 # proto/split.c has no validation codes (it only computes).
 fieldcodes="$(cat "$root"/proto/jsonx.c "$root"/proto/decision.c "$root"/proto/coverage.c "$root"/proto/lifecycle.c \
-	"$root"/proto/tariff.c "$root"/daemon/api/audit.c |
+	"$root"/proto/tariff.c "$root"/proto/audit_query.c "$root"/proto/coverage_batch.c \
+	"$root"/daemon/http/router.c "$root"/daemon/api/*.c |
 	perl -0ne 'while (/verrs_add\(\s*[^,()]+,\s*[^,()]+,\s*"([a-z_]+)"/g) { print "$1\n" }' |
 	sort -u)"
 [ -n "$fieldcodes" ]
-check $? "validation codes found in proto/{jsonx,decision,coverage,lifecycle,tariff}.c, daemon/api/audit.c"
+check $? "validation codes found in proto/{jsonx,decision,coverage,lifecycle,tariff,audit_query,coverage_batch}.c, daemon/http/router.c, daemon/api/*.c"
 for code in $fieldcodes; do
 	has "$protocol" "\`$code\`"
 	check $? "validation code $code is in docs/protocol.md"

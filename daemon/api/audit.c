@@ -20,8 +20,8 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "proto/audit_query.h"
 #include "proto/coverage.h"
-#include "proto/ids.h"
 #include "api/common.h"
 #include "api/reads.h"
 #include "base/hex.h"
@@ -30,10 +30,8 @@
 #include "db/audit.h"
 #include "db/checkpoint.h"
 
-#define VERIFY_PAGE   2000
-#define STREAM_PAGE   500
-#define DEFAULT_LIMIT 100
-#define MAX_LIMIT     1000
+#define VERIFY_PAGE 2000
+#define STREAM_PAGE 500
 
 /* ---- verify ------------------------------------------------------------------ */
 
@@ -599,149 +597,28 @@ static void list_go(struct list *l)
                   l);
 }
 
-/* GET /v1/audit/reads?ssin=...[&limit=&cursor=]: who read a person's data */
-void h_audit_reads(struct request *r)
-{
-    struct list *l = xcalloc(1, sizeof *l);
-    l->r = r;
-    l->kind = LIST_READS;
-    l->stream = request_header(r, "Accept") &&
-                strstr(request_header(r, "Accept"), "application/x-ndjson") != NULL;
-    l->limit = DEFAULT_LIMIT;
-    struct verrs e;
-    verrs_init(&e);
-    const char *ssin = request_query(r, "ssin");
-    if (!ssin || !ids_ssin_valid(ssin, strlen(ssin)))
-        verrs_add(&e, "ssin", ssin ? "invalid_value" : "required", "a valid SSIN is required");
-    else
-        l->params[0] = xstrdup(ssin);
-    const char *lim = request_query(r, "limit");
-    if (lim) {
-        char *end;
-        long n = strtol(lim, &end, 10);
-        if (!*lim || *end || n < 1 || n > MAX_LIMIT)
-            verrs_add(&e, "limit", "invalid_value", "is a number from 1 to %d", MAX_LIMIT);
-        else
-            l->limit = (int)n;
-    }
-    const char *cur = request_query(r, "cursor");
-    if (cur) {
-        char *end;
-        long long n = strtoll(cur, &end, 10);
-        if (!*cur || *end || n < 1 || strlen(cur) > 18)
-            verrs_add(&e, "cursor", "invalid_value", "is not a cursor this list gave");
-        else {
-            snprintf(l->cursor[0], sizeof l->cursor[0], "%s", cur);
-            l->has_cursor = true;
-        }
-    }
-    if (e.n) {
-        list_free(l);
-        request_problem(r, PROBLEM_INVALID_PARAMETER, "a parameter is not valid", &e, NULL);
-        return;
-    }
-    list_go(l);
-}
-
 /* ---- parameters ---------------------------------------------------------------- */
 
-static bool digits(const char *s, size_t lo, size_t hi)
+/* Check the query for kind (proto/audit_query.c; the router already refused
+ * unknown and repeated names) into *q; false when it answered the problem. */
+static bool query_parse(struct request *r, enum audit_query_kind kind, struct audit_query *q)
 {
-    size_t n = strlen(s);
-    if (n < lo || n > hi)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
-static int two(const char *s)
-{
-    return s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' ? (s[0] - '0') * 10 + s[1] - '0'
-                                                                    : -1;
-}
-
-/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), T and Z in
- * either case; or a plain date (its start, UTC). Ranges are checked, so
- * the database never sees an impossible time. */
-static bool timestamp_ok(const char *s)
-{
-    pdate d;
-    size_t n = strlen(s);
-    if (n == 10)
-        return date_parse(s, n, &d);
-    if (n < 20 || n > 40 || !date_parse(s, 10, &d) || (s[10] != 'T' && s[10] != 't'))
-        return false;
-    int hh = two(s + 11), mm = two(s + 14), ss = two(s + 17);
-    if (hh < 0 || hh > 23 || s[13] != ':' || mm < 0 || mm > 59 || s[16] != ':' || ss < 0 || ss > 60)
-        return false;
-    size_t i = 19;
-    if (s[i] == '.') {
-        size_t f = ++i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == f || i - f > 9)
-            return false;
+    struct audit_param pairs[AUDIT_QUERY_MAX_NAMES];
+    size_t n = 0;
+    const char *name;
+    for (size_t i = 0; (name = audit_query_name(kind, i)) != NULL; i++) {
+        const char *v = request_query(r, name);
+        if (v)
+            pairs[n++] = (struct audit_param){name, v};
     }
-    if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z'))
+    struct verrs e;
+    verrs_init(&e);
+    enum problem p;
+    const char *detail;
+    if (audit_query_parse(kind, pairs, n, q, &e, &p, &detail))
         return true;
-    if (i + 6 != n || (s[i] != '+' && s[i] != '-') || s[i + 3] != ':')
-        return false;
-    int oh = two(s + i + 1), om = two(s + i + 4);
-    return oh >= 0 && oh <= 23 && om >= 0 && om <= 59;
-}
-
-/* the cursor's time: YYYY-MM-DDTHH:MM:SS.ffffff (UTC, as the list gave it) */
-static bool cursor_time_ok(const char *s)
-{
-    char buf[40];
-    if (strlen(s) != 26 || s[19] != '.')
-        return false;
-    snprintf(buf, sizeof buf, "%sZ", s);
-    return timestamp_ok(buf);
-}
-
-static bool param(struct request *r, struct verrs *e, const char *name, int kind, char **out)
-{
-    const char *v = request_query(r, name);
-    *out = NULL;
-    if (!v)
-        return true;
-    pdate d;
-    bool ok;
-    switch (kind) {
-    case 'S':
-        ok = ids_ssin_valid(v, strlen(v));
-        break;
-    case 'O':
-        ok = ids_kbo_valid(v, strlen(v));
-        break;
-    case 'P':
-        ok = digits(v, 10, 11);
-        break;
-    case 'D':
-        ok = date_parse(v, strlen(v), &d);
-        break;
-    case 'T':
-        ok = timestamp_ok(v);
-        break;
-    default:
-        ok = strlen(v) > 0 && strlen(v) < 64;
-        break;
-    }
-    if (!ok) {
-        verrs_add(e, name, "invalid_value", "is not a valid %s",
-                  kind == 'S'   ? "SSIN"
-                  : kind == 'O' ? "KBO number"
-                  : kind == 'P' ? "NIHII or KBO number"
-                  : kind == 'D' ? "date (YYYY-MM-DD)"
-                  : kind == 'T' ? "timestamp (RFC 3339) or date"
-                                : "value");
-        return false;
-    }
-    *out = xstrdup(v);
-    return true;
+    request_problem(r, p, detail, &e, NULL);
+    return false;
 }
 
 static bool wants_ndjson(struct request *r)
@@ -752,77 +629,27 @@ static bool wants_ndjson(struct request *r)
 
 static void list_start(struct request *r, enum list_kind kind)
 {
+    struct audit_query q;
+    static const enum audit_query_kind aq[] = {
+        [LIST_CONSULTATIONS] = AQ_CONSULTATIONS,
+        [LIST_DECISIONS] = AQ_DECISIONS,
+        [LIST_READS] = AQ_READS,
+    };
+    if (!query_parse(r, aq[kind], &q))
+        return;
     struct list *l = xcalloc(1, sizeof *l);
     l->r = r;
     l->kind = kind;
     l->stream = wants_ndjson(r);
-    l->limit = DEFAULT_LIMIT;
-    struct verrs e;
-    verrs_init(&e);
-    if (kind == LIST_CONSULTATIONS) {
-        static const struct {
-            const char *name;
-            int kind;
-        } f[] = {{"ssin", 'S'},         {"provider", 'P'},   {"ocmw", 'O'},
-                 {"service_from", 'D'}, {"service_to", 'D'}, {"recorded_from", 'T'},
-                 {"recorded_to", 'T'},  {"outcome", 'X'}};
-        for (int i = 0; i < 8; i++)
-            param(r, &e, f[i].name, f[i].kind, &l->params[i]);
-        const char *oc = l->params[7];
-        if (oc && strcmp(oc, "covered") != 0 && strcmp(oc, "not_covered") != 0) {
-            bool known = false;
-            for (int k = RF_INVALID_SSIN; k < RF__COUNT; k++)
-                known = known || (k != RF_UNKNOWN_CODE && /* refuses items only */
-                                  strcmp(oc, refusal_code((enum refusal)k)) == 0);
-            if (!known)
-                verrs_add(&e, "outcome", "invalid_value",
-                          "is covered, not_covered or a refusal reason code");
-        }
-    } else {
-        param(r, &e, "ocmw", 'O', &l->params[0]);
-        param(r, &e, "ssin", 'S', &l->params[1]);
-        param(r, &e, "changed_since", 'T', &l->params[2]);
-        param(r, &e, "status", 'X', &l->params[3]);
-        enum decision_status st;
-        if (l->params[3] && !decision_status_from_name(l->params[3], strlen(l->params[3]), &st))
-            verrs_add(&e, "status", "invalid_value", "is active, suspended or stopped");
-    }
-    const char *lim = request_query(r, "limit");
-    if (lim) {
-        if (!digits(lim, 1, 4) || atoi(lim) < 1 || atoi(lim) > MAX_LIMIT)
-            verrs_add(&e, "limit", "invalid_value", "is a number from 1 to %d", MAX_LIMIT);
-        else
-            l->limit = atoi(lim);
-    }
-    const char *cur = request_query(r, "cursor");
-    if (cur) {
-        bool ok;
-        if (kind == LIST_CONSULTATIONS) {
-            ok = strlen(cur) == 14 && cur[0] == 'A';
-            if (ok)
-                snprintf(l->cursor[0], sizeof l->cursor[0], "%s", cur);
-        } else {
-            /* recorded_at~decision~version */
-            const char *a = strchr(cur, '~');
-            const char *b = a ? strchr(a + 1, '~') : NULL;
-            ok = a && b && a - cur >= 19 && a - cur < 40 && b - a - 1 == 14 && digits(b + 1, 1, 9);
-            if (ok) {
-                snprintf(l->cursor[0], sizeof l->cursor[0], "%.*s", (int)(a - cur), cur);
-                snprintf(l->cursor[1], sizeof l->cursor[1], "%.*s", (int)(b - a - 1), a + 1);
-                snprintf(l->cursor[2], sizeof l->cursor[2], "%s", b + 1);
-                ok = cursor_time_ok(l->cursor[0]) && l->cursor[1][0] == 'D';
-            }
-        }
-        if (!ok)
-            verrs_add(&e, "cursor", "invalid_value", "is not a cursor this list gave");
-        l->has_cursor = ok;
-    }
-    if (e.n) {
-        list_free(l);
-        request_problem(r, PROBLEM_INVALID_PARAMETER, "a filter is not valid", &e, NULL);
-        return;
-    }
-    list_go(l);
+    l->limit = q.limit;
+    _Static_assert(sizeof l->params / sizeof l->params[0] >= AUDIT_QUERY_MAX_PARAMS,
+                   "a filter per parameter");
+    for (int i = 0; i < q.n_params; i++)
+        l->params[i] = q.param[i] ? xstrdup(q.param[i]) : NULL;
+    _Static_assert(sizeof l->cursor == sizeof q.cursor, "the cursor as audit_query keeps it");
+    memcpy(l->cursor, q.cursor, sizeof l->cursor);
+    l->has_cursor = q.has_cursor;
+    list_go(l); /* the read is in the trail before the list is sent */
 }
 
 void h_audit_consultations(struct request *r)
@@ -833,6 +660,12 @@ void h_audit_consultations(struct request *r)
 void h_audit_decisions(struct request *r)
 {
     list_start(r, LIST_DECISIONS);
+}
+
+/* GET /v1/audit/reads?ssin=...[&limit=&cursor=]: who read a person's data */
+void h_audit_reads(struct request *r)
+{
+    list_start(r, LIST_READS);
 }
 
 /* ---- as of ---------------------------------------------------------------------- */
@@ -894,38 +727,17 @@ static void as_of_cb(void *arg, enum pg_outcome o)
 
 void h_audit_as_of(struct request *r)
 {
+    struct audit_query q;
+    if (!query_parse(r, AQ_AS_OF, &q))
+        return;
     struct as_of *a = xcalloc(1, sizeof *a);
     a->r = r;
-    struct verrs e;
-    verrs_init(&e);
-    const char *ssin = request_query(r, "ssin");
-    const char *date = request_query(r, "service_date");
-    const char *care = request_query(r, "care_type");
-    const char *known = request_query(r, "known_at");
-    const char *prov = request_query(r, "provider");
-    if (!ssin || !ids_ssin_valid(ssin, strlen(ssin)))
-        verrs_add(&e, "ssin", ssin ? "invalid_value" : "required", "a valid SSIN is required");
-    else
-        snprintf(a->q.ssin, sizeof a->q.ssin, "%s", ssin);
+    snprintf(a->q.ssin, sizeof a->q.ssin, "%s", q.param[AQA_SSIN]);
     a->q.ssin_valid = true;
-    if (!date || !date_parse(date, strlen(date), &a->q.service_date))
-        verrs_add(&e, "service_date", date ? "invalid_value" : "required",
-                  "a date YYYY-MM-DD is required");
-    if (!care || !care_type_from_name(care, strlen(care), &a->q.care_type))
-        verrs_add(&e, "care_type", care ? "invalid_value" : "required",
-                  "one of the eight care types is required");
-    if (!known || !timestamp_ok(known))
-        verrs_add(&e, "known_at", known ? "invalid_value" : "required",
-                  "an RFC 3339 timestamp (or a date) is required");
-    if (prov && !digits(prov, 10, 11))
-        verrs_add(&e, "provider", "invalid_value", "is a NIHII or KBO number");
-    else if (prov)
-        snprintf(a->provider, sizeof a->provider, "%s", prov);
-    if (e.n) {
-        free(a);
-        request_problem(r, PROBLEM_INVALID_PARAMETER, "the question is incomplete", &e, NULL);
-        return;
-    }
-    snprintf(a->known, sizeof a->known, "%s", known);
-    as_of_read(a);
+    a->q.service_date = q.service_date;
+    a->q.care_type = q.care_type;
+    if (q.param[AQA_PROVIDER])
+        snprintf(a->provider, sizeof a->provider, "%s", q.param[AQA_PROVIDER]);
+    snprintf(a->known, sizeof a->known, "%s", q.param[AQA_KNOWN_AT]);
+    as_of_read(a); /* the read is in the trail before the answer is computed */
 }

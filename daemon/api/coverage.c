@@ -26,13 +26,13 @@
 #include <cjson/cJSON.h>
 
 #include "proto/coverage.h"
+#include "proto/coverage_batch.h"
 #include "proto/jsonx.h"
 #include "api/common.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "db/agreements.h"
 
-#define BATCH_MAX    1000
 #define BATCH_WINDOW 32 /* questions of one batch in flight at once */
 #define CAP_RETRIES  50
 
@@ -49,8 +49,7 @@ struct coverage_job {
 
 struct batch {
     struct request *r;
-    cJSON *root; /* the parsed body; questions are parsed one by one */
-    const cJSON *next_q;
+    struct coverage_batch *questions; /* the envelope; each question is parsed when it starts */
     int n, started, running, done;
     bool pumping; /* batch_pump is on the stack: a question that ends at once
                    * must not start others or answer */
@@ -95,8 +94,9 @@ static void job_db_error(struct coverage_job *job, enum pg_outcome o)
         detail = "the database connection was lost while recording: this answer may have been "
                  "recorded (an auditor can find it); asking again gives a new agreement";
     else if (o == PG_WR_TIMEOUT)
-        detail = "the database did not answer in time while recording: this answer may have "
-                 "been recorded (an auditor can find it); asking again gives a new agreement";
+        detail = "the database did not answer in time while recording: the outcome is unknown "
+                 "(this answer may have been recorded, an auditor can find it); asking again "
+                 "gives a new agreement";
     job_finish(job, NULL, p, detail);
 }
 
@@ -269,7 +269,7 @@ static void batch_free(struct batch *b)
     for (int i = 0; i < b->n; i++)
         free(b->slots[i]);
     free(b->slots);
-    cJSON_Delete(b->root);
+    coverage_batch_free(b->questions);
     free(b);
 }
 
@@ -303,10 +303,8 @@ static void batch_pump(struct batch *b)
     b->pumping = true;
     while (b->running < BATCH_WINDOW && b->started < b->n) {
         int index = b->started++;
-        const cJSON *qj = b->next_q;
-        b->next_q = qj->next;
-        char *text = cJSON_PrintUnformatted(qj);
-        ASSERT(text != NULL);
+        char *text = coverage_batch_question_text(b->questions, index);
+        ASSERT(text != NULL); /* the cJSON hooks abort when memory runs out */
         struct coverage_job *job = xcalloc(1, sizeof *job);
         job->r = b->r;
         job->batch = b;
@@ -316,9 +314,8 @@ static void batch_pump(struct batch *b)
         enum parse_result pr = coverage_parse_question(text, strlen(text), &job->q, &errs);
         free(text);
         if (pr != PARSE_OK) {
-            b->slots[index] = api_error_slot(pr == PARSE_MALFORMED ? PROBLEM_MALFORMED_JSON
-                                                                   : PROBLEM_VALIDATION_FAILED,
-                                             "this question is incomplete or wrong", &errs);
+            b->slots[index] = coverage_batch_error_slot(pr, &errs);
+            ASSERT(b->slots[index] != NULL);
             b->done++;
             job_free(job);
             continue;
@@ -343,34 +340,20 @@ void h_coverage_batch(struct request *r)
 {
     size_t len;
     const char *body = request_body(r, &len);
-    cJSON *root = jx_parse(body, len);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        request_problem(r, PROBLEM_MALFORMED_JSON, "the body is not a JSON object", NULL, NULL);
-        return;
-    }
     struct verrs errs;
     verrs_init(&errs);
-    struct jx_field f[] = {{"questions", NULL}};
-    jx_walk(root, "", f, 1, NULL, &errs);
-    int n = 0;
-    if (jx_get_array(f[0].item, "questions", true, &errs) == JX_OK) {
-        n = cJSON_GetArraySize(f[0].item);
-        if (n < 1 || n > BATCH_MAX)
-            verrs_add(&errs, "questions", n < 1 ? "too_few" : "too_many",
-                      "must hold 1 to %d questions", BATCH_MAX);
-    }
-    if (errs.n) {
-        cJSON_Delete(root);
-        request_problem(r, PROBLEM_VALIDATION_FAILED, "the batch is not a list of questions", &errs,
-                        NULL);
+    struct coverage_batch *questions;
+    enum coverage_batch_result res = coverage_batch_parse(body, len, &questions, &errs);
+    if (res != CB_OK) {
+        const char *detail;
+        enum problem p = coverage_batch_problem(res, &detail);
+        request_problem(r, p, detail, res == CB_INVALID ? &errs : NULL, NULL);
         return;
     }
     struct batch *b = xcalloc(1, sizeof *b);
     b->r = r;
-    b->root = root;
-    b->n = n;
-    b->slots = xcalloc((size_t)n, sizeof *b->slots);
-    b->next_q = f[0].item->child;
+    b->questions = questions;
+    b->n = coverage_batch_count(questions);
+    b->slots = xcalloc((size_t)b->n, sizeof *b->slots);
     batch_pump(b);
 }

@@ -278,27 +278,14 @@ static void load_cb(void *arg, enum pg_outcome o, const struct decision *d, int 
         job_done(job);
         return;
     }
-    const char *refusal = NULL;
-    switch (job->op) {
-    case OP_UPDATE:
-    case OP_STOP:
-        if (cur->status == DS_STOPPED)
-            refusal = "the decision is stopped: record a new decision";
-        break;
-    case OP_SUSPEND:
-        if (cur->status != DS_ACTIVE)
-            refusal = cur->status == DS_SUSPENDED ? "the decision is already suspended"
-                                                  : "a stopped decision cannot be suspended";
-        break;
-    case OP_RESUME:
-        if (cur->status != DS_SUSPENDED)
-            refusal = "only a suspended decision can be resumed";
-        break;
-    case OP_CREATE:
-        break;
-    }
-    if (refusal) {
-        request_problem(r, PROBLEM_INVALID_STATUS, refusal, NULL, NULL);
+    static const enum decision_change change_of[] = {[OP_UPDATE] = DC_UPDATE,
+                                                     [OP_SUSPEND] = DC_SUSPEND,
+                                                     [OP_RESUME] = DC_RESUME,
+                                                     [OP_STOP] = DC_STOP};
+    ASSERT(job->op != OP_CREATE); /* a new decision has no current version */
+    struct decision_transition t = decision_transition(cur->status, change_of[job->op]);
+    if (!t.allowed) {
+        request_problem(r, t.problem, t.detail, NULL, NULL);
         job_done(job);
         return;
     }
@@ -321,19 +308,15 @@ static void load_cb(void *arg, enum pg_outcome o, const struct decision *d, int 
         case PARSE_OK:
             break;
         }
-        next->status = cur->status; /* a change does not resume or suspend */
     } else {
         *next = *cur;
-        if (job->op == OP_SUSPEND)
-            next->status = DS_SUSPENDED;
-        else if (job->op == OP_RESUME)
-            next->status = DS_ACTIVE;
-        else if (!decision_apply_stop(next, job->stop_end, today, &errs)) {
+        if (job->op == OP_STOP && !decision_apply_stop(next, job->stop_end, today, &errs)) {
             request_problem(r, PROBLEM_VALIDATION_FAILED, "the stop breaks a rule", &errs, NULL);
             job_done(job);
             return;
         }
     }
+    next->status = t.to; /* an update keeps the status (proto/lifecycle.c) */
     submit_write(job);
 }
 

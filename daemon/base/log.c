@@ -3,6 +3,7 @@
  */
 #include "base/log.h"
 #include "base/hex.h"
+#include "proto/date.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -134,12 +135,10 @@ void log_vctx(enum log_level l, const char *prefix, const char *fmt, va_list ap)
         return;
     char line[2048];
     struct timespec ts;
-    struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s%s",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     ts.tv_nsec / 1000000, level_names[l], prefix ? prefix : "",
+    char when[PTIMESTAMP_STRLEN_MAX + 1]; /* YYYY-MM-DDTHH:MM:SS.mmmZ */
+    timestamp_format_utc(ts.tv_sec, (int32_t)ts.tv_nsec, 3, when);
+    int n = snprintf(line, sizeof line, "%s %-5s %s%s", when, level_names[l], prefix ? prefix : "",
                      prefix && *prefix ? " " : "");
     if (n < 0)
         return;
