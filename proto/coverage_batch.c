@@ -23,7 +23,10 @@ enum coverage_batch_result coverage_batch_parse(const char *buf, size_t len,
                                                 struct coverage_batch **out, struct verrs *errs)
 {
     *out = NULL;
-    cJSON *root = jx_parse(buf, len);
+    bool refused = false;
+    cJSON *root = jx_parse_checked(buf, len, errs, &refused);
+    if (refused)
+        return CB_INVALID; /* invalid_utf8, out_of_range: the request as a whole */
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return CB_MALFORMED;

@@ -77,7 +77,10 @@ bool decision_check_change(const struct decision *cur, const struct decision *ne
 enum parse_result stop_parse(const char *buf, size_t len, pdate *end, struct verrs *errs)
 {
     verrs_init(errs);
-    cJSON *root = jx_parse(buf, len);
+    bool refused = false;
+    cJSON *root = jx_parse_checked(buf, len, errs, &refused);
+    if (refused)
+        return PARSE_INVALID; /* invalid_utf8, out_of_range */
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return PARSE_MALFORMED;
@@ -97,7 +100,10 @@ enum parse_result empty_parse(const char *buf, size_t len, struct verrs *errs)
         i++;
     if (i == len)
         return PARSE_OK;
-    cJSON *root = jx_parse(buf, len);
+    bool refused = false;
+    cJSON *root = jx_parse_checked(buf, len, errs, &refused);
+    if (refused)
+        return PARSE_INVALID; /* invalid_utf8, out_of_range */
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return PARSE_MALFORMED;

@@ -10,21 +10,31 @@
 #include "api/decisions.h"
 #include "api/health.h"
 #include "api/tariffs.h"
+#include "base/mem.h"
 #include "http/router.h"
+#include "proto/audit_query.h"
 
 #define ANY_ROLE                                                                                   \
     (ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_AUDITOR) | ROLE_BIT(ROLE_ADMIN))
 
 static const char *const q_decision[] = {"version", NULL};
 static const char *const q_tariff[] = {"date", NULL};
-static const char *const q_consultations[] = {
-    "ssin",        "provider", "ocmw",  "service_from", "service_to", "recorded_from",
-    "recorded_to", "outcome",  "limit", "cursor",       NULL};
-static const char *const q_audit_decisions[] = {
-    "ocmw", "ssin", "changed_since", "status", "limit", "cursor", NULL};
-static const char *const q_as_of[] = {"ssin",     "service_date", "care_type",
-                                      "known_at", "provider",     NULL};
-static const char *const q_reads[] = {"ssin", "limit", "cursor", NULL};
+/* the audit routes take the names proto/audit_query.c checks (filled in by
+ * api_register_routes, so that the names are written once) */
+static const char *q_consultations[AUDIT_QUERY_MAX_NAMES + 1];
+static const char *q_audit_decisions[AUDIT_QUERY_MAX_NAMES + 1];
+static const char *q_as_of[AUDIT_QUERY_MAX_NAMES + 1];
+static const char *q_reads[AUDIT_QUERY_MAX_NAMES + 1];
+
+static void names_of(enum audit_query_kind kind, const char **out)
+{
+    size_t i = 0;
+    for (const char *name; (name = audit_query_name(kind, i)) != NULL; i++) {
+        ASSERT(i < AUDIT_QUERY_MAX_NAMES);
+        out[i] = name;
+    }
+    out[i] = NULL;
+}
 
 static const struct route routes[] = {
     {HM_GET, "/v1/health", ANY_ROLE, h_health},
@@ -59,5 +69,9 @@ static const struct route routes[] = {
 
 void api_register_routes(void)
 {
+    names_of(AQ_CONSULTATIONS, q_consultations);
+    names_of(AQ_DECISIONS, q_audit_decisions);
+    names_of(AQ_AS_OF, q_as_of);
+    names_of(AQ_READS, q_reads);
     router_set_routes(routes, sizeof routes / sizeof routes[0]);
 }

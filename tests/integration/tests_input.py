@@ -147,12 +147,21 @@ def run(env, tap):
         body = b'{"questions":[' + good + b"," + question(b"\xc0\xaf") + b"]}"
         before = counts(env)
         r = d.request("provider", "POST", "/v1/coverage/batch", body)
-        # 422 validation_failed once the batch handler reads its body with
-        # jx_parse_checked; 400 malformed_json while it still uses jx_parse
-        expect(r.status in (400, 422), f"expected the whole batch refused: {r!r}")
-        expect(r.header("content-type"), f"no Content-Type: {r!r}")
+        problem(r, 422, "validation_failed", field_code="invalid_utf8")
         expect("answers" not in (r.json or {}), f"a batch answer: {r!r}")
         expect(counts(env) == before, f"rows changed: {before} -> {counts(env)}")
+
+    @tap.case("a stop whose body has invalid UTF-8 or a number beyond 2^53: 422, no new version")
+    def _():
+        r = d.request("ocmw", "POST", "/v1/decisions", decision_body(new_ssin()))
+        expect(r.status == 201, f"decision: {r!r}")
+        did = r.json["id"]
+        refused_whole(env, d, "ocmw", "POST", f"/v1/decisions/{did}/stop",
+                      b'{"end":"\xff2026-12-31"}', "invalid_utf8")
+        refused_whole(env, d, "ocmw", "POST", f"/v1/decisions/{did}/suspend",
+                      b'{"x":9007199254740993}', "out_of_range")
+        got = env.psql(f"SELECT current_version FROM decision WHERE id = '{did}'")
+        expect(got == "1", f"a version was written: current_version {got!r}")
 
     # ---- rate limits ---------------------------------------------------------------
 
