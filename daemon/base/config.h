@@ -41,6 +41,9 @@ struct config {
     char *log_file;
     char *log_hash_key;
     char *pid_file;
+    int64_t tls_handshake_timeout_ms;
+    int64_t max_handshakes;
+    int64_t max_handshakes_per_address;
 };
 
 /* Fill with defaults. */
