@@ -515,32 +515,58 @@ static bool addr_eq(const struct conn_addr *a, const struct conn_addr *b)
     return a->family == b->family && memcmp(a->bytes, b->bytes, sizeof a->bytes) == 0;
 }
 
+/* No ClientHello yet: a real client sends it with its first packet; a
+ * socket that sits silent or trickles it is the cheapest thing to drop. */
+static bool hello_pending(const struct conn *c)
+{
+    SSL *ssl = c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+    /* the server's state stays BEFORE until a whole ClientHello is read
+     * (SSL_in_before() would also say "not yet driven": a new conn) */
+    return ssl && SSL_get_state(ssl) == TLS_ST_BEFORE;
+}
+
+/* The unfinished handshake to close (of addr, or any when addr is NULL):
+ * the oldest that has not even sent its ClientHello, else the oldest. */
+static struct conn *victim(struct conn_set *s, const struct conn_addr *addr)
+{
+    struct conn *c, *oldest = NULL;
+    TAILQ_FOREACH(c, &s->handshakes, hs_link)
+    {
+        if (addr && !addr_eq(&c->addr, addr))
+            continue;
+        if (hello_pending(c))
+            return c;
+        if (!oldest)
+            oldest = c;
+    }
+    return oldest;
+}
+
 /* Make room for a new connection from addr. Connections that have not
  * finished their handshake are the cheap ones to open: an attacker can
  * hold any number of them, so a full cap never refuses the newcomer (that
- * would lock every real client out) but closes the OLDEST unfinished
- * handshake, first one of the same address, then any. A real client's
- * handshake takes milliseconds and is closed only if max_handshakes newer
- * ones arrive meanwhile. False: refuse (max_connections of finished
- * connections). */
+ * would lock every real client out) but closes an unfinished handshake:
+ * one of the same address first, then any; the oldest that has not sent
+ * its ClientHello, else the oldest. A real client has sent its ClientHello
+ * within a millisecond, and then goes only after every silent or trickling
+ * socket. False: refuse (max_connections of finished connections). */
 static bool make_room(struct worker *w, const struct conn_addr *addr)
 {
     const struct config *cfg = worker_config(w);
     struct conn_set *s = worker_conns(w);
-    struct conn *c, *oldest_same = NULL;
+    struct conn *c;
     int64_t same = 0;
     TAILQ_FOREACH(c, &s->handshakes, hs_link)
     {
-        if (addr_eq(&c->addr, addr) && same++ == 0)
-            oldest_same = c;
+        same += addr_eq(&c->addr, addr);
     }
-    if (oldest_same && same >= cfg->max_handshakes_per_address) {
+    if (same >= cfg->max_handshakes_per_address) {
         worker_note(w, WN_EVICT_ADDRESS, NULL);
-        conn_close(oldest_same, "max_handshakes_per_address: a newer one from this address");
+        conn_close(victim(s, addr), "max_handshakes_per_address: a newer one from this address");
     } else if ((int64_t)s->n_handshakes >= cfg->max_handshakes ||
                ((int64_t)s->n_conns >= cfg->max_connections && s->n_handshakes > 0)) {
         worker_note(w, WN_EVICT_HANDSHAKES, NULL);
-        conn_close(TAILQ_FIRST(&s->handshakes), "max_handshakes: a newer connection");
+        conn_close(victim(s, NULL), "max_handshakes: a newer connection");
     }
     if ((int64_t)s->n_conns >= cfg->max_connections) {
         worker_note(w, WN_REFUSED_FULL, NULL);

@@ -31,6 +31,7 @@ import tests_faults  # noqa: E402
 import tests_lifecycle  # noqa: E402
 import tests_strict  # noqa: E402
 import tests_shutdown  # noqa: E402
+import tests_flood  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -112,6 +113,7 @@ def main():
             ("database", tests_faults.database_down),
             ("shutdown", tests_faults.shutdown),
             ("sigterm", tests_shutdown.run),
+            ("flood", tests_flood.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
