@@ -160,6 +160,17 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     conn_accept(arg, fd, sa, salen);
 }
 
+/* (a libevent callback has its own signature: evconnlistener_enable cast
+ * to one would get the descriptor -1 as its listener and crash) */
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    if (w->listener)
+        evconnlistener_enable(w->listener);
+}
+
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
     (void)l;
@@ -170,8 +181,7 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
     if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
         evconnlistener_disable(w->listener);
         struct timeval tv = {0, 200 * 1000};
-        event_base_once(w->base, -1, EV_TIMEOUT,
-                        (event_callback_fn)(void (*)(void))evconnlistener_enable, w->listener, &tv);
+        event_base_once(w->base, -1, EV_TIMEOUT, accept_resume_cb, w, &tv);
     }
 }
 

@@ -318,6 +318,7 @@ def run(env, tap):
     def _():
         expect(stats, "no flood figures")
         per_s = 2 * (stats["flood_s"] + 3)
+        expect(stats["report_lines"] >= 1, "the flood was not reported at all")
         expect(stats["report_lines"] <= per_s, f"{stats['report_lines']} report lines")
         # the rest: one access line per real request, and a few others
         expect(stats["log_lines"] <= stats["report_lines"] + stats["reqs"] + 20,
