@@ -15,6 +15,7 @@ is started with a soft limit of 1024 and must raise its own.
 import random
 import resource
 import selectors
+import subprocess
 import socket
 import ssl
 import threading
@@ -331,3 +332,30 @@ def run(env, tap):
         rc = d.stop(timeout=20)
         expect(rc == 0, f"exit status {rc}\n{d.tail()}")
         expect(not d.sanitizer_report(), d.sanitizer_report())
+
+    d2 = Daemon(env, "flood-fd", log_level="info")
+
+    @tap.case("out of descriptors (RLIMIT_NOFILE 150) under a flood: accept errors are "
+              "counted, the daemon survives and serves again")
+    def _():
+        d2.start()
+        try:
+            p = subprocess.run(["prlimit", "--pid", str(d2.proc.pid), "--nofile=150:150"],
+                               capture_output=True, text=True, timeout=10)
+            expect(p.returncode == 0, f"prlimit: {p.stderr}")
+            atk = Attacker(d2.port, plain=600, slow=0, refill=False).start()
+            time.sleep(2)
+            atk.finish()
+            expect(d2.proc.poll() is None, f"medaidd died: {d2.proc.returncode}\n{d2.tail()}")
+            t0 = time.monotonic()
+            r = d2.request("admin", "GET", "/v1/health", max_time=10)
+            while r.status != 200 and time.monotonic() - t0 < 10:
+                time.sleep(0.5)
+                r = d2.request("admin", "GET", "/v1/health", max_time=10)
+            expect(r.status == 200, repr(r))
+            expect(any(" accept error(s)" in x for x in log_lines(d2)),
+                   "accept errors not reported\n" + d2.tail())
+            rc = d2.stop(timeout=20)
+            expect(rc == 0, f"exit status {rc}\n{d2.tail()}")
+        finally:
+            d2.kill()

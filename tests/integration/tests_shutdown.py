@@ -122,11 +122,16 @@ def one_run(env, name, tally, second_term=False):
     stop = time.monotonic() + 20
     errors = []
 
-    def busy(k):
+    def connect(label):
         try:
-            s = d.tls_socket("provider")
+            return d.tls_socket("provider")
         except OSError as e:
-            errors.append(f"busy {k}: connect before the signal: {e!r}")
+            errors.append(f"{label}: connect before the signal: {e!r}")
+            return None
+
+    def busy(k):
+        s = connect(f"busy {k}")
+        if s is None:
             return
         try:
             i = k
@@ -141,16 +146,15 @@ def one_run(env, name, tally, second_term=False):
                 if signalled.is_set() and time.monotonic() - t_signal[0] > 3:
                     tally.bad(f"busy{k}: still kept alive 3 s after SIGTERM")
                     break
+            tally.add("busy clients' requests sent after SIGTERM", after)
             if res == "answered-close" and signalled.is_set():
                 tally.add("busy clients ended by an answer with Connection: close")
         finally:
             s.close()
 
     def idle(k, delay):
-        try:
-            s = d.tls_socket("provider")
-        except OSError as e:
-            errors.append(f"idle {k}: connect before the signal: {e!r}")
+        s = connect(f"idle {k}")
+        if s is None:
             return
         try:
             res = exchange(s, request_bytes(0), tally, f"idle{k}-before")
