@@ -57,7 +57,8 @@ static const struct option_def options[] = {
         "largest body of a tariff import or a coverage batch"),
     INT(max_header_bytes, 16384, 1024, 1048576, "largest request line + headers (431 above)"),
     INT(max_connections, 1024, 1, 1000000, "open client connections per worker"),
-    INT(request_timeout_ms, 10000, 100, 600000, "time to complete the TLS handshake or a request"),
+    INT(request_timeout_ms, 10000, 100, 600000,
+        "time to send a request (first one: from the handshake) or to flush an answer"),
     INT(idle_timeout_ms, 60000, 100, 3600000, "keep-alive idle time before a connection is closed"),
     INT(shutdown_timeout_ms, 10000, 0, 600000, "longest drain of in-flight requests on SIGTERM"),
     INT(principal_cache_ms, 5000, 0, 3600000, "how long a connection trusts its principal lookup"),
@@ -88,6 +89,13 @@ static const struct option_def options[] = {
         "Ed25519 private key (PEM) that signs the audit checkpoints; empty = no checkpoints"),
     INT(audit_checkpoint_interval_s, 3600, 0, 604800,
         "seconds between signed checkpoints of the audit chain heads; 0 = on demand only"),
+    INT(tls_handshake_timeout_ms, 3000, 100, 600000,
+        "time a new connection has to complete the TLS handshake"),
+    INT(max_handshakes, 128, 1, 1000000,
+        "connections per worker still in the TLS handshake; a new one closes the oldest"),
+    INT(max_handshakes_per_address, 16, 1, 1000000,
+        "connections per worker in the TLS handshake from one peer address; a new one from "
+        "that address closes its oldest"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 

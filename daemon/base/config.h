@@ -53,6 +53,9 @@ struct config {
     int64_t rate_limit_admin_burst;
     char *audit_signing_key;
     int64_t audit_checkpoint_interval_s;
+    int64_t tls_handshake_timeout_ms;
+    int64_t max_handshakes;
+    int64_t max_handshakes_per_address;
 };
 
 /* Fill with defaults. */

@@ -69,10 +69,8 @@ static void http_readable(void *arg)
         if (avail == 0)
             return;
         if (st == CS_IDLE) {
-            if (conn_draining(c)) {
-                conn_close(c, "draining");
-                return;
-            }
+            /* also when draining: a request that reached us is answered
+             * (with Connection: close), never dropped */
             conn_set_state(c, CS_READ_HEAD);
             hc->req = request_new(c, hc);
         }
@@ -128,7 +126,11 @@ static void http_readable(void *arg)
 static void flushed(struct http_conn *hc)
 {
     struct conn *c = hc->c;
-    bool close_after = request_close_after(hc->req) || conn_draining(c);
+    /* the answer said whether the connection goes on; when draining it
+     * said close unless the client had already sent more (that request
+     * is answered next), and a connection kept open is closed after a
+     * short grace (conn_drain_all) */
+    bool close_after = request_close_after(hc->req);
     bool linger = request_lingers(hc->req);
     end_request(hc);
     if (close_after && linger) {

@@ -482,6 +482,17 @@ static void access_log(const struct request *r, int status, size_t len)
             (long long)(mono_ms() - r->start_ms));
 }
 
+/* Shutting down: this answer closes the connection, unless the client has
+ * already sent more (a pipelined request, answered next and closing then). */
+static void drain_close(struct request *r)
+{
+    if (!conn_draining(r->conn))
+        return;
+    struct evbuffer *in = conn_input(r->conn);
+    if (!in || evbuffer_get_length(in) == 0)
+        r->close_after = true;
+}
+
 /* The answer is complete (sized, or the end of a stream): false when the
  * client left, and the request is gone then. */
 static bool answer_done(struct request *r, int status, size_t len)
@@ -492,8 +503,7 @@ static bool answer_done(struct request *r, int status, size_t len)
         http_conn_finish(r->hc); /* frees r */
         return false;
     }
-    if (conn_draining(r->conn))
-        r->close_after = true;
+    drain_close(r);
     return true;
 }
 
@@ -572,8 +582,7 @@ void request_stream_begin(struct request *r, int status, const char *content_typ
     r->status = status;
     if (conn_state(c) != CS_DISPATCHED)
         return; /* the client left: request_stream_gone() says so */
-    if (conn_draining(c))
-        r->close_after = true;
+    drain_close(r);
     r->chunked = r->head.minor_version >= 1;
     if (!r->chunked)
         r->close_after = true; /* HTTP/1.0: the end of the body is the close */

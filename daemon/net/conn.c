@@ -37,6 +37,16 @@
 
 /* how long to read and discard after an error answer before closing */
 #define LINGER_MS 1000
+/* on SIGTERM, how long an idle keep-alive connection stays open for a
+ * request its client may already have sent (bounded by shutdown_timeout_ms) */
+#define DRAIN_IDLE_GRACE_MS 1000
+
+/* the peer address, the key of max_handshakes_per_address (a PROXY
+ * protocol header may later replace it) */
+struct conn_addr {
+    sa_family_t family;
+    unsigned char bytes[16];
+};
 
 struct conn {
     struct worker *w;
@@ -50,16 +60,21 @@ struct conn {
     char fingerprint[TLS_FINGERPRINT_LEN + 1];
     void *proto; /* the protocol's, from open() */
     bool on_reap;
+    bool tls_up; /* handshake done, no TLS error since: say goodbye on close */
+    struct conn_addr addr;
     TAILQ_ENTRY(conn) link;
+    TAILQ_ENTRY(conn) hs_link; /* in set->handshakes while HANDSHAKE */
 };
 
 TAILQ_HEAD(conn_list, conn);
 
 struct conn_set {
     struct worker *w;
-    struct conn_list conns; /* open, or waiting for a handler's answer */
-    struct conn_list reap;  /* closed, freed after the current loop turn */
-    size_t n_conns;
+    struct conn_list conns;      /* open, or waiting for a handler's answer */
+    struct conn_list reap;       /* closed, freed after the current loop turn */
+    struct conn_list handshakes; /* HANDSHAKE, oldest first */
+    size_t n_handshakes;
+    size_t n_conns;     /* in conns */
     size_t n_in_flight; /* requests received or being handled */
     uint64_t next_id;
 };
@@ -108,11 +123,45 @@ static bool in_flight(enum conn_state s)
            s == CS_ORPHAN;
 }
 
+static bool draining_now(const struct conn *c)
+{
+    return worker_draining(c->w);
+}
+
+/* the idle time left: on SIGTERM only a short grace (see conn_drain_all) */
+static int64_t idle_ms(const struct conn *c, int64_t normal)
+{
+    if (!draining_now(c))
+        return normal;
+    int64_t grace = worker_config(c->w)->shutdown_timeout_ms;
+    if (grace > DRAIN_IDLE_GRACE_MS)
+        grace = DRAIN_IDLE_GRACE_MS;
+    return grace < normal ? grace : normal;
+}
+
+/* a clean end of the TLS session (close_notify) before the socket closes,
+ * so the client can tell a close between requests from a lost answer */
+static void tls_goodbye(struct conn *c)
+{
+    if (!c->tls_up || !c->bev)
+        return;
+    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+    if (ssl) {
+        ERR_clear_error();
+        (void)SSL_shutdown(ssl); /* non-blocking: best effort */
+        ERR_clear_error();
+    }
+}
+
 void conn_set_state(struct conn *c, enum conn_state s)
 {
     enum conn_state old = c->state;
     ASSERT(next_ok[old] & BIT(s));
     c->state = s;
+    if (old == CS_HANDSHAKE) {
+        TAILQ_REMOVE(&c->set->handshakes, c, hs_link);
+        c->set->n_handshakes--;
+    }
     if (!in_flight(old) && in_flight(s))
         c->set->n_in_flight++;
     else if (in_flight(old) && !in_flight(s))
@@ -123,7 +172,8 @@ void conn_set_state(struct conn *c, enum conn_state s)
     case CS_HANDSHAKE:
         break;
     case CS_IDLE:
-        conn_arm(c, old == CS_HANDSHAKE ? cfg->request_timeout_ms : cfg->idle_timeout_ms);
+        conn_arm(c,
+                 idle_ms(c, old == CS_HANDSHAKE ? cfg->request_timeout_ms : cfg->idle_timeout_ms));
         break;
     case CS_READ_HEAD:
         conn_arm(c, cfg->request_timeout_ms);
@@ -148,6 +198,8 @@ void conn_set_state(struct conn *c, enum conn_state s)
     case CS_ORPHAN:
     case CS_CLOSED:
         if (c->bev) {
+            if (s == CS_CLOSED && (old == CS_IDLE || old == CS_WRITING || old == CS_LINGER))
+                tls_goodbye(c);
             bufferevent_free(c->bev); /* closes the socket and frees the SSL */
             c->bev = NULL;
         }
@@ -155,6 +207,7 @@ void conn_set_state(struct conn *c, enum conn_state s)
         if (s == CS_CLOSED && !c->on_reap) {
             c->on_reap = true;
             TAILQ_REMOVE(&c->set->conns, c, link);
+            c->set->n_conns--;
             TAILQ_INSERT_TAIL(&c->set->reap, c, link);
             worker_schedule_reap(c->w);
         }
@@ -288,14 +341,17 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
         SSL *ssl = bufferevent_openssl_get_ssl(bev);
         X509 *peer = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
         if (!peer || SSL_get_verify_result(ssl) != X509_V_OK) {
+            worker_note(c->w, WN_HS_FAILED, "no verified client certificate");
             conn_close(c, "no verified client certificate");
             return;
         }
         tls_cert_fingerprint(peer, c->fingerprint);
+        c->tls_up = true;
         log_debug("%s: TLS %s established", c->label, SSL_get_version(ssl));
         conn_ready(c);
         return;
     }
+    c->tls_up = false; /* no close_notify after an error or the client's close */
     char why[200];
     if (what & BEV_EVENT_EOF) {
         snprintf(why, sizeof why, "%s",
@@ -306,8 +362,10 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
         snprintf(why, sizeof why, "%s%s%s", c->state == CS_HANDSHAKE ? "handshake failed" : "error",
                  tls[0] ? ": " : "", tls);
     }
-    enum log_level lvl = c->state == CS_HANDSHAKE && !(what & BEV_EVENT_EOF) ? LOG_INFO : LOG_DEBUG;
-    log_ctx(lvl, c->label, "connection %s", why);
+    /* a flood of bad handshakes is counted, not logged one by one */
+    if (c->state == CS_HANDSHAKE)
+        worker_note(c->w, WN_HS_FAILED, why);
+    log_ctx(LOG_DEBUG, c->label, "connection %s", why);
     conn_close(c, why);
     worker_check_drained(c->w);
 }
@@ -319,10 +377,11 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
     struct conn *c = arg;
     switch (c->state) {
     case CS_HANDSHAKE:
+        worker_note(c->w, WN_HS_TIMEOUT, NULL);
         conn_close(c, "handshake timeout");
         break;
     case CS_IDLE:
-        conn_close(c, "idle timeout");
+        conn_close(c, draining_now(c) ? "shutting down (idle)" : "idle timeout");
         break;
     case CS_READ_HEAD:
     case CS_READ_BODY:
@@ -355,7 +414,8 @@ static void conn_free(struct conn *c)
         bufferevent_free(c->bev);
     if (c->timer)
         event_free(c->timer);
-    c->set->n_conns--;
+    if (!c->on_reap)
+        c->set->n_conns--;
     free(c);
 }
 
@@ -365,6 +425,7 @@ struct conn_set *conn_set_new(struct worker *w)
     s->w = w;
     TAILQ_INIT(&s->conns);
     TAILQ_INIT(&s->reap);
+    TAILQ_INIT(&s->handshakes);
     return s;
 }
 
@@ -395,6 +456,8 @@ void conn_set_free(struct conn_set *s)
     struct conn *c;
     while ((c = TAILQ_FIRST(&s->conns))) {
         TAILQ_REMOVE(&s->conns, c, link);
+        if (c->state == CS_HANDSHAKE)
+            TAILQ_REMOVE(&s->handshakes, c, hs_link);
         conn_free(c);
     }
     while ((c = TAILQ_FIRST(&s->reap))) {
@@ -419,7 +482,7 @@ static struct conn *conn_new(struct worker *w, const char *peer)
     return c;
 }
 
-static void conn_start(struct conn *c)
+static void conn_start(struct conn *c, int64_t first_timeout_ms)
 {
     const struct config *cfg = worker_config(c->w);
     /* bound what a client can pile up behind a request being handled */
@@ -428,19 +491,97 @@ static void conn_start(struct conn *c)
     bufferevent_setwatermark(c->bev, EV_READ, 0, (size_t)(cfg->max_header_bytes + body_max + 4096));
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    conn_arm(c, cfg->request_timeout_ms);
+    conn_arm(c, first_timeout_ms);
     c->set->n_conns++;
     TAILQ_INSERT_TAIL(&c->set->conns, c, link);
+    if (c->state == CS_HANDSHAKE) {
+        TAILQ_INSERT_TAIL(&c->set->handshakes, c, hs_link);
+        c->set->n_handshakes++;
+    }
+}
+
+static void addr_of(const struct sockaddr *sa, struct conn_addr *a)
+{
+    memset(a, 0, sizeof *a);
+    a->family = sa->sa_family;
+    if (sa->sa_family == AF_INET)
+        memcpy(a->bytes, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+    else if (sa->sa_family == AF_INET6)
+        memcpy(a->bytes, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+}
+
+static bool addr_eq(const struct conn_addr *a, const struct conn_addr *b)
+{
+    return a->family == b->family && memcmp(a->bytes, b->bytes, sizeof a->bytes) == 0;
+}
+
+/* No ClientHello yet: a real client sends it with its first packet; a
+ * socket that sits silent or trickles it is the cheapest thing to drop. */
+static bool hello_pending(const struct conn *c)
+{
+    SSL *ssl = c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+    /* the server's state stays BEFORE until a whole ClientHello is read
+     * (SSL_in_before() would also say "not yet driven": a new conn) */
+    return ssl && SSL_get_state(ssl) == TLS_ST_BEFORE;
+}
+
+/* The unfinished handshake to close (of addr, or any when addr is NULL):
+ * the oldest that has not even sent its ClientHello, else the oldest. */
+static struct conn *victim(struct conn_set *s, const struct conn_addr *addr)
+{
+    struct conn *c, *oldest = NULL;
+    TAILQ_FOREACH(c, &s->handshakes, hs_link)
+    {
+        if (addr && !addr_eq(&c->addr, addr))
+            continue;
+        if (hello_pending(c))
+            return c;
+        if (!oldest)
+            oldest = c;
+    }
+    return oldest;
+}
+
+/* Make room for a new connection from addr. Connections that have not
+ * finished their handshake are the cheap ones to open: an attacker can
+ * hold any number of them, so a full cap never refuses the newcomer (that
+ * would lock every real client out) but closes an unfinished handshake:
+ * one of the same address first, then any; the oldest that has not sent
+ * its ClientHello, else the oldest. A real client has sent its ClientHello
+ * within a millisecond, and then goes only after every silent or trickling
+ * socket. False: refuse (max_connections of finished connections). */
+static bool make_room(struct worker *w, const struct conn_addr *addr)
+{
+    const struct config *cfg = worker_config(w);
+    struct conn_set *s = worker_conns(w);
+    struct conn *c;
+    int64_t same = 0;
+    TAILQ_FOREACH(c, &s->handshakes, hs_link)
+    {
+        same += addr_eq(&c->addr, addr);
+    }
+    if (same >= cfg->max_handshakes_per_address) {
+        worker_note(w, WN_EVICT_ADDRESS, NULL);
+        conn_close(victim(s, addr), "max_handshakes_per_address: a newer one from this address");
+    } else if ((int64_t)s->n_handshakes >= cfg->max_handshakes ||
+               ((int64_t)s->n_conns >= cfg->max_connections && s->n_handshakes > 0)) {
+        worker_note(w, WN_EVICT_HANDSHAKES, NULL);
+        conn_close(victim(s, NULL), "max_handshakes: a newer connection");
+    }
+    if ((int64_t)s->n_conns >= cfg->max_connections) {
+        worker_note(w, WN_REFUSED_FULL, NULL);
+        return false;
+    }
+    return true;
 }
 
 void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
 {
     (void)salen;
     const struct config *cfg = worker_config(w);
-    struct conn_set *s = worker_conns(w);
-    if ((int64_t)s->n_conns >= cfg->max_connections || worker_draining(w)) {
-        log_warn("%s: connection refused: %s", worker_tag(w),
-                 worker_draining(w) ? "shutting down" : "max_connections reached");
+    struct conn_addr addr;
+    addr_of(sa, &addr);
+    if (worker_draining(w) || !make_room(w, &addr)) {
         close(fd);
         return;
     }
@@ -479,7 +620,8 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
         return;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-    conn_start(c);
+    c->addr = addr;
+    conn_start(c, cfg->tls_handshake_timeout_ms);
 }
 
 struct conn *conn_adopt(struct worker *w, struct bufferevent *bev, const char *peer,
@@ -489,7 +631,7 @@ struct conn *conn_adopt(struct worker *w, struct bufferevent *bev, const char *p
     ASSERT(c->timer != NULL);
     c->bev = bev;
     snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fingerprint);
-    conn_start(c);
+    conn_start(c, worker_config(w)->request_timeout_ms);
     conn_ready(c);
     return c;
 }
@@ -498,10 +640,24 @@ void conn_drain_all(struct worker *w)
 {
     struct conn_set *s = worker_conns(w);
     struct conn *c, *next;
-    /* busy connections finish their request and close (conn_draining) */
+    /* Busy connections finish their request and close (conn_draining).
+     * An idle keep-alive connection may have a request on its way, or
+     * already in the socket buffer: closing it now would drop that request
+     * unanswered. It gets a short grace instead (any request that arrives
+     * is answered with Connection: close), then a clean close. */
     for (c = TAILQ_FIRST(&s->conns); c; c = next) {
         next = TAILQ_NEXT(c, link);
-        if (c->state == CS_IDLE || c->state == CS_HANDSHAKE)
+        if (c->state == CS_HANDSHAKE) {
             conn_close(c, "shutting down");
+        } else if (c->state == CS_IDLE) {
+            int64_t grace = idle_ms(c, worker_config(w)->idle_timeout_ms);
+            if (grace <= 0) {
+                conn_close(c, "shutting down (idle)");
+            } else {
+                conn_arm(c, grace);
+                if (c->bev && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+                    protocol->readable(c->proto);
+            }
+        }
     }
 }

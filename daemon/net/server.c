@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -142,6 +143,8 @@ static void term_cb(evutil_socket_t sig, short what, void *arg)
     struct server *s = arg;
     if (++s->n_term > 1) {
         log_warn("second %s: exiting now", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        if (*s->cfg->pid_file)
+            unlink(s->cfg->pid_file); /* on every exit, this one too */
         _exit(1);
     }
     log_info("%s: draining (up to %lld ms), then exiting", sig == SIGINT ? "SIGINT" : "SIGTERM",
@@ -226,6 +229,32 @@ static void worker_done_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- run ------------------------------------------------------------------------------ */
 
+/* Every connection is a descriptor: workers × (max_connections + the
+ * database pool) plus the listeners and the log. The usual soft limit
+ * (1024) is below the default configuration's need, so raise it up to the
+ * hard limit; say so when even that is too low (accept() then fails with
+ * EMFILE, counted in the once-a-second connection report). */
+static void raise_nofile(const struct config *cfg, int n_workers)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t need = (rlim_t)n_workers * (rlim_t)(cfg->max_connections + cfg->db_pool_size + 8) + 64;
+    if (rl.rlim_cur < need && rl.rlim_cur != rl.rlim_max) {
+        rlim_t old = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            log_info("RLIMIT_NOFILE raised from %llu to %llu", (unsigned long long)old,
+                     (unsigned long long)rl.rlim_cur);
+        else
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < need)
+        log_warn("RLIMIT_NOFILE is %llu but workers x (max_connections + db_pool_size) needs about "
+                 "%llu: raise the hard limit (LimitNOFILE=, ulimit -Hn) or lower max_connections",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+}
+
 int server_run(struct config *cfg, const char *config_path, char **overrides, int n_overrides)
 {
     struct server s = {
@@ -247,6 +276,7 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
         free(s.workers);
         return 2;
     }
+    raise_nofile(cfg, s.n_workers);
     if (!open_listeners(cfg->listen, s.n_workers, fds)) {
         free(fds);
         free(s.workers);
@@ -256,6 +286,8 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
         FILE *pf = fopen(cfg->pid_file, "w");
         if (!pf || fprintf(pf, "%ld\n", (long)getpid()) < 0 || fclose(pf) != 0) {
             log_error("pid_file %s: %s", cfg->pid_file, strerror(errno));
+            if (pf)
+                unlink(cfg->pid_file);
             for (int i = 0; i < s.n_workers; i++)
                 close(fds[i]);
             free(fds);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,9 @@ struct worker {
     atomic_int cmd;
     bool draining;
     struct event *ev_drain_deadline;
+    struct event *ev_notes; /* the once-a-second report of worker_note() counts */
+    uint64_t notes[WN_COUNT];
+    char note_detail[WN_COUNT][120];
     void (*done)(void *arg);
     void *done_arg;
 };
@@ -84,6 +88,64 @@ void worker_schedule_reap(struct worker *w)
     event_active(w->ev_reap, EV_READ, 0);
 }
 
+/* ---- flood counts ---------------------------------------------------------------- */
+
+#define NOTES_PERIOD_MS 1000
+
+static const char *const note_text[WN_COUNT] = {
+    [WN_REFUSED_FULL] = "connection(s) refused (max_connections)",
+    [WN_EVICT_HANDSHAKES] =
+        "unfinished handshake(s) closed to admit new connections (max_handshakes)",
+    [WN_EVICT_ADDRESS] = "unfinished handshake(s) closed for a newer one from the same address "
+                         "(max_handshakes_per_address)",
+    [WN_HS_TIMEOUT] = "handshake(s) not done in time (tls_handshake_timeout_ms)",
+    [WN_HS_FAILED] = "handshake(s) failed or abandoned",
+    [WN_ACCEPT_ERROR] = "accept error(s)",
+};
+
+/* one line with every count since the last one; warn when connections
+ * were refused or cut, info when only handshakes failed */
+static void notes_flush(struct worker *w)
+{
+    char line[1024];
+    size_t n = 0;
+    bool serious = false;
+    for (int i = 0; i < WN_COUNT; i++) {
+        if (!w->notes[i])
+            continue;
+        serious |= i == WN_REFUSED_FULL || i == WN_EVICT_HANDSHAKES || i == WN_EVICT_ADDRESS ||
+                   i == WN_ACCEPT_ERROR;
+        int k = snprintf(line + n, sizeof line - n, "%s%llu %s%s%s%s", n ? "; " : "",
+                         (unsigned long long)w->notes[i], note_text[i],
+                         w->note_detail[i][0] ? " (last: " : "", w->note_detail[i],
+                         w->note_detail[i][0] ? ")" : "");
+        if (k > 0)
+            n = (size_t)k < sizeof line - n ? n + (size_t)k : sizeof line - 1;
+        w->notes[i] = 0;
+        w->note_detail[i][0] = '\0';
+    }
+    if (n)
+        log_ctx(serious ? LOG_WARN : LOG_INFO, w->tag, "connections: %s", line);
+}
+
+static void notes_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    notes_flush(arg);
+}
+
+void worker_note(struct worker *w, enum worker_note n, const char *detail)
+{
+    w->notes[n]++;
+    if (detail)
+        snprintf(w->note_detail[n], sizeof w->note_detail[n], "%s", detail);
+    if (w->ev_notes && !evtimer_pending(w->ev_notes, NULL)) {
+        struct timeval tv = clock_tv(NOTES_PERIOD_MS);
+        evtimer_add(w->ev_notes, &tv);
+    }
+}
+
 static void reap_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -98,18 +160,28 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     conn_accept(arg, fd, sa, salen);
 }
 
+/* (a libevent callback has its own signature: evconnlistener_enable cast
+ * to one would get the descriptor -1 as its listener and crash) */
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    if (w->listener)
+        evconnlistener_enable(w->listener);
+}
+
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
     (void)l;
     struct worker *w = arg;
     int e = EVUTIL_SOCKET_ERROR();
-    log_error("%s: accept: %s", w->tag, evutil_socket_error_to_string(e));
+    worker_note(w, WN_ACCEPT_ERROR, evutil_socket_error_to_string(e));
     /* EMFILE and friends: let the loop breathe rather than spin */
     if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
         evconnlistener_disable(w->listener);
         struct timeval tv = {0, 200 * 1000};
-        event_base_once(w->base, -1, EV_TIMEOUT,
-                        (event_callback_fn)(void (*)(void))evconnlistener_enable, w->listener, &tv);
+        event_base_once(w->base, -1, EV_TIMEOUT, accept_resume_cb, w, &tv);
     }
 }
 
@@ -154,13 +226,14 @@ static bool worker_setup(struct worker *w, int fd)
     w->ev_reap = event_new(w->base, -1, 0, reap_cb, w);
     w->ev_cmd = event_new(w->base, -1, 0, cmd_cb, w);
     w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
+    w->ev_notes = evtimer_new(w->base, notes_cb, w);
     if (fd >= 0) {
         w->listener = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
         if (w->listener)
             evconnlistener_set_error_cb(w->listener, accept_error_cb);
     }
     return (w->app || !hooks.attach) && w->ev_reap && w->ev_cmd && w->ev_drain_deadline &&
-           (fd < 0 || w->listener);
+           w->ev_notes && (fd < 0 || w->listener);
 }
 
 struct worker *worker_new(int idx, const struct config *cfg, int listen_fd)
@@ -217,6 +290,10 @@ void worker_free(struct worker *w)
         event_free(w->ev_cmd);
     if (w->ev_drain_deadline)
         event_free(w->ev_drain_deadline);
+    if (w->ev_notes) {
+        notes_flush(w);
+        event_free(w->ev_notes);
+    }
     if (w->base && w->own_base)
         event_base_free(w->base);
     free(w);
@@ -226,6 +303,7 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     event_base_dispatch(w->base);
+    notes_flush(w);
     worker_release(w);
     w->done(w->done_arg);
     return NULL;

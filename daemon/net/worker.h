@@ -46,4 +46,18 @@ void worker_check_drained(struct worker *w);
 /* Ask for conn_reap after this loop turn. */
 void worker_schedule_reap(struct worker *w);
 
+/* What a flood produces by the thousand: counted, and logged as one line
+ * of counts at most once a second per worker (never one line each). */
+enum worker_note {
+    WN_REFUSED_FULL,     /* max_connections reached, no handshake to close */
+    WN_EVICT_HANDSHAKES, /* oldest handshake closed for a new connection */
+    WN_EVICT_ADDRESS,    /* that address's oldest handshake closed */
+    WN_HS_TIMEOUT,       /* handshake not done within tls_handshake_timeout_ms */
+    WN_HS_FAILED,        /* handshake failed or abandoned */
+    WN_ACCEPT_ERROR,     /* accept() failed (descriptors, memory) */
+    WN_COUNT
+};
+/* detail (may be NULL): the reason, the last one is shown with the counts */
+void worker_note(struct worker *w, enum worker_note n, const char *detail);
+
 #endif

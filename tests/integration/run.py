@@ -34,6 +34,8 @@ import tests_lifecycle  # noqa: E402
 import tests_strict  # noqa: E402
 import tests_reads  # noqa: E402
 import tests_anchor  # noqa: E402
+import tests_shutdown  # noqa: E402
+import tests_flood  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -86,7 +88,7 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma-separated groups: api,lifecycle,agreements,audit,"
                          "audit_scripts,dbrules,strict,slow,database,shutdown,freeze,input,"
-                         "reads,anchor")
+                         "reads,anchor,sigterm,flood")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -119,6 +121,8 @@ def main():
             ("input", tests_input.run),
             ("reads", tests_reads.run),
             ("anchor", tests_anchor.run),
+            ("sigterm", tests_shutdown.run),
+            ("flood", tests_flood.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
