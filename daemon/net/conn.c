@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
@@ -525,31 +526,50 @@ static bool hello_pending(const struct conn *c)
     return ssl && SSL_get_state(ssl) == TLS_ST_BEFORE;
 }
 
+/* Silent: no whole ClientHello read and nothing waiting in the socket
+ * either. In a burst of new connections the loop accepts the next one before
+ * it has read the ClientHello of the previous ones, which is then waiting in
+ * the kernel's buffer: those are real clients, not silent sockets. */
+static bool silent(const struct conn *c)
+{
+    if (!hello_pending(c))
+        return false;
+    int fd = c->bev ? bufferevent_getfd(c->bev) : -1;
+    int waiting = 0;
+    return fd < 0 || ioctl(fd, FIONREAD, &waiting) != 0 || waiting == 0;
+}
+
 /* The unfinished handshake to close (of addr, or any when addr is NULL):
- * the oldest that has not even sent its ClientHello, else the oldest. */
-static struct conn *victim(struct conn_set *s, const struct conn_addr *addr)
+ * the oldest silent one; else, with any_active, the oldest (NULL when
+ * there is none to close). */
+static struct conn *victim(struct conn_set *s, const struct conn_addr *addr, bool any_active)
 {
     struct conn *c, *oldest = NULL;
     TAILQ_FOREACH(c, &s->handshakes, hs_link)
     {
         if (addr && !addr_eq(&c->addr, addr))
             continue;
-        if (hello_pending(c))
+        if (silent(c))
             return c;
         if (!oldest)
             oldest = c;
     }
-    return oldest;
+    return any_active ? oldest : NULL;
 }
 
 /* Make room for a new connection from addr. Connections that have not
  * finished their handshake are the cheap ones to open: an attacker can
  * hold any number of them, so a full cap never refuses the newcomer (that
  * would lock every real client out) but closes an unfinished handshake:
- * one of the same address first, then any; the oldest that has not sent
- * its ClientHello, else the oldest. A real client has sent its ClientHello
- * within a millisecond, and then goes only after every silent or trickling
- * socket. False: refuse (max_connections of finished connections). */
+ * one of the same address first, then any; the oldest silent one (no
+ * ClientHello, nothing waiting), else the oldest. A real client has sent
+ * its ClientHello within a millisecond, and then goes only after every
+ * silent or trickling socket. The cap of one address is a matter of
+ * fairness: it closes only its silent sockets, never a handshake in
+ * progress (many real clients may share an address behind a NAT); the
+ * cap of the worker protects its resources and closes the oldest when no
+ * socket is silent. False: refuse (max_connections of finished
+ * connections). */
 static bool make_room(struct worker *w, const struct conn_addr *addr)
 {
     const struct config *cfg = worker_config(w);
@@ -560,13 +580,14 @@ static bool make_room(struct worker *w, const struct conn_addr *addr)
     {
         same += addr_eq(&c->addr, addr);
     }
-    if (same >= cfg->max_handshakes_per_address) {
+    struct conn *v;
+    if (same >= cfg->max_handshakes_per_address && (v = victim(s, addr, false)) != NULL) {
         worker_note(w, WN_EVICT_ADDRESS, NULL);
-        conn_close(victim(s, addr), "max_handshakes_per_address: a newer one from this address");
+        conn_close(v, "max_handshakes_per_address: a newer one from this address");
     } else if ((int64_t)s->n_handshakes >= cfg->max_handshakes ||
                ((int64_t)s->n_conns >= cfg->max_connections && s->n_handshakes > 0)) {
         worker_note(w, WN_EVICT_HANDSHAKES, NULL);
-        conn_close(victim(s, NULL), "max_handshakes: a newer connection");
+        conn_close(victim(s, NULL, true), "max_handshakes: a newer connection");
     }
     if ((int64_t)s->n_conns >= cfg->max_connections) {
         worker_note(w, WN_REFUSED_FULL, NULL);
