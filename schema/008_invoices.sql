@@ -147,12 +147,12 @@ BEGIN
     INSERT INTO invoice_line (invoice_id, line_no, agreement, code, quantity, state_cents,
                               ocmw_cents, patient_cents, accepted, reason, ocmw, ssin,
                               service_date)
-    SELECT inv, x.ord, x.agreement, x.code, x.quantity, x.state_cents, x.ocmw_cents,
-           x.patient_cents, x.accepted, x.reason, d.ocmw, a.ssin, a.service_date
-    FROM jsonb_to_recordset(p_lines) WITH ORDINALITY
-             AS x(agreement text, code text, quantity integer, state_cents bigint,
-                  ocmw_cents bigint, patient_cents bigint, accepted boolean, reason text, ord)
-    LEFT JOIN agreement a ON a.number = x.agreement AND a.provider_org = p_org
+    SELECT inv, x.ord, x.j->>'agreement', x.j->>'code', (x.j->>'quantity')::integer,
+           (x.j->>'state_cents')::bigint, (x.j->>'ocmw_cents')::bigint,
+           (x.j->>'patient_cents')::bigint, (x.j->>'accepted')::boolean, x.j->>'reason',
+           d.ocmw, a.ssin, a.service_date
+    FROM jsonb_array_elements(p_lines) WITH ORDINALITY AS x(j, ord)
+    LEFT JOIN agreement a ON a.number = x.j->>'agreement' AND a.provider_org = p_org
     LEFT JOIN decision d ON d.id = a.decision_id;
     IF EXISTS (
         SELECT 1 FROM invoice_line l
