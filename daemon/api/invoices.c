@@ -41,17 +41,6 @@ static void not_found(struct request *r, const char *what)
     request_problem(r, PROBLEM_NOT_FOUND, what, NULL, NULL);
 }
 
-static bool key_ok(const char *k)
-{
-    size_t n = strlen(k);
-    if (n < 1 || n > 255)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (k[i] < 0x21 || k[i] > 0x7e)
-            return false;
-    return true;
-}
-
 /* ---- submitting ------------------------------------------------------------------- */
 
 struct submit {
@@ -194,7 +183,7 @@ void h_invoice_submit(struct request *r)
     struct submit *s = request_alloc(r, sizeof *s);
     s->r = r;
     s->key = request_header(r, "Idempotency-Key");
-    if (s->key && !key_ok(s->key)) {
+    if (s->key && !api_idempotency_key_ok(s->key)) {
         request_problem(r, PROBLEM_INVALID_PARAMETER,
                         "Idempotency-Key must be 1 to 255 visible ASCII characters", NULL, NULL);
         return;
