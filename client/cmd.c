@@ -227,3 +227,27 @@ void buf_add(struct buf *b, const char *s, size_t n)
     b->len += n;
     b->p[b->len] = '\0';
 }
+
+void query_add(struct query *q, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    char *e = api_escape_segment(value);
+    if (!e) {
+        q->b.failed = true;
+        return;
+    }
+    buf_add(&q->b, q->any ? "&" : "?", 1);
+    buf_add(&q->b, name, strlen(name));
+    buf_add(&q->b, "=", 1);
+    buf_add(&q->b, e, strlen(e));
+    q->any = true;
+    free(e);
+}
+
+void query_add_long(struct query *q, const char *name, long value)
+{
+    char v[24];
+    snprintf(v, sizeof v, "%ld", value);
+    query_add(q, name, v);
+}
