@@ -8,7 +8,10 @@ audit records.
 Agreed amounts are read from the coverage answers (tests_agreements checks them
 against the formula); every expected outcome and sum is computed here."""
 
+import csv
+import io
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from harness import (
@@ -109,6 +112,7 @@ def run(env, tap):
     read_tests(env, tap, d)
     payment_tests(env, tap, d)
     statement_tests(env, tap, d)
+    client_tests(env, tap, d)
     input_tests(env, tap, d)
     audit_tests(env, tap, d)
     clean_exit(tap, d)
@@ -400,6 +404,219 @@ def statement_tests(env, tap, d):
         expect(empty.json["providers"] == [] and empty.json["totals"]["state_cents"] == 0, empty)
         problem(d.request("fund", "GET", "/v1/statements"), 400, "invalid_parameter")
         problem(d.request("provider", "GET", f"/v1/statements?month={m}"), 403, "forbidden")
+
+
+def client_ok(p, what):
+    expect(p.returncode == 0, f"{what}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p.stdout
+
+
+def client_refused(p, what, code):
+    expect(p.returncode == 2 and p.stdout == "" and code in p.stderr,
+           f"{what}: expected exit 2 with {code}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
+
+
+def csv_rows(text):
+    return list(csv.reader(io.StringIO(text)))
+
+
+def client_tests(env, tap, d):
+    """The client's billing commands against the API's answers (curl) in the same run."""
+    m = today().strftime("%Y-%m")
+    st = {}
+
+    @tap.case("medaid invoice submit FILE|-: the 201 answer as received; a retry with the "
+              "generated key (shown on stderr) gets the same answer byte for byte")
+    def _():
+        a, items, _ = agreement(d)
+        body = {"reference": "CLI,\"1\"", "lines": [
+            full(a, items, "101076"), line(a, "101032", 1, items["101032"]["state_cents"] + 1, 0),
+            line(a, "999999", 1, 0, 0)]}
+        p = d.client("provider", "invoice", "submit", "-", stdin=json.dumps(body), timeout=60)
+        out = client_ok(p, "invoice submit")
+        j = json.loads(out)
+        expect(j["status"] == "partial" and [ln["accepted"] for ln in j["lines"]] ==
+               [True, False, False] and j["lines"][1]["rejected"]["code"] == "amount_exceeded"
+               and j["lines"][2]["rejected"]["code"] == "code_not_agreed", out)
+        key = re.search(r"idempotency key: ([0-9a-f]{32})$", p.stderr, re.M)
+        expect(key, f"no generated key on stderr: {p.stderr!r}")
+        r = d.request("provider", "POST", "/v1/invoices", json.dumps(body),
+                      headers=[f"Idempotency-Key: {key.group(1)}"], max_time=60)
+        expect(r.status == 201 and out == r.body.decode() + ("" if r.body.endswith(b"\n")
+                                                             else "\n"),
+               f"retry with the key:\n{r.body!r}\n{out!r}")
+        W.invoices.append(j)
+        st["inv"] = j
+        # a given key, from a file; the same key again gives the same invoice
+        f = env.tmp / "invoice.json"
+        f.write_text(json.dumps({"lines": [full(a, items, "101032")]}))
+        p1 = d.client("provider", "invoice", "submit", str(f), "--idempotency-key", "cli-k1")
+        p2 = d.client("provider", "invoice", "submit", str(f), "--idempotency-key", "cli-k1")
+        j1 = json.loads(client_ok(p1, "submit FILE"))
+        expect(j1["status"] == "accepted" and p2.stdout == p1.stdout and p1.stderr == "",
+               f"{p1.stdout}\n{p2.stdout}\n{p1.stderr}")
+        W.invoices.append(j1)
+        st["inv2"] = j1
+        t = d.client("provider", "invoice", "submit", str(f), "--idempotency-key", "cli-k2",
+                     "--format", "table")
+        expect(t.returncode == 0 and re.search(r"^lines\[0\]\.rejected\.code +quantity_exceeded$",
+                                               t.stdout, re.M), t.stdout + t.stderr)
+        W.invoices.append(json.loads(d.request("fund", "GET", "/v1/invoices/" + re.search(
+            r"^invoice +(I\S+)$", t.stdout, re.M).group(1)).body))
+        client_refused(d.client("provider", "invoice", "submit", "-", stdin='{"lines":[]}'),
+                       "no lines", "validation_failed")
+        client_refused(d.client("fund", "invoice", "submit", str(f)), "a fund", "403")
+        p = d.client("provider", "invoice", "submit", "-", stdin="[1]")
+        expect(p.returncode == 1 and p.stdout == "", f"not an object: {p.returncode} {p.stderr}")
+        p = d.client("provider", "invoice", "submit")
+        expect(p.returncode == 1 and p.stdout == "", "no FILE")
+
+    @tap.case("medaid invoice show ID: the answer of GET /v1/invoices/{id} as received "
+              "(provider, fund, auditor); another provider exit 2 (404)")
+    def _():
+        inv = st["inv"]["invoice"]
+        for who in ("provider", "fund", "auditor"):
+            out = client_ok(d.client(who, "invoice", "show", inv), f"show as {who}")
+            g = d.request(who, "GET", f"/v1/invoices/{inv}")
+            expect(out.rstrip("\n") == g.body.decode().rstrip("\n"), f"{out}\n{g.body!r}")
+        client_refused(d.client("provider2", "invoice", "show", inv), "provider2", "404")
+        p = d.client("fund", "invoice", "show", inv, "--format", "table")
+        expect(p.returncode == 0 and re.search(rf"^invoice +{inv}$", p.stdout, re.M) and
+               re.search(r"^paid_cents +0$", p.stdout, re.M), p.stdout)
+
+    @tap.case("medaid payment add: 201 as received, seen by invoice show; the same reference "
+              "exit 2 (payment_duplicate); one cent over the state share exit 2; bad options 1")
+    def _():
+        inv, due = st["inv"]["invoice"], st["inv"]["totals"]["state_cents"]
+        expect(due >= 2, f"state share {due}")
+        p = d.client("fund", "payment", "add", inv, "--amount-cents", str(due - 1), "--date",
+                     today().isoformat(), "--reference", "CLI-PAY-1")
+        pay = json.loads(client_ok(p, "payment add"))
+        expect(pay["invoice"] == inv and pay["amount_cents"] == due - 1 and
+               pay["reference"] == "CLI-PAY-1" and pay["date"] == today().isoformat(), pay)
+        W.payments.setdefault(inv, []).append(due - 1)
+        g = d.request("fund", "GET", f"/v1/invoices/{inv}").json
+        expect(g["paid_cents"] == due - 1 and g["payments"][0]["payment"] == pay["payment"], g)
+        client_refused(d.client("fund", "payment", "add", inv, "--amount-cents", "1", "--date",
+                                today().isoformat(), "--reference", "CLI-PAY-1"),
+                       "same reference", "payment_duplicate")
+        client_refused(d.client("fund", "payment", "add", inv, "--amount-cents", "2", "--date",
+                                today().isoformat(), "--reference", "CLI-PAY-2"),
+                       "one cent over", "payment_exceeds_due")
+        client_refused(d.client("provider", "payment", "add", inv, "--amount-cents", "1",
+                                "--date", today().isoformat(), "--reference", "X"),
+                       "a provider", "403")
+        client_refused(d.client("fund", "payment", "add", "I2020-00000000", "--amount-cents", "1",
+                                "--date", today().isoformat(), "--reference", "X"),
+                       "no such invoice", "404")
+        for args in (("--amount-cents", "1", "--date", today().isoformat()),
+                     ("--amount-cents", "0", "--date", today().isoformat(), "--reference", "X"),
+                     ("--amount-cents", "9007199254740992", "--date", today().isoformat(),
+                      "--reference", "X"),
+                     ("--amount-cents", "1", "--date", "2026-02-30", "--reference", "X")):
+            p = d.client("fund", "payment", "add", inv, *args)
+            expect(p.returncode == 1 and p.stdout == "", f"{args}: {p.returncode} {p.stderr}")
+        p = d.client("fund", "payment", "add", inv, "--amount-cents", "1", "--date",
+                     st["inv"]["invoice_date"], "--reference", "CLI-PAY-3")
+        client_ok(p, "the last cent")
+        W.payments[inv].append(1)
+
+    @tap.case("medaid invoice list: json (every page), ndjson, csv, table, --limit and "
+              "--cursor say what GET /v1/invoices says")
+    def _():
+        q = f"provider={PROVIDER_ORG}&month={m}"
+        api, cursor = [], None
+        while True:
+            r = d.request("fund", "GET", f"/v1/invoices?{q}&limit=5"
+                          + (f"&cursor={cursor}" if cursor else ""))
+            expect(r.status == 200, f"{r!r}")
+            api += r.json["items"]
+            cursor = r.json["next_cursor"]
+            if not cursor:
+                break
+        ids = [i["invoice"] for i in api]
+        expect(st["inv"]["invoice"] in ids and len(ids) > 5, f"{len(ids)} invoices")
+        base = ("invoice", "list", "--provider", PROVIDER_ORG, "--month", m)
+        out = client_ok(d.client("fund", *base, timeout=60), "list json")
+        expect(json.loads(out) == api, "json differs from the pages")
+        nd = d.request("fund", "GET", f"/v1/invoices?{q}", headers=["Accept: application/x-ndjson"])
+        out = client_ok(d.client("auditor", *base, "--format", "ndjson"), "list ndjson")
+        expect(out.splitlines() == nd.body.decode().splitlines(), f"{out}\n{nd.body!r}")
+        sc = d.request("fund", "GET", f"/v1/invoices?{q}", headers=["Accept: text/csv"])
+        out = client_ok(d.client("fund", *base, "--format", "csv"), "list csv")
+        expect(csv_rows(out) == csv_rows(sc.body.decode()) and len(csv_rows(out)) == len(ids) + 1,
+               f"{out}\n--- api\n{sc.body.decode()}")
+        ref = [r for r in csv_rows(out) if r[0] == st["inv"]["invoice"]][0]
+        expect(ref[3] == 'CLI,"1"' and ref[4] == "partial", ref)
+        out = client_ok(d.client("fund", *base, "--format", "table"), "list table")
+        rows = out.splitlines()
+        expect(rows[0].split() == csv_rows(sc.body.decode())[0] and
+               [r.split()[0] for r in rows[1:]] == ids, out)
+        first = d.request("fund", "GET", f"/v1/invoices?{q}&limit=3")
+        out = client_ok(d.client("fund", *base, "--limit", "3"), "--limit 3")
+        expect(out.rstrip("\n") == first.body.decode().rstrip("\n"), out)
+        cur = first.json["next_cursor"]
+        nxt = d.request("fund", "GET", f"/v1/invoices?{q}&limit=100&cursor={cur}")
+        out = client_ok(d.client("fund", *base, "--cursor", cur), "--cursor")
+        expect(out.rstrip("\n") == nxt.body.decode().rstrip("\n") and
+               [i["invoice"] for i in json.loads(out)["items"]] == ids[3:103], out)
+        rej = client_ok(d.client("fund", "invoice", "list", "--status", "rejected", "--month", m,
+                                 "--format", "ndjson"), "status")
+        want = sorted(x["invoice"] for x in W.invoices if x["status"] == "rejected")
+        expect(sorted(json.loads(x)["invoice"] for x in rej.splitlines()) == want, rej)
+        client_refused(d.client("provider", "invoice", "list"), "a provider", "403")
+        for args in (("--month", "2026-13"), ("--status", "paid"), ("--ocmw", "0212345678"),
+                     ("--limit", "0"), ("--cursor", "x"), ("--format", "yaml")):
+            p = d.client("fund", "invoice", "list", *args)
+            expect(p.returncode == 1 and p.stdout == "", f"{args}: {p.returncode} {p.stderr}")
+
+    @tap.case("medaid statement --month: json as received; ndjson, csv and table rows are "
+              "those of the answer (the fund's and each OCMW's); totals the sums of the rows")
+    def _():
+        for who, org in (("fund", None), ("auditor", None), ("ocmw", OCMW), ("ocmw2", OCMW2)):
+            r = d.request(who, "GET", f"/v1/statements?month={m}")
+            expect(r.status == 200, f"{r!r}")
+            s = r.json
+            out = client_ok(d.client(who, "statement", "--month", m), f"{who} json")
+            expect(out.rstrip("\n") == r.body.decode().rstrip("\n"), f"{who}: json differs")
+            rows = s["lines"] if org else s["providers"] + s["ocmws"]
+            expect(rows, f"{who}: no rows")
+            out = client_ok(d.client(who, "statement", "--month", m, "--format", "ndjson"),
+                            f"{who} ndjson")
+            expect([json.loads(x) for x in out.splitlines()] == rows, f"{who}: ndjson\n{out}")
+            cols = (["invoice", "line", "provider", "agreement", "ssin", "service_date", "code",
+                     "quantity", "ocmw_cents"] if org else
+                    ["provider", "ocmw", "invoices", "accepted_lines", "state_cents",
+                     "paid_cents", "open_cents", "ocmw_cents"])
+            out = client_ok(d.client(who, "statement", "--month", m, "--format", "csv"),
+                            f"{who} csv")
+            want = [cols] + [["" if x.get(c) is None else str(x[c]) for c in cols] for x in rows]
+            got = csv_rows(out)
+            expect(got == want, f"{who}: csv\n{out}")
+            # the totals, summed here from the client's CSV
+            if org:
+                expect(sum(int(x[8]) for x in got[1:]) == s["totals"]["ocmw_cents"], out)
+            else:
+                expect(sum(int(x[4] or 0) for x in got[1:]) == s["totals"]["state_cents"] and
+                       sum(int(x[5] or 0) for x in got[1:]) == s["totals"]["paid_cents"] and
+                       sum(int(x[7] or 0) for x in got[1:]) == s["totals"]["ocmw_cents"], out)
+            out = client_ok(d.client(who, "statement", "--month", m, "--format", "table"),
+                            f"{who} table")
+            head, _, tail = out.partition("\n\n")
+            lines = head.splitlines()
+            expect(lines[0].split() == cols and len(lines) == len(rows) + 1 and
+                   [x.split()[0] for x in lines[1:]] ==
+                   [str(x[cols[0]]) if x.get(cols[0]) is not None else "-" for x in rows], f"{who}: table\n{out}")
+            expect(re.search(rf"^totals\.ocmw_cents +{s['totals']['ocmw_cents']}$", tail, re.M),
+                   f"{who}: table totals\n{out}")
+        empty = client_ok(d.client("fund", "statement", "--month", "2001-01", "--format", "csv"),
+                          "empty month")
+        expect(empty == "provider,ocmw,invoices,accepted_lines,state_cents,paid_cents,"
+               "open_cents,ocmw_cents\n", empty)
+        client_refused(d.client("provider", "statement", "--month", m), "a provider", "403")
+        for args in ((), ("--month", "2026-13"), ("--month", "2026-1")):
+            p = d.client("fund", "statement", *args)
+            expect(p.returncode == 1 and p.stdout == "", f"{args}: {p.returncode} {p.stderr}")
 
 
 def input_tests(env, tap, d):
