@@ -15,6 +15,7 @@
 
 #include "args.h"
 #include "hex.h"
+#include "input.h"
 
 /* Report a failure: not answered, or not a 2xx answer. */
 int receive_status(const struct ctx *c, const struct api_response *res)
@@ -198,6 +199,24 @@ int write_send_as(struct ctx *c, const struct write *w, const char *method, cons
         .headers = w->headers,
     };
     return exchange_and_print(c, &rq, render ? render : output_decision_table);
+}
+
+int write_post_input(struct ctx *c, const char *what, const char *file, const char *path,
+                     render_fn render)
+{
+    char *body;
+    size_t len;
+    struct write w;
+
+    int rc = write_prepare(c, what, false, &w);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = read_json_input(file, &body, &len);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = write_send_as(c, &w, "POST", path, body, len, render);
+    free(body);
+    return rc;
 }
 
 /* Send a write whose answer is a decision (2xx), and print it. */

@@ -161,6 +161,10 @@ int write_prepare(const struct ctx *c, const char *what, bool need_if_match, str
 /* Send a write and print its answer (a decision when render is NULL). */
 int write_send_as(struct ctx *c, const struct write *w, const char *method, const char *path,
                   const char *body, size_t len, render_fn render);
+/* POST the JSON object of file (NULL or "-": stdin) to path as a write
+ * (Idempotency-Key from the options, or generated) and print the answer. */
+int write_post_input(struct ctx *c, const char *what, const char *file, const char *path,
+                     render_fn render);
 /* Send a write whose answer is a decision (2xx), and print it. */
 int write_send(struct ctx *c, const struct write *w, const char *method, const char *path,
                const char *body, size_t len);

@@ -11,7 +11,6 @@
 
 #include "args.h"
 #include "cmd.h"
-#include "input.h"
 #include "jsonspan.h"
 
 #include "date.h"    /* proto */
@@ -28,19 +27,7 @@ const struct opt_def invoice_submit_opts[] = {
 
 int cmd_invoice_submit(struct ctx *c)
 {
-    char *body;
-    size_t len;
-    struct write w;
-
-    int rc = write_prepare(c, "invoice submit", false, &w);
-    if (rc != EXIT_OK)
-        return rc;
-    rc = read_json_input(c->pos[0], &body, &len);
-    if (rc != EXIT_OK)
-        return rc;
-    rc = write_send_as(c, &w, "POST", "/v1/invoices", body, len, output_generic_table);
-    free(body);
-    return rc;
+    return write_post_input(c, "invoice submit", c->pos[0], "/v1/invoices", output_generic_table);
 }
 
 int cmd_invoice_show(struct ctx *c)
