@@ -16,13 +16,13 @@
 #include "proto/audit_query.h"
 
 #define ANY_ROLE                                                                                   \
-    (ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_AUDITOR) | ROLE_BIT(ROLE_ADMIN) |   \
-     ROLE_BIT(ROLE_FUND))
+    (ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_AUDITOR) |                      \
+     ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_FUND))
 
 static const char *const q_decision[] = {"version", NULL};
 static const char *const q_tariff[] = {"date", NULL};
-static const char *const q_invoices[] = {"provider", "ocmw", "month", "status", "limit", "cursor",
-                                         NULL};
+static const char *const q_invoices[] = {"provider", "ocmw",   "month", "status",
+                                         "limit",    "cursor", NULL};
 static const char *const q_statement[] = {"month", NULL};
 /* the audit routes take the names proto/audit_query.c checks (filled in by
  * api_register_routes, so that the names are written once) */
@@ -73,8 +73,8 @@ static const struct route routes[] = {
     {HM_POST, "/v1/invoices", ROLE_BIT(ROLE_PROVIDER), h_invoice_submit},
     {HM_GET, "/v1/invoices", ROLE_BIT(ROLE_FUND) | ROLE_BIT(ROLE_AUDITOR), h_invoice_list,
      .query = q_invoices},
-    {HM_GET, "/v1/invoices/*", ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_FUND) | ROLE_BIT(ROLE_AUDITOR),
-     h_invoice_get},
+    {HM_GET, "/v1/invoices/*",
+     ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_FUND) | ROLE_BIT(ROLE_AUDITOR), h_invoice_get},
     {HM_POST, "/v1/invoices/*/payments", ROLE_BIT(ROLE_FUND), h_payment_add},
     {HM_GET, "/v1/statements", ROLE_BIT(ROLE_FUND) | ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR),
      h_statement, .query = q_statement},
