@@ -15,6 +15,7 @@
 
 #include "args.h"
 #include "hex.h"
+#include "input.h"
 
 /* Report a failure: not answered, or not a 2xx answer. */
 int receive_status(const struct ctx *c, const struct api_response *res)
@@ -200,6 +201,24 @@ int write_send_as(struct ctx *c, const struct write *w, const char *method, cons
     return exchange_and_print(c, &rq, render ? render : output_decision_table);
 }
 
+int write_post_input(struct ctx *c, const char *what, const char *file, const char *path,
+                     render_fn render)
+{
+    char *body;
+    size_t len;
+    struct write w;
+
+    int rc = write_prepare(c, what, false, &w);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = read_json_input(file, &body, &len);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = write_send_as(c, &w, "POST", path, body, len, render);
+    free(body);
+    return rc;
+}
+
 /* Send a write whose answer is a decision (2xx), and print it. */
 int write_send(struct ctx *c, const struct write *w, const char *method, const char *path,
                const char *body, size_t len)
@@ -226,4 +245,28 @@ void buf_add(struct buf *b, const char *s, size_t n)
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';
+}
+
+void query_add(struct query *q, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    char *e = api_escape_segment(value);
+    if (!e) {
+        q->b.failed = true;
+        return;
+    }
+    buf_add(&q->b, q->any ? "&" : "?", 1);
+    buf_add(&q->b, name, strlen(name));
+    buf_add(&q->b, "=", 1);
+    buf_add(&q->b, e, strlen(e));
+    q->any = true;
+    free(e);
+}
+
+void query_add_long(struct query *q, const char *name, long value)
+{
+    char v[24];
+    snprintf(v, sizeof v, "%ld", value);
+    query_add(q, name, v);
 }

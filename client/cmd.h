@@ -85,6 +85,11 @@ int cmd_audit_as_of(struct ctx *c);
 int cmd_audit_verify(struct ctx *c);
 int cmd_audit_checkpoint(struct ctx *c);
 int cmd_audit_reads(struct ctx *c);
+int cmd_invoice_submit(struct ctx *c);
+int cmd_invoice_show(struct ctx *c);
+int cmd_invoice_list(struct ctx *c);
+int cmd_payment_add(struct ctx *c);
+int cmd_statement(struct ctx *c);
 
 /* their options (terminated by a NULL name), in their cmd_<group>.c */
 extern const struct opt_def decision_create_opts[], decision_update_opts[], decision_status_opts[],
@@ -94,6 +99,8 @@ extern const struct opt_def agreement_void_opts[];
 extern const struct opt_def tariffs_import_opts[], tariffs_show_opts[];
 extern const struct opt_def audit_consultations_opts[], audit_decisions_opts[], audit_as_of_opts[],
     audit_verify_opts[], audit_checkpoint_opts[], audit_reads_opts[];
+extern const struct opt_def invoice_submit_opts[], invoice_list_opts[], payment_add_opts[],
+    statement_opts[];
 
 /* The write commands share the positions of their options, so that one
  * helper reads them: a table lists a prefix of these. */
@@ -154,6 +161,10 @@ int write_prepare(const struct ctx *c, const char *what, bool need_if_match, str
 /* Send a write and print its answer (a decision when render is NULL). */
 int write_send_as(struct ctx *c, const struct write *w, const char *method, const char *path,
                   const char *body, size_t len, render_fn render);
+/* POST the JSON object of file (NULL or "-": stdin) to path as a write
+ * (Idempotency-Key from the options, or generated) and print the answer. */
+int write_post_input(struct ctx *c, const char *what, const char *file, const char *path,
+                     render_fn render);
 /* Send a write whose answer is a decision (2xx), and print it. */
 int write_send(struct ctx *c, const struct write *w, const char *method, const char *path,
                const char *body, size_t len);
@@ -168,5 +179,23 @@ struct buf {
 
 /* append s[0..n) (kept NUL-terminated); on failure b->failed is set */
 void buf_add(struct buf *b, const char *s, size_t n);
+
+/* ---- lists ---- */
+
+/* a path with a query string built one parameter at a time */
+struct query {
+    struct buf b;
+    bool any;
+};
+
+/* "?name=value" or "&name=value", value escaped; nothing when value is NULL */
+void query_add(struct query *q, const char *name, const char *value);
+void query_add_long(struct query *q, const char *name, long value);
+
+/* A list of pages {"items", "next_cursor"} at q (its filters set), in the
+ * chosen format: limit > 0: that one page; else json: every page as one
+ * array; ndjson, csv, table: the NDJSON stream converted line by line
+ * (cmd_audit.c). */
+int list_fetch(struct ctx *c, enum audit_list l, struct query *q, long limit);
 
 #endif

@@ -66,36 +66,6 @@ const struct opt_def audit_as_of_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-/* a path with a query string built one parameter at a time */
-struct query {
-    struct buf b;
-    bool any;
-};
-
-static void query_add(struct query *q, const char *name, const char *value)
-{
-    if (!value)
-        return;
-    char *e = api_escape_segment(value);
-    if (!e) {
-        q->b.failed = true;
-        return;
-    }
-    buf_add(&q->b, q->any ? "&" : "?", 1);
-    buf_add(&q->b, name, strlen(name));
-    buf_add(&q->b, "=", 1);
-    buf_add(&q->b, e, strlen(e));
-    q->any = true;
-    free(e);
-}
-
-static void query_add_long(struct query *q, const char *name, long value)
-{
-    char v[24];
-    snprintf(v, sizeof v, "%ld", value);
-    query_add(q, name, v);
-}
-
 /* Option checks shared by the commands; a usage error (printed) is returned. */
 static int check_ssin_opt(const char *ssin)
 {
@@ -455,8 +425,8 @@ static int audit_all_pages(struct ctx *c, struct query *q)
     return rc;
 }
 
-/* the list of q (its filters set), in the chosen format */
-static int audit_list(struct ctx *c, enum audit_list l, struct query *q, long limit)
+/* the list of q (its filters set), in the chosen format (cmd.h) */
+int list_fetch(struct ctx *c, enum audit_list l, struct query *q, long limit)
 {
     if (q->b.failed)
         return local_error("out of memory");
@@ -502,7 +472,7 @@ int cmd_audit_consultations(struct ctx *c)
     query_add(&q, "recorded_from", o[AC_RECORDED_FROM]);
     query_add(&q, "recorded_to", o[AC_RECORDED_TO]);
     query_add(&q, "outcome", o[AC_OUTCOME]);
-    rc = audit_list(c, AUDIT_CONSULTATIONS, &q, limit);
+    rc = list_fetch(c, AUDIT_CONSULTATIONS, &q, limit);
     free(q.b.p);
     return rc;
 }
@@ -529,7 +499,7 @@ int cmd_audit_decisions(struct ctx *c)
     query_add(&q, "ssin", o[AD_SSIN]);
     query_add(&q, "changed_since", o[AD_CHANGED_SINCE]);
     query_add(&q, "status", status);
-    rc = audit_list(c, AUDIT_DECISIONS, &q, limit);
+    rc = list_fetch(c, AUDIT_DECISIONS, &q, limit);
     free(q.b.p);
     return rc;
 }

@@ -52,19 +52,8 @@ static char *decision_path(const char *what, const char *id, const char *suffix,
 
 int cmd_decision_create(struct ctx *c)
 {
-    char *body;
-    size_t len;
-    struct write w;
-
-    int rc = write_prepare(c, "decision create", false, &w);
-    if (rc != EXIT_OK)
-        return rc;
-    rc = read_json_input(c->npos ? c->pos[0] : NULL, &body, &len);
-    if (rc != EXIT_OK)
-        return rc;
-    rc = write_send(c, &w, "POST", "/v1/decisions", body, len);
-    free(body);
-    return rc;
+    return write_post_input(c, "decision create", c->npos ? c->pos[0] : NULL, "/v1/decisions",
+                            NULL);
 }
 
 int cmd_decision_update(struct ctx *c)

@@ -80,6 +80,22 @@ const struct command commands[] = {
     {"audit", "reads", cmd_audit_reads, "--ssin SSIN [--limit N]",
      "who read a person's data: read records and coverage questions (auditor)", audit_reads_opts, 0,
      0},
+    {"invoice", "submit", cmd_invoice_submit, "FILE|- [--idempotency-key KEY]",
+     "submit an invoice from JSON (FILE or stdin): each line accepted or rejected (provider)",
+     invoice_submit_opts, 1, 1},
+    {"invoice", "show", cmd_invoice_show, "ID",
+     "show an invoice as it was answered, with its payments", NULL, 1, 1},
+    {"invoice", "list", cmd_invoice_list,
+     "[--provider NIHII|KBO] [--ocmw KBO] [--month YYYY-MM] [--status STATUS] [--limit N] "
+     "[--cursor CURSOR]",
+     "list invoices, with their rejected lines (fund, auditor)", invoice_list_opts, 0, 0, FMT_ALL},
+    {"payment", "add", cmd_payment_add,
+     "INVOICE --amount-cents N --date YYYY-MM-DD --reference REF",
+     "record a payment of an invoice (fund; never more than its accepted state share)",
+     payment_add_opts, 1, 1},
+    {"statement", NULL, cmd_statement, "--month YYYY-MM",
+     "a month's statement: the fund's per provider and OCMW, or an OCMW's lines", statement_opts, 0,
+     0, FMT_ALL},
     {"health", NULL, cmd_health, "", "check that the server and its database answer", NULL, 0, 0},
 };
 const size_t n_commands = sizeof commands / sizeof commands[0];

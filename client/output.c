@@ -752,11 +752,64 @@ static const struct column decision_table[] = {
     COLUMN_END,
 };
 
+/* the invoice list: csv as the server's text/csv (GET /v1/invoices) */
+static const struct column invoice_csv[] = {
+    {"invoice", "invoice", NULL, CELL_VALUE, 14},
+    {"provider", "provider", NULL, CELL_VALUE, 11},
+    {"invoice_date", "invoice_date", NULL, CELL_VALUE, 12},
+    {"reference", "reference", NULL, CELL_VALUE, 16},
+    {"status", "status", NULL, CELL_VALUE, 8},
+    {"lines", "lines", NULL, CELL_VALUE, 5},
+    {"accepted_lines", "accepted_lines", NULL, CELL_VALUE, 14},
+    {"state_cents", "state_cents", NULL, CELL_VALUE, 11},
+    {"ocmw_cents", "ocmw_cents", NULL, CELL_VALUE, 10},
+    {"paid_cents", "paid_cents", NULL, CELL_VALUE, 10},
+    {"submitted_at", "submitted_at", NULL, CELL_VALUE, 0},
+    COLUMN_END,
+};
+
+/* the fund's statement: provider rows leave ocmw empty, OCMW rows provider */
+static const struct column statement_fund[] = {
+    {"provider", "provider", NULL, CELL_VALUE, 11},
+    {"ocmw", "ocmw", NULL, CELL_VALUE, 10},
+    {"invoices", "invoices", NULL, CELL_VALUE, 8},
+    {"accepted_lines", "accepted_lines", NULL, CELL_VALUE, 14},
+    {"state_cents", "state_cents", NULL, CELL_VALUE, 11},
+    {"paid_cents", "paid_cents", NULL, CELL_VALUE, 10},
+    {"open_cents", "open_cents", NULL, CELL_VALUE, 10},
+    {"ocmw_cents", "ocmw_cents", NULL, CELL_VALUE, 0},
+    COLUMN_END,
+};
+
+static const struct column statement_ocmw[] = {
+    {"invoice", "invoice", NULL, CELL_VALUE, 14},
+    {"line", "line", NULL, CELL_VALUE, 4},
+    {"provider", "provider", NULL, CELL_VALUE, 11},
+    {"agreement", "agreement", NULL, CELL_VALUE, 14},
+    {"ssin", "ssin", NULL, CELL_VALUE, 11},
+    {"service_date", "service_date", NULL, CELL_VALUE, 12},
+    {"code", "code", NULL, CELL_VALUE, 6},
+    {"quantity", "quantity", NULL, CELL_VALUE, 8},
+    {"ocmw_cents", "ocmw_cents", NULL, CELL_VALUE, 0},
+    COLUMN_END,
+};
+
 static const struct column *audit_columns(enum output_format f, enum audit_list l)
 {
-    if (f == OUT_CSV)
-        return l == AUDIT_CONSULTATIONS ? consultation_csv : decision_csv;
-    return l == AUDIT_CONSULTATIONS ? consultation_table : decision_table;
+    bool csv = f == OUT_CSV;
+    switch (l) {
+    case AUDIT_CONSULTATIONS:
+        return csv ? consultation_csv : consultation_table;
+    case AUDIT_DECISIONS:
+        return csv ? decision_csv : decision_table;
+    case LIST_INVOICES:
+        return invoice_csv;
+    case STATEMENT_FUND:
+        return statement_fund;
+    case STATEMENT_OCMW:
+        break;
+    }
+    return statement_ocmw;
 }
 
 /* RFC 4180: quoted when it holds a comma, a quote, CR or LF; quotes doubled */

@@ -47,7 +47,13 @@ void output_verify_table(FILE *out, const struct cJSON *answer);
  * 4180 quoting, null as an empty field, booleans true/false); in table,
  * fixed-width columns (a longer value pushes the rest of its line right).
  */
-enum audit_list { AUDIT_CONSULTATIONS, AUDIT_DECISIONS };
+enum audit_list {
+    AUDIT_CONSULTATIONS,
+    AUDIT_DECISIONS,
+    LIST_INVOICES,  /* invoice list: the columns of the server's CSV */
+    STATEMENT_FUND, /* the fund's statement: a row per provider, then per OCMW */
+    STATEMENT_OCMW, /* an OCMW's statement: a row per line */
+};
 void output_audit_header(FILE *out, enum output_format f, enum audit_list l);
 void output_audit_row(FILE *out, enum output_format f, enum audit_list l, const struct cJSON *item);
 

@@ -45,6 +45,9 @@ static const struct {
     [PROBLEM_RATE_LIMITED] = {"rate_limited", 429, "Too many requests"},
     [PROBLEM_CHECKPOINTS_DISABLED] = {"checkpoints_disabled", 503, "Checkpoints disabled"},
     [PROBLEM_CHECKPOINT_INVALID] = {"checkpoint_invalid", 422, "Checkpoint invalid"},
+    [PROBLEM_AGREEMENT_BILLED] = {"agreement_billed", 409, "Agreement billed"},
+    [PROBLEM_PAYMENT_EXCEEDS_DUE] = {"payment_exceeds_due", 409, "Payment exceeds what is due"},
+    [PROBLEM_PAYMENT_DUPLICATE] = {"payment_duplicate", 409, "Payment already recorded"},
 };
 
 static enum problem clamp(enum problem p)

@@ -38,6 +38,9 @@ enum problem {
     PROBLEM_RATE_LIMITED,           /* 429 + Retry-After: the principal's rate limit */
     PROBLEM_CHECKPOINTS_DISABLED,   /* 503 no audit_signing_key configured */
     PROBLEM_CHECKPOINT_INVALID,     /* 422 a checkpoint not signed by this registry's key */
+    PROBLEM_AGREEMENT_BILLED,    /* 409 an accepted invoice line: the agreement cannot be voided */
+    PROBLEM_PAYMENT_EXCEEDS_DUE, /* 409 payments would exceed the invoice's accepted state share */
+    PROBLEM_PAYMENT_DUPLICATE,   /* 409 a payment with this reference is recorded for the invoice */
     PROBLEM__COUNT
 };
 

@@ -38,6 +38,7 @@ MEDAID_DEV_PRINCIPALS=(
 	"provider2 provider 10012345678 Demo General Practitioner"
 	"auditor   auditor  0209876524  Demo Audit"
 	"admin     admin    0200000142  Demo Administrator"
+	"fund      fund     0201234517  Demo Paying Fund"
 )
 
 medaid_log() { printf 'medaid: %s\n' "$*" >&2; }

@@ -10,6 +10,8 @@
 #     endpoints, tariff.c included, in daemon/http/router.c (the query parameter rule) and
 #     in daemon/api/) is in docs/protocol.md, and every problem and validation code is
 #     in an enum of proto/openapi.yaml;
+#   - every command of the client (`medaid --help`) is in docs/medaid.1.md: in its
+#     SYNOPSIS ("medaid [OPTIONS] group name") and under a "### " heading;
 #   - README.md mentions scripts/demo and scripts/test;
 #   - no doc or README points outside the repository (/work/..., ../ out of the tree,
 #     DESIGN.md, DOMAIN.md);
@@ -140,6 +142,26 @@ for code in $fieldcodes; do
 	grep -qE "^[[:space:]]+- $code[[:space:]]*\$" "$openapi"
 	check $? "validation code $code is in proto/openapi.yaml"
 done
+
+# ---- the client's commands -----------------------------------------------------------
+man1="$root/docs/medaid.1.md"
+medaid="$build/client/medaid"
+if [ -x "$medaid" ]; then
+	# the command lines of the help: two spaces, then the command words (lower case)
+	# up to the first argument or option
+	cmds="$("$medaid" --help | sed -n 's/^  \([a-z][a-z-]*\( [a-z][a-z-]*\)\{0,1\}\)\( .*\)\{0,1\}$/\1/p' | sort -u)"
+	[ -n "$cmds" ]
+	check $? "medaid --help lists commands"
+	while IFS= read -r c; do
+		[ -n "$c" ] || continue
+		grep -qE -- "^medaid \[OPTIONS\] $c( |\$)" "$man1"
+		check $? "medaid $c is in the SYNOPSIS of docs/medaid.1.md"
+		grep -E '^### ' "$man1" | grep -qE -- "(### |, )$c( |,|\$)"
+		check $? "medaid $c has a section (### $c) in docs/medaid.1.md"
+	done <<<"$cmds"
+else
+	not_ok "the client's commands are documented (no $medaid)"
+fi
 
 # ---- README ------------------------------------------------------------------------------
 has "$readme" "scripts/demo"

@@ -235,6 +235,9 @@ static const char *const grants[] = {
     "GRANT EXECUTE ON FUNCTION audit_append_reads(bigint[], text[], text[], text[]) TO",
     "GRANT INSERT ON audit_checkpoint TO",
     "REVOKE UPDATE, DELETE, TRUNCATE ON audit_checkpoint FROM",
+    /* 008: invoices, their lines and payments are only ever added */
+    "GRANT INSERT ON invoice, invoice_line, payment TO",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON invoice, invoice_line, payment FROM",
     NULL,
 };
 

@@ -15,10 +15,11 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: medaidd principal add --cert PEM --role ocmw|provider|auditor|admin "
-                    "--org NUMBER [--name TEXT]\n"
-                    "       medaidd principal list\n"
-                    "       medaidd principal revoke (--cert PEM | --id N)\n");
+    fprintf(stderr,
+            "usage: medaidd principal add --cert PEM --role ocmw|provider|auditor|admin|fund "
+            "--org NUMBER [--name TEXT]\n"
+            "       medaidd principal list\n"
+            "       medaidd principal revoke (--cert PEM | --id N)\n");
     return 1;
 }
 
@@ -29,7 +30,8 @@ static int cmd_add(PGconn *db, const char *cert, const char *rolestr, const char
     if (!cert || !rolestr || !org)
         return usage();
     if (!role_from_name(rolestr, &role)) {
-        fprintf(stderr, "medaidd: unknown role \"%s\" (ocmw, provider, auditor, admin)\n", rolestr);
+        fprintf(stderr, "medaidd: unknown role \"%s\" (ocmw, provider, auditor, admin, fund)\n",
+                rolestr);
         return 1;
     }
     if (!principal_org_valid(role, org)) {

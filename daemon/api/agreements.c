@@ -72,6 +72,12 @@ static void void_cb(void *arg, enum pg_outcome o, enum agreement_void_result v, 
     case AV_NOT_FOUND:
         not_found(r);
         return;
+    case AV_BILLED:
+        request_problem(
+            r, PROBLEM_AGREEMENT_BILLED,
+            "an invoice line of this agreement was accepted: it can no longer be voided", NULL,
+            NULL);
+        return;
     case AV_VOIDED:
         break;
     }

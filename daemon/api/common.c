@@ -46,3 +46,14 @@ void api_init_json_hooks(void)
     cJSON_Hooks hooks = {.malloc_fn = json_malloc, .free_fn = free};
     cJSON_InitHooks(&hooks);
 }
+
+bool api_idempotency_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n < 1 || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (k[i] < 0x21 || k[i] > 0x7e)
+            return false;
+    return true;
+}

@@ -23,6 +23,9 @@ void api_db_error(struct request *r, enum pg_outcome o);
 /* {"error": problem} as the slot of a batch answer, malloc'd. */
 char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs);
 
+/* An Idempotency-Key header value: 1 to 255 visible ASCII characters. */
+bool api_idempotency_key_ok(const char *k);
+
 /* Make cJSON allocate with xmalloc (abort on exhaustion, like the rest of the
  * daemon), so that no handler needs an out-of-memory branch for it. Called
  * once from main() before any worker starts. */

@@ -98,17 +98,6 @@ static void respond_decision(struct request *r, int status, const struct decisio
 
 /* ---- request preconditions ------------------------------------------------- */
 
-static bool key_ok(const char *k)
-{
-    size_t n = strlen(k);
-    if (n < 1 || n > 255)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (k[i] < 0x21 || k[i] > 0x7e)
-            return false;
-    return true;
-}
-
 /* If-Match: 3, "3" or W/"3" */
 static bool parse_if_match(const char *v, int *out)
 {
@@ -396,7 +385,7 @@ static void write_start(struct request *r, enum op op)
         return;
     }
     job->key = request_header(r, "Idempotency-Key");
-    if (job->key && !key_ok(job->key)) {
+    if (job->key && !api_idempotency_key_ok(job->key)) {
         request_problem(r, PROBLEM_INVALID_PARAMETER,
                         "Idempotency-Key must be 1 to 255 visible ASCII characters", NULL, NULL);
         job_done(job);

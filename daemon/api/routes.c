@@ -9,16 +9,21 @@
 #include "api/coverage.h"
 #include "api/decisions.h"
 #include "api/health.h"
+#include "api/invoices.h"
 #include "api/tariffs.h"
 #include "base/mem.h"
 #include "http/router.h"
 #include "proto/audit_query.h"
 
 #define ANY_ROLE                                                                                   \
-    (ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_AUDITOR) | ROLE_BIT(ROLE_ADMIN))
+    (ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_AUDITOR) |                      \
+     ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_FUND))
 
 static const char *const q_decision[] = {"version", NULL};
 static const char *const q_tariff[] = {"date", NULL};
+static const char *const q_invoices[] = {"provider", "ocmw",   "month", "status",
+                                         "limit",    "cursor", NULL};
+static const char *const q_statement[] = {"month", NULL};
 /* the audit routes take the names proto/audit_query.c checks (filled in by
  * api_register_routes, so that the names are written once) */
 static const char *q_consultations[AUDIT_QUERY_MAX_NAMES + 1];
@@ -65,6 +70,14 @@ static const struct route routes[] = {
     {HM_POST, "/v1/audit/verify", ROLE_BIT(ROLE_AUDITOR), h_audit_verify_anchor},
     {HM_GET, "/v1/audit/checkpoint", ROLE_BIT(ROLE_AUDITOR), h_audit_checkpoint_get},
     {HM_POST, "/v1/audit/checkpoint", ROLE_BIT(ROLE_AUDITOR), h_audit_checkpoint_make},
+    {HM_POST, "/v1/invoices", ROLE_BIT(ROLE_PROVIDER), h_invoice_submit},
+    {HM_GET, "/v1/invoices", ROLE_BIT(ROLE_FUND) | ROLE_BIT(ROLE_AUDITOR), h_invoice_list,
+     .query = q_invoices},
+    {HM_GET, "/v1/invoices/*",
+     ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_FUND) | ROLE_BIT(ROLE_AUDITOR), h_invoice_get},
+    {HM_POST, "/v1/invoices/*/payments", ROLE_BIT(ROLE_FUND), h_payment_add},
+    {HM_GET, "/v1/statements", ROLE_BIT(ROLE_FUND) | ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR),
+     h_statement, .query = q_statement},
 };
 
 void api_register_routes(void)

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static const char *const role_names[ROLE__COUNT] = {"ocmw", "provider", "auditor", "admin"};
+static const char *const role_names[ROLE__COUNT] = {"ocmw", "provider", "auditor", "admin", "fund"};
 
 const char *role_name(enum role r)
 {

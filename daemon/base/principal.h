@@ -10,14 +10,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum role { ROLE_OCMW, ROLE_PROVIDER, ROLE_AUDITOR, ROLE_ADMIN, ROLE__COUNT };
+enum role { ROLE_OCMW, ROLE_PROVIDER, ROLE_AUDITOR, ROLE_ADMIN, ROLE_FUND, ROLE__COUNT };
 
 #define ROLE_BIT(r) (1u << (r))
 
 struct principal {
     int64_t id;
     enum role role;
-    char org[16]; /* KBO (ocmw, auditor, admin), NIHII or KBO (provider) */
+    char org[16]; /* KBO (ocmw, auditor, admin, fund), NIHII or KBO (provider) */
 };
 
 const char *role_name(enum role r);

@@ -265,12 +265,20 @@ static void void_cb(void *arg, enum pg_outcome o, const PGresult *res)
         call.cb(call.arg, PG_OK, AV_ALREADY, NULL, NULL);
         return;
     }
+    if (o == PG_ERROR && strcmp(pg_sqlstate(res), "MDB01") == 0) {
+        call.cb(call.arg, PG_OK, AV_BILLED, NULL, NULL); /* billed meanwhile */
+        return;
+    }
     if (o != PG_OK) {
         call.cb(call.arg, store_outcome(&Q_AGREEMENT_VOID, o, res), AV_NOT_FOUND, NULL, NULL);
         return;
     }
     if (PQntuples(res) != 1) {
         call.cb(call.arg, PG_OK, AV_NOT_FOUND, NULL, NULL);
+        return;
+    }
+    if (strcmp(PQgetvalue(res, 0, store_col(res, "billed")), "t") == 0) {
+        call.cb(call.arg, PG_OK, AV_BILLED, NULL, NULL);
         return;
     }
     call.cb(call.arg, PG_OK, AV_VOIDED, PQgetvalue(res, 0, store_col(res, "number")),

@@ -83,6 +83,7 @@ enum agreement_void_result {
     AV_VOIDED,
     AV_ALREADY,   /* voided before */
     AV_NOT_FOUND, /* no such agreement of that provider */
+    AV_BILLED,    /* it has an accepted invoice line: it stays */
 };
 /* number and voided_at with AV_VOIDED */
 typedef void (*agreement_void_cb)(void *arg, enum pg_outcome o, enum agreement_void_result v,

@@ -178,16 +178,21 @@ X(AGREEMENT_GET, "agreement_get", 1, true,                                      
   " WHERE a.number = $1")                                                                          \
                                                                                                    \
 /* $1 number, $2 issuing provider's organisation, $3 principal id. Gives                           \
- * the cap back to the month. No row: not that provider's agreement. */                            \
+ * the cap back to the month. No row: not that provider's agreement; billed:                       \
+ * it has an accepted invoice line and stays (schema/008 checks it again                           \
+ * under the agreement's lock: SQLSTATE MDB01). */                                                 \
 X(AGREEMENT_VOID, "agreement_void", 3, false,                                                      \
-  "WITH a AS (SELECT number, ssin, care_type, service_date, cap_cents FROM agreement"              \
+  "WITH a AS (SELECT number, ssin, care_type, service_date, cap_cents,"                            \
+  "  EXISTS (SELECT 1 FROM invoice_line l WHERE l.agreement = agreement.number"                    \
+  "          AND l.accepted) AS billed FROM agreement"                                             \
   "  WHERE number = $1 AND provider_org = $2),"                                                    \
   " v AS (INSERT INTO agreement_void (number, voided_by) SELECT number, $3 FROM a"                 \
-  "  RETURNING number, voided_at),"                                                                \
+  "  WHERE NOT a.billed RETURNING number, voided_at),"                                             \
   " u AS (UPDATE cap_usage c SET used_cents = c.used_cents - a.cap_cents FROM a, v"                \
   "  WHERE a.cap_cents > 0 AND c.ssin = a.ssin AND c.care_type = a.care_type"                      \
   "    AND c.month = date_trunc('month', a.service_date)::date)"                                   \
-  " SELECT v.number, " SQL_TS_UTC("v.voided_at") " AS voided_at FROM v")                           \
+  " SELECT a.billed, v.number, " SQL_TS_UTC("v.voided_at") " AS voided_at"                         \
+  " FROM a LEFT JOIN v ON true")                                                                   \
                                                                                                    \
 /* Replace the tariff table (all or nothing). Arrays: $1 codes, $2 starts,                         \
  * $3 ends, $4 fees, $5 patient shares, $6 care types joined by '|';                               \
@@ -310,6 +315,114 @@ X(AUDIT_CHECKPOINT_INSERT, "audit_checkpoint_insert", 5, false,                 
 /* the latest checkpoint */                                                                        \
 X(AUDIT_CHECKPOINT_LATEST, "audit_checkpoint_latest", 0, true,                                     \
   "SELECT id, answer FROM audit_checkpoint ORDER BY id DESC LIMIT 1")                              \
+                                                                                                   \
+/* Invoices (schema/008). The facts of the agreements quoted: $1 provider's                         \
+ * organisation, $2 numbers (text[]). One row per agreement of that provider                       \
+ * and agreed item (code NULL when none), with the quantity accepted of it. */                     \
+X(INVOICE_FACTS, "invoice_facts", 2, true,                                                         \
+  "SELECT a.number, a.covered, a.service_date::text AS service_date,"                              \
+  " EXISTS (SELECT 1 FROM agreement_void v WHERE v.number = a.number) AS voided,"                  \
+  " i.code, i.quantity, i.state_cents, i.ocmw_cents,"                                              \
+  " (SELECT coalesce(sum(l.quantity), 0) FROM invoice_line l WHERE l.agreement = a.number"         \
+  "   AND l.code = i.code AND l.accepted) AS billed"                                               \
+  " FROM agreement a LEFT JOIN LATERAL agreement_items(a.number) i ON true"                        \
+  " WHERE a.number = ANY ($2::text[]) AND a.provider_org = $1 ORDER BY a.number, i.code")          \
+                                                                                                   \
+/* One invoice with all its lines (schema/008: invoice_record). $1 provider                        \
+ * id, $2 organisation, $3 idempotency key or NULL, $4 request hash, $5                            \
+ * invoice date, $6 reference, $7 answer without the number, $8 status,                            \
+ * $9 lines (jsonb), $10 the facts the check saw (jsonb). Row: (id, answer). */                    \
+X(INVOICE_RECORD, "invoice_record", 10, false,                                                     \
+  "SELECT * FROM invoice_record($1::bigint, $2, $3, $4, $5::date, $6, $7, $8, $9::jsonb,"          \
+  " $10::jsonb)")                                                                                  \
+                                                                                                   \
+/* $1 organisation, $2 idempotency key */                                                          \
+X(INVOICE_BY_KEY, "invoice_by_key", 2, true,                                                       \
+  "SELECT id, request_hash, answer FROM invoice WHERE provider_org = $1 AND idem_key = $2")        \
+                                                                                                   \
+/* $1 id: the answer as it was sent, with what was paid of it */                                   \
+X(INVOICE_GET, "invoice_get", 1, true,                                                             \
+  "SELECT i.provider_org, substr(i.answer, 1, length(i.answer) - 1) || ',\"paid_cents\":'"         \
+  " || coalesce((SELECT sum(p.amount_cents) FROM payment p WHERE p.invoice_id = i.id), 0)"         \
+  " || ',\"payments\":' || coalesce((SELECT json_agg(json_build_object('payment', p.id,"           \
+  "   'amount_cents', p.amount_cents, 'date', p.paid_on, 'reference', p.reference,"                \
+  "   'recorded_at', " SQL_TS_UTC("p.recorded_at") ") ORDER BY p.id) FROM payment p"               \
+  "   WHERE p.invoice_id = i.id)::text, '[]') || '}' AS doc"                                       \
+  " FROM invoice i WHERE i.id = $1")                                                               \
+                                                                                                   \
+/* Invoices, filtered, in number order after a cursor. $1 provider, $2 ocmw                        \
+ * (a line for it), $3 month (its first day), $4 status, $5 after this id,                         \
+ * $6 limit. Rows: (id, item as JSON text, the same as a CSV line). */                             \
+X(INVOICE_LIST, "invoice_list", 6, true,                                                           \
+  "SELECT i.id, row_to_json(x)::text AS item, concat_ws(',', x.invoice, x.provider,"               \
+  "   x.invoice_date, '\"' || replace(coalesce(x.reference, ''), '\"', '\"\"') || '\"',"           \
+  "   x.status, x.lines, x.accepted_lines, x.state_cents, x.ocmw_cents, x.paid_cents,"             \
+  "   x.submitted_at) AS csv"                                                                      \
+  " FROM invoice i CROSS JOIN LATERAL (SELECT i.id AS invoice, i.provider_org AS provider,"        \
+  "   i.invoice_date, i.reference, i.status,"                                                      \
+  "   (SELECT count(*) FROM invoice_line l WHERE l.invoice_id = i.id) AS lines,"                   \
+  "   (SELECT count(*) FROM invoice_line l WHERE l.invoice_id = i.id AND l.accepted)"              \
+  "   AS accepted_lines, i.state_cents, i.ocmw_cents,"                                             \
+  "   coalesce((SELECT sum(p.amount_cents) FROM payment p WHERE p.invoice_id = i.id), 0)"          \
+  "   AS paid_cents, " SQL_TS_UTC("i.submitted_at") " AS submitted_at,"                            \
+  "   coalesce((SELECT json_agg(json_build_object('line', l.line_no, 'agreement', l.agreement,"    \
+  "     'code', l.code, 'reason', l.reason) ORDER BY l.line_no) FROM invoice_line l"               \
+  "     WHERE l.invoice_id = i.id AND NOT l.accepted), '[]') AS rejections) x"                     \
+  " WHERE ($1::text IS NULL OR i.provider_org = $1)"                                               \
+  "   AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM invoice_line l"                               \
+  "        WHERE l.invoice_id = i.id AND l.ocmw = $2))"                                            \
+  "   AND ($3::date IS NULL OR (i.invoice_date >= $3::date"                                        \
+  "        AND i.invoice_date < ($3::date + interval '1 month')))"                                 \
+  "   AND ($4::text IS NULL OR i.status = $4)"                                                     \
+  "   AND ($5::text IS NULL OR i.id > $5)"                                                         \
+  " ORDER BY i.id LIMIT $6")                                                                       \
+                                                                                                   \
+/* A payment (schema/008: never over the state share, MDP01). $1 invoice,                          \
+ * $2 amount, $3 date, $4 reference, $5 principal id. No row: no such invoice. */                  \
+X(PAYMENT_INSERT, "payment_insert", 5, false,                                                      \
+  "INSERT INTO payment (invoice_id, amount_cents, paid_on, reference, recorded_by)"                \
+  " SELECT i.id, $2::bigint, $3::date, $4, $5::bigint FROM invoice i WHERE i.id = $1"              \
+  " RETURNING json_build_object('payment', id, 'invoice', invoice_id, 'amount_cents',"             \
+  "   amount_cents, 'date', paid_on, 'reference', reference, 'recorded_at', "                      \
+  SQL_TS_UTC("recorded_at") ")::text AS doc")                                                      \
+                                                                                                   \
+/* The fund's statement of a month ($1 its first day): per provider the                            \
+ * state shares accepted on that month's invoices and what was paid of                             \
+ * them; per OCMW its shares. One row, a JSON document. */                                         \
+X(STATEMENT_FUND, "statement_fund", 1, true,                                                       \
+  "WITH l AS (SELECT i.provider_org, l.ocmw, l.state_cents, l.ocmw_cents FROM invoice i"           \
+  "   JOIN invoice_line l ON l.invoice_id = i.id AND l.accepted"                                   \
+  "   WHERE i.invoice_date >= $1::date AND i.invoice_date < ($1::date + interval '1 month')),"     \
+  " inv AS (SELECT i.id, i.provider_org, i.state_cents,"                                           \
+  "   coalesce((SELECT sum(p.amount_cents) FROM payment p WHERE p.invoice_id = i.id), 0) AS paid"  \
+  "   FROM invoice i WHERE i.invoice_date >= $1::date"                                             \
+  "   AND i.invoice_date < ($1::date + interval '1 month')),"                                      \
+  " pr AS (SELECT inv.provider_org AS provider, count(*) AS invoices,"                             \
+  "   (SELECT count(*) FROM l WHERE l.provider_org = inv.provider_org) AS accepted_lines,"         \
+  "   sum(inv.state_cents) AS state_cents, sum(inv.paid) AS paid_cents,"                           \
+  "   sum(inv.state_cents) - sum(inv.paid) AS open_cents"                                          \
+  "   FROM inv GROUP BY inv.provider_org),"                                                        \
+  " oc AS (SELECT l.ocmw, count(*) AS accepted_lines, sum(l.ocmw_cents) AS ocmw_cents"             \
+  "   FROM l GROUP BY l.ocmw)"                                                                     \
+  " SELECT json_build_object('month', to_char($1::date, 'YYYY-MM'),"                               \
+  "   'providers', coalesce((SELECT json_agg(pr ORDER BY pr.provider) FROM pr), '[]'),"            \
+  "   'ocmws', coalesce((SELECT json_agg(oc ORDER BY oc.ocmw) FROM oc), '[]'),"                    \
+  "   'totals', json_build_object("                                                                \
+  "     'state_cents', (SELECT coalesce(sum(state_cents), 0) FROM l),"                             \
+  "     'paid_cents', (SELECT coalesce(sum(paid), 0) FROM inv),"                                   \
+  "     'ocmw_cents', (SELECT coalesce(sum(ocmw_cents), 0) FROM l)))::text AS doc")                \
+                                                                                                   \
+/* An OCMW's statement of a month ($1 its first day, $2 the OCMW): every                           \
+ * accepted line it owes, and their sum. One row, a JSON document. */                              \
+X(STATEMENT_OCMW, "statement_ocmw", 2, true,                                                       \
+  "WITH l AS (SELECT l.invoice_id AS invoice, l.line_no AS line, i.provider_org AS provider,"      \
+  "   l.agreement, l.ssin, l.service_date, l.code, l.quantity, l.ocmw_cents FROM invoice i"        \
+  "   JOIN invoice_line l ON l.invoice_id = i.id AND l.accepted AND l.ocmw = $2"                   \
+  "   WHERE i.invoice_date >= $1::date AND i.invoice_date < ($1::date + interval '1 month'))"      \
+  " SELECT json_build_object('month', to_char($1::date, 'YYYY-MM'), 'ocmw', $2::text,"             \
+  "   'lines', coalesce((SELECT json_agg(l ORDER BY l.invoice, l.line) FROM l), '[]'),"            \
+  "   'totals', json_build_object('lines', (SELECT count(*) FROM l),"                              \
+  "     'ocmw_cents', (SELECT coalesce(sum(ocmw_cents), 0) FROM l)))::text AS doc")                \
                                                                                                    \
 /* Versions and agreements without exactly one record (schema/006), at most $1 */                  \
 X(AUDIT_MISSING, "audit_missing", 1, true,                                                         \

@@ -23,6 +23,10 @@ EXAMPLES = ROOT / "docs" / "examples"
 WHO_CONSULTED = EXAMPLES / "who-consulted.sh"
 OCMW_CHANGES = EXAMPLES / "ocmw-changes.sh"
 CONSISTENT = EXAMPLES / "agreement-consistent.py"
+REJECTED = EXAMPLES / "rejected-lines.sh"
+REJECTED_CURL = EXAMPLES / "rejected-lines-curl.sh"
+SCRIPTS = (WHO_CONSULTED, OCMW_CHANGES, CONSISTENT, REJECTED, REJECTED_CURL)
+REJECTED_HEADER = "invoice,invoice_date,line,agreement,code,reason"
 
 OCMW_X = PRINCIPALS["ocmw"][1]
 OCMW_Y = PRINCIPALS["ocmw2"][1]
@@ -114,18 +118,18 @@ def run(env, tap):
     if not started(tap, d):
         return
 
-    @tap.case("the three scripts and their tools are there (medaid, curl, jq)")
+    @tap.case("the scripts and their tools are there (medaid, curl, jq)")
     def _():
-        for p in (WHO_CONSULTED, OCMW_CHANGES, CONSISTENT):
+        for p in SCRIPTS:
             expect(p.exists() and os.access(p, os.X_OK), f"{p} missing or not executable")
         expect(env.medaid.exists(), f"{env.medaid} is missing")
         for tool in ("curl", "jq", "bash"):
             expect(shutil.which(tool), f"{tool} is not installed (jq: MEDAID_PACKAGES)")
 
-    @tap.case("docs/auditing.md holds each of the three scripts verbatim")
+    @tap.case("docs/auditing.md holds each of the scripts verbatim")
     def _():
         doc = (ROOT / "docs" / "auditing.md").read_text()
-        for p in (WHO_CONSULTED, OCMW_CHANGES, CONSISTENT):
+        for p in SCRIPTS:
             lang = "python" if p.suffix == ".py" else "bash"
             block = f"```{lang}\n{p.read_text()}```\n"
             expect(block in doc, f"docs/auditing.md does not hold {p.name} as it is")
@@ -355,4 +359,91 @@ def run(env, tap):
                               url=f"https://localhost:{free_port()}")
         expect(rc == 2 and out == "" and err, show(rc, out, err))
 
+    rejected_lines_tests(env, tap, d)
     clean_exit(tap, d)
+
+
+# ---- rejected-lines.sh, rejected-lines-curl.sh -----------------------------------------
+def rejected_lines_tests(env, tap, d):
+    from tests_invoices import SAMPLE, add_fund, agreement, full, line, submit
+    from tests_agreements import import_csv
+
+    st = {}
+    m = today().strftime("%Y-%m")
+
+    @tap.case("data: invoices of two providers this month, with lines rejected for five "
+              "reasons, one invoice all accepted")
+    def _():
+        add_fund(env)
+        r = import_csv(d, SAMPLE.read_text())
+        expect(r.status == 200, f"import: {r!r}")
+        a1, i1, _ = agreement(d)
+        a2, i2, _ = agreement(d)
+        a3, _, _ = agreement(d)
+        b1, _, _ = agreement(d, who="provider2")
+        v = d.request("provider", "POST", f"/v1/agreements/{a3}/void", {})
+        expect(v.status == 200, f"void: {v!r}")
+        answers = []
+        for who, lines in [
+                ("provider", [full(a1, i1, "101076"),
+                              line(a1, "101032", 1, i1["101032"]["state_cents"] + 1, 0),
+                              line(b1, "101076", 1, 0, 0)]),
+                ("provider", [line(a3, "101076", 1, 0, 0), line(a1, "101076", 1, 0, 0)]),
+                ("provider", [full(a2, i2, "101076")]),
+                ("provider2", [line(b1, "999999", 1, 0, 0)]),
+        ]:
+            r = submit(d, lines, who=who)
+            expect(r.status == 201, f"invoice: {r!r}")
+            answers.append(r.json)
+        got = [[ln["rejected"]["code"] if not ln["accepted"] else "accepted" for ln in a["lines"]]
+               for a in answers]
+        expect(got == [["accepted", "amount_exceeded", "unknown_agreement"],
+                       ["agreement_void", "quantity_exceeded"], ["accepted"],
+                       ["code_not_agreed"]], f"outcomes {got}")
+        st["answers"] = answers
+
+    if "answers" not in st:
+        return
+
+    def want(org):
+        rows = [REJECTED_HEADER]
+        for a in sorted(st["answers"], key=lambda a: a["invoice"]):
+            if a["provider"] != org:
+                continue
+            for ln in a["lines"]:
+                if not ln["accepted"]:
+                    rows.append(f"{a['invoice']},{a['invoice_date']},{ln['line']},"
+                                f"{ln['agreement']},{ln['code']},{ln['rejected']['code']}")
+        return "\n".join(rows) + "\n"
+
+    @tap.case("rejected-lines.sh and rejected-lines-curl.sh PROVIDER YYYY-MM (this month): "
+              "exactly that provider's rejected lines, in order, the same from both; exit 0")
+    def _():
+        for org, n in ((PROVIDER, 4), (PROVIDER2, 1)):
+            w = want(org)
+            expect(len(w.splitlines()) == n + 1, w)
+            for sc in (REJECTED, REJECTED_CURL):
+                rc, out, err = script(env, d, sc, org, m)
+                expect(rc == 0 and err == "", f"{sc.name}: " + show(rc, out, err))
+                expect(out == w, f"{sc.name} {org}:\n{out}--- expected\n{w}")
+
+    @tap.case("rejected-lines*.sh PROVIDER (last month: no invoices then), and the fund's "
+              "certificate: the header alone / the same rows")
+    def _():
+        for sc in (REJECTED, REJECTED_CURL):
+            rc, out, err = script(env, d, sc, PROVIDER)
+            expect(rc == 0 and out == REJECTED_HEADER + "\n", f"{sc.name}: " + show(rc, out, err))
+            rc, out, err = script(env, d, sc, PROVIDER, m, who="fund")
+            expect(rc == 0 and out == want(PROVIDER), f"{sc.name} fund: " + show(rc, out, err))
+
+    @tap.case("rejected-lines*.sh errors: usage exit 1, a provider's certificate exit 2 "
+              "(403), server down exit 3; nothing on stdout")
+    def _():
+        for sc in (REJECTED, REJECTED_CURL):
+            for args in ((), ("12345",), (PROVIDER, "2026-13")):
+                rc, out, err = script(env, d, sc, *args)
+                expect(rc == 1 and out == "" and err, f"{sc.name} {args}: " + show(rc, out, err))
+            rc, out, err = script(env, d, sc, PROVIDER, m, who="provider")
+            expect(rc == 2 and out == "" and "403" in err, f"{sc.name}: " + show(rc, out, err))
+            rc, out, err = script(env, d, sc, PROVIDER, m, url=f"https://localhost:{free_port()}")
+            expect(rc == 3 and out == "" and err, f"{sc.name}: " + show(rc, out, err))

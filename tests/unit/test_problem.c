@@ -42,6 +42,9 @@ int main(void)
         {PROBLEM_RATE_LIMITED, "rate_limited", 429},
         {PROBLEM_CHECKPOINTS_DISABLED, "checkpoints_disabled", 503},
         {PROBLEM_CHECKPOINT_INVALID, "checkpoint_invalid", 422},
+        {PROBLEM_AGREEMENT_BILLED, "agreement_billed", 409},
+        {PROBLEM_PAYMENT_EXCEEDS_DUE, "payment_exceeds_due", 409},
+        {PROBLEM_PAYMENT_DUPLICATE, "payment_duplicate", 409},
     };
     is_int(sizeof t / sizeof t[0], PROBLEM__COUNT, "every problem is listed");
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
