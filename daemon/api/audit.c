@@ -455,14 +455,7 @@ static void list_fetch(struct list *l);
 
 static void list_stream_error(struct list *l, enum pg_outcome o)
 {
-    /* the status is sent already: the last line says what went wrong */
-    char line[256];
-    snprintf(line, sizeof line,
-             "{\"error\":{\"code\":\"%s\",\"status\":%d,\"detail\":\"the list is incomplete\"}}\n",
-             pg_outcome_transient(o) ? "database_unavailable" : "internal_error",
-             pg_outcome_transient(o) ? 503 : 500);
-    request_stream_write(l->r, line, strlen(line));
-    request_stream_end(l->r);
+    api_stream_fail(l->r, o); /* the status is sent already */
     list_free(l);
 }
 

@@ -27,6 +27,19 @@ void api_db_error(struct request *r, enum pg_outcome o)
     request_problem(r, p, detail, NULL, NULL);
 }
 
+void api_stream_fail(struct request *r, enum pg_outcome o)
+{
+    const char *detail;
+    enum problem p = api_db_problem(r, o, &detail);
+    char line[256];
+    int n = snprintf(line, sizeof line,
+                     "{\"error\":{\"code\":\"%s\",\"status\":%d,\"detail\":\"the list is "
+                     "incomplete\"}}",
+                     problem_code(p), problem_status(p));
+    request_stream_line(r, line, (size_t)n);
+    request_stream_end(r);
+}
+
 char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs)
 {
     char *doc = problem_encode(p, detail, errs, NULL);

@@ -23,6 +23,11 @@ void api_db_error(struct request *r, enum pg_outcome o);
 /* {"error": problem} as the slot of a batch answer, malloc'd. */
 char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs);
 
+/* A streamed list whose database step failed after the status was sent: the
+ * last line says so ({"error":{"code","status","detail":"the list is
+ * incomplete"}}) and the stream ends; a list is complete only without it. */
+void api_stream_fail(struct request *r, enum pg_outcome o);
+
 /* An Idempotency-Key header value: 1 to 255 visible ASCII characters. */
 bool api_idempotency_key_ok(const char *k);
 

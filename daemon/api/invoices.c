@@ -280,9 +280,7 @@ static void stream_rows_cb(void *arg, enum pg_outcome o, const struct invoice_ro
     struct list *l = arg;
     struct request *r = l->r;
     if (o != PG_OK) {
-        /* the head is sent: all that can be done is to cut the stream short */
-        log_ctx(LOG_WARN, request_log_prefix(r), "invoice list: database step failed");
-        request_stream_end(r);
+        api_stream_fail(r, o); /* the head is sent: the last line says so */
         return;
     }
     for (size_t i = 0; i < n; i++) {
