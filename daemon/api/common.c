@@ -27,9 +27,9 @@ void api_db_error(struct request *r, enum pg_outcome o)
     request_problem(r, p, detail, NULL, NULL);
 }
 
-char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs)
+char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs, enum lang l)
 {
-    char *doc = problem_encode(p, detail, errs, NULL);
+    char *doc = problem_encode_lang(p, detail, errs, NULL, l);
     ASSERT(doc != NULL);
     char *slot = xasprintf("{\"error\":%s}", doc);
     free(doc);

@@ -21,7 +21,7 @@ enum problem api_db_problem(struct request *r, enum pg_outcome o, const char **d
 void api_db_error(struct request *r, enum pg_outcome o);
 
 /* {"error": problem} as the slot of a batch answer, malloc'd. */
-char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs);
+char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs, enum lang l);
 
 /* Make cJSON allocate with xmalloc (abort on exhaustion, like the rest of the
  * daemon), so that no handler needs an out-of-memory branch for it. Called

@@ -18,7 +18,7 @@
     (ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_AUDITOR) | ROLE_BIT(ROLE_ADMIN))
 
 static const char *const q_decision[] = {"version", NULL};
-static const char *const q_tariff[] = {"date", NULL};
+static const char *const q_tariff[] = {"date", "known_at", NULL};
 /* the audit routes take the names proto/audit_query.c checks (filled in by
  * api_register_routes, so that the names are written once) */
 static const char *q_consultations[AUDIT_QUERY_MAX_NAMES + 1];
