@@ -36,6 +36,7 @@ import tests_reads  # noqa: E402
 import tests_anchor  # noqa: E402
 import tests_shutdown  # noqa: E402
 import tests_flood  # noqa: E402
+import tests_tariffv  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -88,7 +89,7 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma-separated groups: api,lifecycle,agreements,audit,"
                          "audit_scripts,dbrules,strict,slow,database,shutdown,freeze,input,"
-                         "reads,anchor,sigterm,flood")
+                         "reads,anchor,sigterm,flood,tariffv")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -123,6 +124,7 @@ def main():
             ("anchor", tests_anchor.run),
             ("sigterm", tests_shutdown.run),
             ("flood", tests_flood.run),
+            ("tariffv", tests_tariffv.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
