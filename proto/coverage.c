@@ -33,32 +33,34 @@
 /* ---- refusals ------------------------------------------------------------- */
 
 /* the codes, in the order of the enum; their texts are in messages.c */
-static const char *const refusals[RF__COUNT] = {
-    [RF_NONE] = "none",
-    [RF_INVALID_SSIN] = "invalid_ssin",
-    [RF_SERVICE_DATE_IN_FUTURE] = "service_date_in_future",
-    [RF_SERVICE_DATE_TOO_OLD] = "service_date_too_old",
-    [RF_DECEASED] = "deceased",
-    [RF_NO_DECISION] = "no_decision",
-    [RF_NO_ACTIVE_DECISION] = "no_active_decision",
-    [RF_SUSPENDED] = "suspended",
-    [RF_CARE_TYPE_ABSENT] = "care_type_absent",
-    [RF_CARE_TYPE_INACTIVE] = "care_type_inactive",
-    [RF_PROVIDER_NOT_DESIGNATED] = "provider_not_designated",
-    [RF_UNKNOWN_CODE] = "unknown_code",
+static const struct {
+    const char *code;
+} refusals[RF__COUNT] = {
+    [RF_NONE] = {"none"},
+    [RF_INVALID_SSIN] = {"invalid_ssin"},
+    [RF_SERVICE_DATE_IN_FUTURE] = {"service_date_in_future"},
+    [RF_SERVICE_DATE_TOO_OLD] = {"service_date_too_old"},
+    [RF_DECEASED] = {"deceased"},
+    [RF_NO_DECISION] = {"no_decision"},
+    [RF_NO_ACTIVE_DECISION] = {"no_active_decision"},
+    [RF_SUSPENDED] = {"suspended"},
+    [RF_CARE_TYPE_ABSENT] = {"care_type_absent"},
+    [RF_CARE_TYPE_INACTIVE] = {"care_type_inactive"},
+    [RF_PROVIDER_NOT_DESIGNATED] = {"provider_not_designated"},
+    [RF_UNKNOWN_CODE] = {"unknown_code"},
 };
 
 const char *refusal_code(enum refusal r)
 {
-    return (unsigned)r < RF__COUNT ? refusals[r] : "unknown";
+    return (unsigned)r < RF__COUNT ? refusals[r].code : "unknown";
 }
 
 const char *refusal_message(enum refusal r, enum lang l)
 {
     if ((unsigned)r >= RF__COUNT)
         r = RF_NO_ACTIVE_DECISION;
-    const char *text = message_text(refusals[r], l);
-    return text ? text : message_text(refusals[RF_NO_ACTIVE_DECISION], l);
+    const char *text = message_text(refusals[r].code, l);
+    return text ? text : message_text(refusals[RF_NO_ACTIVE_DECISION].code, l);
 }
 
 /* ---- the question --------------------------------------------------------- */
