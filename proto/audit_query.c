@@ -55,6 +55,7 @@ static const struct def as_of[] = {
     {"care_type", CK_TEXT, AQA_CARE_TYPE},
     {"known_at", CK_TIMESTAMP, AQA_KNOWN_AT},
     {"provider", CK_PROVIDER, AQA_PROVIDER},
+    {"items", CK_TEXT, AQA_ITEMS},
 };
 
 static const struct def reads[] = {
@@ -226,6 +227,17 @@ bool audit_query_parse(enum audit_query_kind kind, const struct audit_param *pai
             if (d->check == CK_PROVIDER) {
                 if (v && !digits(v, 10, 11))
                     verrs_add(errs, d->name, "invalid_value", "is a NIHII or KBO number");
+                else
+                    q->param[d->slot] = v;
+                continue;
+            }
+            if (d->slot == AQA_ITEMS) {
+                struct coverage_question items;
+                if (v && !coverage_items_from_query(v, &items))
+                    verrs_add(errs, d->name, "invalid_value",
+                              "is code[:quantity[:supplements_cents[:supplement_type]]], "
+                              "comma-separated, at most %d",
+                              COVERAGE_MAX_ITEMS);
                 else
                     q->param[d->slot] = v;
                 continue;

@@ -39,7 +39,15 @@ enum {
     AQC__COUNT
 };
 enum { AQD_OCMW, AQD_SSIN, AQD_CHANGED_SINCE, AQD_STATUS, AQD__COUNT };
-enum { AQA_SSIN, AQA_SERVICE_DATE, AQA_CARE_TYPE, AQA_KNOWN_AT, AQA_PROVIDER, AQA__COUNT };
+enum {
+    AQA_SSIN,
+    AQA_SERVICE_DATE,
+    AQA_CARE_TYPE,
+    AQA_KNOWN_AT,
+    AQA_PROVIDER,
+    AQA_ITEMS, /* the question's items (coverage_items_from_query) */
+    AQA__COUNT
+};
 enum { AQR_SSIN, AQR__COUNT };
 
 #define AUDIT_QUERY_MAX_PARAMS 8
@@ -85,7 +93,8 @@ bool audit_outcome_valid(const char *s);
  * Consultations take ssin, provider, ocmw, service_from, service_to,
  * recorded_from, recorded_to, outcome, limit, cursor; decisions ocmw, ssin,
  * changed_since, status, limit, cursor; as-of ssin, service_date, care_type,
- * known_at (all four required) and provider; reads ssin (required), limit,
+ * known_at (all four required), provider and items (as
+ * coverage_items_from_query reads them); reads ssin (required), limit,
  * cursor.
  */
 bool audit_query_parse(enum audit_query_kind kind, const struct audit_param *pairs, size_t n,

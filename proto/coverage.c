@@ -24,175 +24,30 @@
  */
 #include "coverage.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include "ids.h"
 #include "jsonx.h"
-
-/* ---- languages -------------------------------------------------------------- */
-
-const char *lang_tag(enum lang l)
-{
-    switch (l) {
-    case LANG_NL:
-        return "nl";
-    case LANG_FR:
-        return "fr";
-    default:
-        return "en";
-    }
-}
-
-/* q-value in thousandths; -1 when malformed */
-static int parse_q(const char *s, size_t n)
-{
-    if (n == 0 || n > 5)
-        return -1;
-    if (s[0] == '1') {
-        if (n == 1)
-            return 1000;
-        if (s[1] != '.')
-            return -1;
-        for (size_t i = 2; i < n; i++)
-            if (s[i] != '0')
-                return -1;
-        return 1000;
-    }
-    if (s[0] != '0')
-        return -1;
-    if (n == 1)
-        return 0;
-    if (s[1] != '.')
-        return -1;
-    int v = 0, scale = 100;
-    for (size_t i = 2; i < n; i++, scale /= 10) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v += (s[i] - '0') * scale;
-    }
-    return v;
-}
-
-static bool ieq_prefix(const char *tag, size_t n, const char *lang)
-{
-    size_t l = strlen(lang);
-    if (n < l)
-        return false;
-    for (size_t i = 0; i < l; i++)
-        if (tolower((unsigned char)tag[i]) != lang[i])
-            return false;
-    return n == l || tag[l] == '-';
-}
-
-enum lang lang_from_accept(const char *hdr)
-{
-    if (hdr == NULL)
-        return LANG_EN;
-    enum lang best = LANG_EN;
-    int best_q = 0;
-    const char *p = hdr;
-    while (*p) {
-        /* one element: range *( OWS ";" OWS param ) */
-        const char *end = strchr(p, ',');
-        size_t elen = end ? (size_t)(end - p) : strlen(p);
-        const char *e = p;
-        const char *eend = p + elen;
-        while (e < eend && (*e == ' ' || *e == '\t'))
-            e++;
-        const char *tag = e;
-        while (e < eend && *e != ';' && *e != ' ' && *e != '\t')
-            e++;
-        size_t tlen = (size_t)(e - tag);
-        int q = 1000;
-        while (e < eend) {
-            while (e < eend && (*e == ' ' || *e == '\t' || *e == ';'))
-                e++;
-            const char *param = e;
-            while (e < eend && *e != ';' && *e != ' ' && *e != '\t')
-                e++;
-            size_t plen = (size_t)(e - param);
-            if (plen >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=')
-                q = parse_q(param + 2, plen - 2);
-        }
-        int cand = -1;
-        if (ieq_prefix(tag, tlen, "en") || (tlen == 1 && tag[0] == '*'))
-            cand = LANG_EN;
-        else if (ieq_prefix(tag, tlen, "nl"))
-            cand = LANG_NL;
-        else if (ieq_prefix(tag, tlen, "fr"))
-            cand = LANG_FR;
-        if (cand >= 0 && q > best_q) {
-            best_q = q;
-            best = (enum lang)cand;
-        }
-        if (end == NULL)
-            break;
-        p = end + 1;
-    }
-    return best;
-}
+#include "messages.h"
 
 /* ---- refusals ------------------------------------------------------------- */
 
+/* the codes, in the order of the enum; their texts are in messages.c */
 static const struct {
     const char *code;
-    const char *msg[3]; /* en, nl, fr */
 } refusals[RF__COUNT] = {
-    [RF_NONE] = {"none",
-                 {"The care is covered.", "De zorg is gedekt.", "Les soins sont couverts."}},
-    [RF_INVALID_SSIN] = {"invalid_ssin",
-                         {"The national register or BIS number is not valid.",
-                          "Het rijksregisternummer of BIS-nummer is ongeldig.",
-                          "Le numéro de registre national ou le numéro BIS n'est pas valable."}},
-    [RF_SERVICE_DATE_IN_FUTURE] = {"service_date_in_future",
-                                   {"The service date is in the future.",
-                                    "De datum van de verstrekking ligt in de toekomst.",
-                                    "La date de la prestation se situe dans le futur."}},
-    [RF_SERVICE_DATE_TOO_OLD] =
-        {"service_date_too_old",
-         {"The service date is more than two months in the past.",
-          "De datum van de verstrekking ligt meer dan twee maanden in het verleden.",
-          "La date de la prestation remonte à plus de deux mois."}},
-    [RF_DECEASED] = {"deceased",
-                     {"The beneficiary died on or before the service date.",
-                      "De begunstigde is overleden op of vóór de datum van de verstrekking.",
-                      "Le bénéficiaire est décédé à la date de la prestation ou avant celle-ci."}},
-    [RF_NO_DECISION] =
-        {"no_decision",
-         {"No medical-aid decision has been recorded for this person.",
-          "Er is voor deze persoon geen beslissing tot medische hulp geregistreerd.",
-          "Aucune décision d'aide médicale n'a été enregistrée pour cette personne."}},
-    [RF_NO_ACTIVE_DECISION] =
-        {"no_active_decision",
-         {"No medical-aid decision is valid on the service date.",
-          "Er is geen geldige beslissing tot medische hulp op de datum van de verstrekking.",
-          "Aucune décision d'aide médicale n'est valable à la date de la prestation."}},
-    [RF_SUSPENDED] = {"suspended",
-                      {"The medical-aid decision is suspended.",
-                       "De beslissing tot medische hulp is geschorst.",
-                       "La décision d'aide médicale est suspendue."}},
-    [RF_CARE_TYPE_ABSENT] = {"care_type_absent",
-                             {"The decision does not cover this type of care.",
-                              "De beslissing dekt dit soort zorg niet.",
-                              "La décision ne couvre pas ce type de soins."}},
-    [RF_CARE_TYPE_INACTIVE] =
-        {"care_type_inactive",
-         {"The decision covers this type of care, but not on the service date.",
-          "De beslissing dekt dit soort zorg, maar niet op de datum van de verstrekking.",
-          "La décision couvre ce type de soins, mais pas à la date de la prestation."}},
-    [RF_PROVIDER_NOT_DESIGNATED] =
-        {"provider_not_designated",
-         {"The decision designates other care providers for this type of care.",
-          "De beslissing wijst voor dit soort zorg andere zorgverleners aan.",
-          "La décision désigne d'autres prestataires pour ce type de soins."}},
-    [RF_UNKNOWN_CODE] =
-        {"unknown_code",
-         {"No tariff is known for this code for this type of care on the service date.",
-          "Voor deze code is er geen tarief bekend voor dit soort zorg op de datum van de "
-          "verstrekking.",
-          "Aucun tarif n'est connu pour ce code pour ce type de soins à la date de la "
-          "prestation."}},
+    [RF_NONE] = {"none"},
+    [RF_INVALID_SSIN] = {"invalid_ssin"},
+    [RF_SERVICE_DATE_IN_FUTURE] = {"service_date_in_future"},
+    [RF_SERVICE_DATE_TOO_OLD] = {"service_date_too_old"},
+    [RF_DECEASED] = {"deceased"},
+    [RF_NO_DECISION] = {"no_decision"},
+    [RF_NO_ACTIVE_DECISION] = {"no_active_decision"},
+    [RF_SUSPENDED] = {"suspended"},
+    [RF_CARE_TYPE_ABSENT] = {"care_type_absent"},
+    [RF_CARE_TYPE_INACTIVE] = {"care_type_inactive"},
+    [RF_PROVIDER_NOT_DESIGNATED] = {"provider_not_designated"},
+    [RF_UNKNOWN_CODE] = {"unknown_code"},
 };
 
 const char *refusal_code(enum refusal r)
@@ -204,9 +59,8 @@ const char *refusal_message(enum refusal r, enum lang l)
 {
     if ((unsigned)r >= RF__COUNT)
         r = RF_NO_ACTIVE_DECISION;
-    if ((unsigned)l > LANG_FR)
-        l = LANG_EN;
-    return refusals[r].msg[l];
+    const char *text = message_text(refusals[r].code, l);
+    return text ? text : message_text(refusals[RF_NO_ACTIVE_DECISION].code, l);
 }
 
 /* ---- the question --------------------------------------------------------- */
@@ -318,6 +172,76 @@ enum parse_result coverage_parse_question(const char *buf, size_t len, struct co
     parse_items(f[3].item, q, errs);
     cJSON_Delete(root);
     return errs->n > 0 || errs->truncated ? PARSE_INVALID : PARSE_OK;
+}
+
+/* a decimal number of 1..digits digits in [lo, hi] at s[0..n) */
+static bool number_in(const char *s, size_t n, size_t digits, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (n == 0 || n > digits)
+        return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return v >= lo && v <= hi;
+}
+
+bool coverage_items_from_query(const char *s, struct coverage_question *q)
+{
+    q->n_items = 0;
+    if (s == NULL || *s == '\0')
+        return false;
+    for (const char *p = s;;) {
+        if (q->n_items == COVERAGE_MAX_ITEMS)
+            return false;
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        struct coverage_item *it = &q->items[q->n_items];
+        memset(it, 0, sizeof *it);
+        it->quantity = 1;
+        /* the parts, separated by ':' */
+        const char *part = p, *stop = p + len;
+        for (int k = 0; part <= stop; k++) {
+            const char *colon = memchr(part, ':', (size_t)(stop - part));
+            size_t n = colon ? (size_t)(colon - part) : (size_t)(stop - part);
+            int64_t v;
+            if (k == 0) {
+                if (!tariff_code_valid(part, n))
+                    return false;
+                memcpy(it->code, part, 6);
+            } else if (k == 1) {
+                if (!number_in(part, n, 3, 1, 999, &v))
+                    return false;
+                it->quantity = (int)v;
+            } else if (k == 2) {
+                if (!number_in(part, n, 10, 0, 1000000000, &v))
+                    return false;
+                it->supplements_cents = v;
+            } else if (k == 3) {
+                char type[sizeof it->supplement_type];
+                if (n == 0 || n >= sizeof type)
+                    return false;
+                memcpy(type, part, n);
+                type[n] = '\0';
+                if (!supplement_type_valid(type))
+                    return false;
+                memcpy(it->supplement_type, type, n + 1);
+                it->has_supplement_type = true;
+            } else {
+                return false;
+            }
+            if (colon == NULL)
+                break;
+            part = colon + 1;
+        }
+        q->n_items++;
+        if (end == NULL)
+            return true;
+        p = end + 1;
+    }
 }
 
 /* ---- the decision ------------------------------------------------------------ */
@@ -506,7 +430,7 @@ static bool add_items(cJSON *root, const struct coverage_question *q,
         if (a->refused) {
             cJSON *re = cJSON_AddObjectToObject(o, "refused");
             if (re == NULL || !jx_add_str(re, "code", refusal_code(RF_UNKNOWN_CODE)) ||
-                !jx_add_str(re, "message", refusal_message(RF_UNKNOWN_CODE, l)))
+                !message_add(re, refusal_code(RF_UNKNOWN_CODE), l))
                 return false;
         } else if (!add_amounts(o, &a->split, it->supplements_cents > 0)) {
             return false;
@@ -544,7 +468,7 @@ char *coverage_encode_answer(const struct coverage_question *q, const struct cov
         ok = jx_add_bool(root, "covered", false);
         cJSON *re = ok ? cJSON_AddObjectToObject(root, "reason") : NULL;
         ok = re != NULL && jx_add_str(re, "code", refusal_code(why)) &&
-             jx_add_str(re, "message", refusal_message(why, l));
+             message_add(re, refusal_code(why), l);
         if (ok && r->decision != NULL)
             ok = add_decision(root, r->decision);
     }

@@ -11,16 +11,10 @@
 
 #include "date.h"
 #include "decision.h"
+#include "messages.h"
 #include "problem.h"
 #include "split.h"
 #include "tariff.h"
-
-enum lang { LANG_EN, LANG_NL, LANG_FR };
-
-/* Pick en, nl or fr from an Accept-Language header value (q-values honoured,
- * "nl-BE" matches nl, "*" and anything else -> en). NULL -> en. */
-enum lang lang_from_accept(const char *hdr);
-const char *lang_tag(enum lang l); /* "en", "nl", "fr" */
 
 /* Refusal reasons, in their order of precedence. */
 enum refusal {
@@ -38,8 +32,9 @@ enum refusal {
     RF_UNKNOWN_CODE, /* per item, never for the whole answer */
     RF__COUNT
 };
-const char *refusal_code(enum refusal r);                 /* "no_active_decision" */
-const char *refusal_message(enum refusal r, enum lang l); /* readable, in that language */
+const char *refusal_code(enum refusal r); /* "no_active_decision" */
+/* readable, in that language (proto/messages.c) */
+const char *refusal_message(enum refusal r, enum lang l);
 
 #define COVERAGE_MAX_ITEMS 64
 
@@ -73,6 +68,15 @@ struct coverage_question {
  */
 enum parse_result coverage_parse_question(const char *buf, size_t len, struct coverage_question *q,
                                           struct verrs *errs);
+
+/*
+ * The items of a question written as one query parameter (coverage as of):
+ * "code[:quantity[:supplements_cents[:supplement_type]]]", comma-separated,
+ * 1 to 64 of them, with the bounds of the body (quantity 1..999, default 1;
+ * supplements 0..10^9, default 0; supplement_type [a-z0-9_]{1,32}). Sets
+ * q->items and q->n_items; false (q's items unspecified) when malformed.
+ */
+bool coverage_items_from_query(const char *s, struct coverage_question *q);
 
 struct item_answer {
     bool refused; /* unknown_code: no tariff for it on the service date and care type */
@@ -128,12 +132,14 @@ void coverage_split(const struct coverage_question *q, const struct tariff *tari
  *           plus, when the question had items,
  *           "items":[{"code","quantity","fee_cents","state_cents","ocmw_cents",
  *                     "patient_cents"} (+ "supplements_cents" when asked) or
- *                    {"code","quantity","refused":{"code":"unknown_code","message"}}],
+ *                    {"code","quantity","refused":{"code":"unknown_code","message",
+ *                                                  "messages"}}],
  *           "totals":{"fee_cents","state_cents","ocmw_cents","patient_cents"}
  *                    (+ "supplements_cents" when any item asked supplements)
- * refused: {"covered":false,"reason":{"code","message"}} plus "decision"
+ * refused: {"covered":false,"reason":{"code","message","messages"}} plus "decision"
  *          (id, version, ocmw, period) when one decision was found for the
  *          date (suspended, care_type_*, provider_not_designated).
+ * "message" is in l, "messages" has {"nl","fr","de"} (messages.h).
  * Returns malloc'd JSON text starting with '{', or NULL on allocation failure.
  */
 char *coverage_encode_answer(const struct coverage_question *q, const struct coverage_result *r,

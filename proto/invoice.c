@@ -9,62 +9,46 @@
 
 #include "ids.h"
 #include "jsonx.h"
+#include "messages.h"
 #include "tariff.h"
 
 #define PATH 96
 
-static const struct {
-    const char *code;
-    const char *msg[3]; /* en, nl, fr */
-} rejects[IR__COUNT] = {
-    [IR_NONE] = {"accepted", {"accepted", "aanvaard", "accepté"}},
-    [IR_UNKNOWN_AGREEMENT] = {"unknown_agreement",
-                              {"no such agreement was issued to this provider",
-                               "geen dergelijk akkoord aan deze zorgverlener uitgereikt",
-                               "aucun accord de ce numéro n'a été délivré à ce prestataire"}},
-    [IR_AGREEMENT_VOID] = {"agreement_void",
-                           {"the agreement was voided", "het akkoord werd geannuleerd",
-                            "l'accord a été annulé"}},
-    [IR_AGREEMENT_NOT_COVERED] = {"agreement_not_covered",
-                                  {"the agreement did not cover the care",
-                                   "het akkoord dekte de zorg niet",
-                                   "l'accord ne couvrait pas les soins"}},
-    [IR_CODE_NOT_AGREED] = {"code_not_agreed",
-                            {"the code is not an agreed item of the agreement",
-                             "de code is geen akkoordpost van het akkoord",
-                             "le code n'est pas un poste convenu de l'accord"}},
-    [IR_QUANTITY_EXCEEDED] = {"quantity_exceeded",
-                              {"more than the agreed quantity would be billed",
-                               "meer dan de akkoordhoeveelheid zou worden gefactureerd",
-                               "plus que la quantité convenue serait facturée"}},
-    [IR_AMOUNT_EXCEEDED] = {"amount_exceeded",
-                            {"the state or OCMW amount is above what the agreement grants",
-                             "het bedrag van de staat of het OCMW is hoger dan het akkoord toekent",
-                             "le montant de l'État ou du CPAS dépasse ce que l'accord octroie"}},
-    [IR_INVOICE_TOO_LATE] = {"invoice_too_late",
-                             {"the service date is more than 24 months before the invoice",
-                              "de verstrekkingsdatum ligt meer dan 24 maanden voor de factuur",
-                              "la date de prestation précède la facture de plus de 24 mois"}},
+static const char *const reject_codes[IR__COUNT] = {
+    [IR_NONE] = "accepted",
+    [IR_UNKNOWN_AGREEMENT] = "unknown_agreement",
+    [IR_AGREEMENT_VOID] = "agreement_void",
+    [IR_AGREEMENT_NOT_COVERED] = "agreement_not_covered",
+    [IR_CODE_NOT_AGREED] = "code_not_agreed",
+    [IR_QUANTITY_EXCEEDED] = "quantity_exceeded",
+    [IR_AMOUNT_EXCEEDED] = "amount_exceeded",
+    [IR_INVOICE_TOO_LATE] = "invoice_too_late",
 };
+
+/* the key of a rejection's text in proto/messages.c */
+static void message_key(enum invoice_reject r, char *out, size_t n)
+{
+    snprintf(out, n, "invoice.%s", invoice_reject_code(r));
+}
 
 const char *invoice_reject_code(enum invoice_reject r)
 {
-    return (unsigned)r < IR__COUNT ? rejects[r].code : "unknown";
+    return (unsigned)r < IR__COUNT ? reject_codes[r] : "unknown";
 }
 
 const char *invoice_reject_message(enum invoice_reject r, enum lang l)
 {
     if ((unsigned)r >= IR__COUNT)
         r = IR_UNKNOWN_AGREEMENT;
-    /* the languages this module has messages for; any other: English */
-    int i = l == LANG_NL ? 1 : l == LANG_FR ? 2 : 0;
-    return rejects[r].msg[i];
+    char key[48];
+    message_key(r, key, sizeof key);
+    return message_text(key, l);
 }
 
 bool invoice_reject_from_code(const char *code, enum invoice_reject *out)
 {
     for (int i = 0; i < IR__COUNT; i++) {
-        if (strcmp(code, rejects[i].code) == 0) {
+        if (strcmp(code, reject_codes[i]) == 0) {
             *out = (enum invoice_reject)i;
             return true;
         }
@@ -314,8 +298,10 @@ char *invoice_encode_answer(const struct invoice_input *in, const enum invoice_r
              jx_add_bool(o, "accepted", out[i] == IR_NONE);
         if (ok && out[i] != IR_NONE) {
             cJSON *rj = cJSON_AddObjectToObject(o, "rejected");
+            char key[48];
+            message_key(out[i], key, sizeof key);
             ok = rj && jx_add_str(rj, "code", invoice_reject_code(out[i])) &&
-                 jx_add_str(rj, "message", invoice_reject_message(out[i], l));
+                 message_add(rj, key, l);
         } else if (ok) {
             accepted++;
             st += x->state_cents;

@@ -131,26 +131,39 @@ void verrs_add(struct verrs *e, const char *field, const char *code, const char 
 static bool reserved(const char *k)
 {
     static const char *const names[] = {"type",   "title",  "status",           "code",
-                                        "detail", "errors", "errors_truncated", NULL};
+                                        "detail", "errors", "errors_truncated", "messages",
+                                        NULL};
     for (int i = 0; names[i]; i++)
         if (strcmp(names[i], k) == 0)
             return true;
     return false;
 }
 
-char *problem_encode(enum problem p, const char *detail, const struct verrs *errs,
-                     const struct cJSON *extra)
+/* localized: the title in l, and "messages" (when the table has the title) */
+static char *encode(enum problem p, const char *detail, const struct verrs *errs,
+                    const struct cJSON *extra, bool localized, enum lang l)
 {
     p = clamp(p);
-    char type[64];
+    char type[64], key[64];
     snprintf(type, sizeof type, "urn:medaid:problem:%s", problems[p].code);
+    snprintf(key, sizeof key, "problem.%s", problems[p].code);
+    const char *title = localized ? message_text(key, l) : NULL;
+    bool messages = title != NULL;
+    if (title == NULL)
+        title = problems[p].title;
     cJSON *root = cJSON_CreateObject();
     if (root == NULL)
         return NULL;
-    bool ok = jx_add_str(root, "type", type) && jx_add_str(root, "title", problems[p].title) &&
+    bool ok = jx_add_str(root, "type", type) && jx_add_str(root, "title", title) &&
               jx_add_int(root, "status", problems[p].status) &&
               jx_add_str(root, "code", problems[p].code) &&
-              jx_add_str(root, "detail", detail ? detail : problems[p].title);
+              jx_add_str(root, "detail", detail ? detail : title);
+    if (ok && messages) {
+        cJSON *all = cJSON_AddObjectToObject(root, "messages");
+        ok = all != NULL && jx_add_str(all, "nl", message_text(key, LANG_NL)) &&
+             jx_add_str(all, "fr", message_text(key, LANG_FR)) &&
+             jx_add_str(all, "de", message_text(key, LANG_DE));
+    }
     if (ok && errs != NULL && errs->n > 0) {
         cJSON *arr = cJSON_AddArrayToObject(root, "errors");
         ok = arr != NULL;
@@ -177,4 +190,16 @@ char *problem_encode(enum problem p, const char *detail, const struct verrs *err
         return NULL;
     }
     return jx_print_free(root);
+}
+
+char *problem_encode(enum problem p, const char *detail, const struct verrs *errs,
+                     const struct cJSON *extra)
+{
+    return encode(p, detail, errs, extra, false, LANG_EN);
+}
+
+char *problem_encode_lang(enum problem p, const char *detail, const struct verrs *errs,
+                          const struct cJSON *extra, enum lang l)
+{
+    return encode(p, detail, errs, extra, true, l);
 }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "messages.h"
+
 enum problem {
     PROBLEM_BAD_REQUEST,            /* 400 malformed HTTP request */
     PROBLEM_MALFORMED_JSON,         /* 400 body is not JSON */
@@ -78,5 +80,9 @@ void verrs_add(struct verrs *e, const char *field, const char *code, const char 
 struct cJSON;
 char *problem_encode(enum problem p, const char *detail, const struct verrs *errs,
                      const struct cJSON *extra);
+/* problem_encode with the title in l (proto/messages.c) and "messages"
+ * holding the title in nl, fr and de; detail stays as given. */
+char *problem_encode_lang(enum problem p, const char *detail, const struct verrs *errs,
+                          const struct cJSON *extra, enum lang l);
 
 #endif

@@ -224,10 +224,13 @@ static const char *const grants[] = {
     "REVOKE UPDATE ON decision, cap_usage FROM",
     "GRANT UPDATE (current_version, status, period) ON decision TO",
     "GRANT UPDATE (used_cents) ON cap_usage TO",
-    "GRANT DELETE ON tariff TO",
+    /* tariff versions are kept (schema/009): the DELETE of earlier releases,
+     * when an import replaced the table, is taken back */
+    "REVOKE DELETE ON tariff FROM",
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO",
     "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, decision_version, agreement,"
     " agreement_void, principal, schema_migration FROM",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON tariff, tariff_import FROM",
     /* the daemon cannot take audit sequence numbers (no gaps of its making) */
     "REVOKE ALL ON SEQUENCE audit_seq FROM",
     /* 006: reads are appended by the daemon itself (audit_append_reads

@@ -677,8 +677,7 @@ static void as_of_cb(void *arg, enum pg_outcome o);
 static void as_of_recorded(void *arg)
 {
     struct as_of *a = arg;
-    db_audit_as_of(request_db(a->r), a->q.ssin, a->q.service_date, a->known, &a->facts, as_of_cb,
-                   a);
+    db_audit_as_of(request_db(a->r), &a->q, a->known, &a->facts, as_of_cb, a);
 }
 
 static void as_of_read(struct as_of *a)
@@ -708,9 +707,16 @@ static void as_of_cb(void *arg, enum pg_outcome o)
     /* without a provider, the designation of providers is not judged */
     if (!a->provider[0] && res->reason == RF_PROVIDER_NOT_DESIGNATED)
         res->reason = RF_NONE;
+    /* the amounts with the tariff version in force then and the month's cap
+     * use then: those of the answer given at that moment */
+    coverage_split(&a->q, a->facts.tariffs.lines, a->facts.tariffs.n, a->facts.used_cents, res);
     char *text = coverage_encode_answer(&a->q, res, request_lang(r));
     ASSERT(text != NULL);
-    char *out = xasprintf("{\"known_at\":\"%s\",%s", a->facts.known_at, text + 1);
+    char version[40] = "";
+    if (a->facts.tariff_version > 0)
+        snprintf(version, sizeof version, "\"tariff_version\":%lld,",
+                 (long long)a->facts.tariff_version);
+    char *out = xasprintf("{\"known_at\":\"%s\",%s%s", a->facts.known_at, version, text + 1);
     free(text);
     free(res);
     as_of_facts_free(&a->facts);
@@ -732,5 +738,9 @@ void h_audit_as_of(struct request *r)
     if (q.param[AQA_PROVIDER])
         snprintf(a->provider, sizeof a->provider, "%s", q.param[AQA_PROVIDER]);
     snprintf(a->known, sizeof a->known, "%s", q.param[AQA_KNOWN_AT]);
+    if (q.param[AQA_ITEMS]) {
+        bool items_ok = coverage_items_from_query(q.param[AQA_ITEMS], &a->q);
+        ASSERT(items_ok); /* checked by audit_query_parse */
+    }
     as_of_read(a); /* the read is in the trail before the answer is computed */
 }

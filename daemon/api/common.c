@@ -40,9 +40,9 @@ void api_stream_fail(struct request *r, enum pg_outcome o)
     request_stream_end(r);
 }
 
-char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs)
+char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs, enum lang l)
 {
-    char *doc = problem_encode(p, detail, errs, NULL);
+    char *doc = problem_encode_lang(p, detail, errs, NULL, l);
     ASSERT(doc != NULL);
     char *slot = xasprintf("{\"error\":%s}", doc);
     free(doc);

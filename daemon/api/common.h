@@ -21,7 +21,7 @@ enum problem api_db_problem(struct request *r, enum pg_outcome o, const char **d
 void api_db_error(struct request *r, enum pg_outcome o);
 
 /* {"error": problem} as the slot of a batch answer, malloc'd. */
-char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs);
+char *api_error_slot(enum problem p, const char *detail, const struct verrs *errs, enum lang l);
 
 /* A streamed list whose database step failed after the status was sent: the
  * last line says so ({"error":{"code","status","detail":"the list is

@@ -78,7 +78,7 @@ static void job_finish(struct coverage_job *job, char *text, enum problem p, con
             request_problem(r, p, detail, NULL, NULL);
         return;
     }
-    batch_slot_done(b, index, text ? text : api_error_slot(p, detail, NULL));
+    batch_slot_done(b, index, text ? text : api_error_slot(p, detail, NULL, request_lang(b->r)));
 }
 
 /* A database step failed: the problem a single question gets, in the

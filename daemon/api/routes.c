@@ -20,7 +20,7 @@
      ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_FUND))
 
 static const char *const q_decision[] = {"version", NULL};
-static const char *const q_tariff[] = {"date", NULL};
+static const char *const q_tariff[] = {"date", "known_at", NULL};
 static const char *const q_invoices[] = {"provider", "ocmw",   "month", "status",
                                          "limit",    "cursor", NULL};
 static const char *const q_statement[] = {"month", NULL};

@@ -1,7 +1,8 @@
 /*
- * h_tariff: PUT /v1/tariffs replaces the whole tariff table with the
- * import (CSV or JSON), all or nothing, in one statement; GET
- * /v1/tariffs/{code}[?date=] returns the lines of one code.
+ * h_tariff: PUT /v1/tariffs adds the import (CSV or JSON) as a new version
+ * of the tariff table, all or nothing, in one statement (earlier versions
+ * are kept); GET /v1/tariffs/{code}[?date=][&known_at=] returns the lines
+ * of one code in the version in force at known_at (default: the newest).
  */
 #include "api/tariffs.h"
 
@@ -18,7 +19,8 @@
 #include "base/mem.h"
 #include "db/tariffs.h"
 
-static void import_cb(void *arg, enum pg_outcome o, bool overlap, int64_t imported)
+static void import_cb(void *arg, enum pg_outcome o, bool overlap, int64_t imported,
+                      const struct tariff_version *v)
 {
     struct request *r = arg;
     if (o != PG_OK) {
@@ -30,8 +32,11 @@ static void import_cb(void *arg, enum pg_outcome o, bool overlap, int64_t import
         request_problem(r, PROBLEM_VALIDATION_FAILED, "two lines of one code overlap", NULL, NULL);
         return;
     }
-    log_ctx(LOG_INFO, request_log_prefix(r), "tariffs imported: %lld lines", (long long)imported);
-    request_json(r, 200, xasprintf("{\"imported\":%lld}", (long long)imported));
+    log_ctx(LOG_INFO, request_log_prefix(r), "tariffs imported: %lld lines, version %lld",
+            (long long)imported, (long long)v->id);
+    request_json(r, 200,
+                 xasprintf("{\"imported\":%lld,\"version\":%lld,\"in_force_at\":\"%s\"}",
+                           (long long)imported, (long long)v->id, v->in_force_at));
 }
 
 void h_tariff_import(struct request *r)
@@ -64,6 +69,7 @@ void h_tariff_import(struct request *r)
 struct tariff_get {
     struct request *r;
     struct tariff_set set;
+    struct tariff_version version;
 };
 
 static void get_cb(void *arg, enum pg_outcome o)
@@ -79,11 +85,15 @@ static void get_cb(void *arg, enum pg_outcome o)
     if (g->set.n == 0) {
         tariff_set_free(&g->set);
         free(g);
-        request_problem(r, PROBLEM_NOT_FOUND, "no tariff for this code (on that date)", NULL, NULL);
+        request_problem(r, PROBLEM_NOT_FOUND,
+                        "no tariff for this code (on that date, in the version in force then)",
+                        NULL, NULL);
         return;
     }
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "code", request_param(r, 0));
+    cJSON_AddNumberToObject(root, "version", (double)g->version.id);
+    cJSON_AddStringToObject(root, "in_force_at", g->version.in_force_at);
     cJSON *list = cJSON_AddArrayToObject(root, "tariffs");
     for (size_t i = 0; i < g->set.n; i++) {
         char *one = tariff_encode(&g->set.lines[i]);
@@ -114,7 +124,14 @@ void h_tariff_get(struct request *r)
         request_problem(r, PROBLEM_INVALID_PARAMETER, "date must be YYYY-MM-DD", NULL, NULL);
         return;
     }
+    /* the version in force at that moment (default: the newest) */
+    const char *known_at = request_query(r, "known_at");
+    if (known_at && !timestamp_valid(known_at, strlen(known_at))) {
+        request_problem(r, PROBLEM_INVALID_PARAMETER,
+                        "known_at must be an RFC 3339 timestamp (or a date)", NULL, NULL);
+        return;
+    }
     struct tariff_get *g = xcalloc(1, sizeof *g);
     g->r = r;
-    db_tariff_get(request_db(r), code, date ? &d : NULL, &g->set, get_cb, g);
+    db_tariff_get(request_db(r), code, date ? &d : NULL, known_at, &g->set, &g->version, get_cb, g);
 }

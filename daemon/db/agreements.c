@@ -20,6 +20,7 @@
 #include "base/mem.h"
 #include "db/pgarray.h"
 #include "db/store.h"
+#include "db/tariffs.h"
 
 #define FLUSH_MAX 1000
 
@@ -299,23 +300,11 @@ void db_agreement_void(struct db *db, const char *number, const char *provider_o
 
 /* ---- the coverage lookup -------------------------------------------------------------- */
 
-static const char TARIFF_HEADER[] = "code,start,end,fee_cents,patient_share_cents,care_types\n";
-
 void coverage_facts_free(struct coverage_facts *f)
 {
     free(f->decisions);
     tariff_set_free(&f->tariffs);
     memset(f, 0, sizeof *f);
-}
-
-/* the tariff lines, CSV without its header */
-static bool tariffs_from_csv(const char *csv, struct tariff_set *out)
-{
-    char *buf = xasprintf("%s%s", TARIFF_HEADER, csv);
-    struct verrs errs;
-    bool ok = tariff_parse(buf, strlen(buf), true, out, &errs) == PARSE_OK;
-    free(buf);
-    return ok;
 }
 
 struct lookup_call {
@@ -339,7 +328,7 @@ static void lookup_cb(void *arg, enum pg_outcome o, const PGresult *res)
     }
     if (PQntuples(res) > 0) {
         const char *csv = store_val(res, 0, store_col(res, "tariffs"));
-        if (csv && !tariffs_from_csv(csv, &f->tariffs)) {
+        if (csv && !db_tariffs_from_csv(csv, &f->tariffs)) {
             log_error("db: stored tariffs do not parse");
             call.cb(call.arg, PG_BAD_DATA);
             return;

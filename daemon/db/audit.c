@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "base/mem.h"
+#include "db/pgarray.h"
 #include "db/store.h"
+#include "db/tariffs.h"
 
 /* ---- chains ------------------------------------------------------------------- */
 
@@ -186,6 +189,7 @@ void db_audit_reads(struct db *db, const char *ssin, const char *after, int limi
 void as_of_facts_free(struct as_of_facts *f)
 {
     free(f->decisions);
+    tariff_set_free(&f->tariffs);
     memset(f, 0, sizeof *f);
 }
 
@@ -214,10 +218,19 @@ static void as_of_cb(void *arg, enum pg_outcome o, const PGresult *res)
         return;
     }
     snprintf(f->known_at, sizeof f->known_at, "%s", PQgetvalue(res, 0, store_col(res, "known_at")));
+    const char *csv = store_val(res, 0, store_col(res, "tariffs"));
+    if (csv && !db_tariffs_from_csv(csv, &f->tariffs)) {
+        log_error("db: stored tariffs do not parse");
+        as_of_facts_free(f);
+        call.cb(call.arg, PG_BAD_DATA);
+        return;
+    }
+    f->used_cents = store_int(res, 0, store_col(res, "used_cents"));
+    f->tariff_version = store_int(res, 0, store_col(res, "tariff_version"));
     call.cb(call.arg, PG_OK);
 }
 
-void db_audit_as_of(struct db *db, const char *ssin, pdate service_date, const char *known_at,
+void db_audit_as_of(struct db *db, const struct coverage_question *q, const char *known_at,
                     struct as_of_facts *out, db_done_cb cb, void *arg)
 {
     struct as_of_call *call = xmalloc(sizeof *call);
@@ -225,7 +238,14 @@ void db_audit_as_of(struct db *db, const char *ssin, pdate service_date, const c
     call->cb = cb;
     call->arg = arg;
     char date[PDATE_STRLEN + 1];
-    date_format(service_date, date);
-    const char *params[] = {ssin, date, db->cfg->timezone, known_at};
+    date_format(q->service_date, date);
+    struct pgarray codes;
+    pgarray_init(&codes);
+    for (int i = 0; i < q->n_items; i++)
+        pgarray_add(&codes, q->items[i].code);
+    const char *params[] = {
+        q->ssin, date, db->cfg->timezone, care_type_name(q->care_type), pgarray_finish(&codes),
+        known_at};
     pg_submit(db->pool, &Q_AUDIT_AS_OF, params, as_of_cb, call);
+    pgarray_free(&codes);
 }

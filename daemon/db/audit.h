@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 #include "proto/date.h"
+#include "proto/coverage.h"
 #include "proto/decision.h"
+#include "proto/tariff.h"
 #include "db/db.h"
 
 /* the end of a chain */
@@ -80,17 +82,21 @@ void db_audit_reads(struct db *db, const char *ssin, const char *after, int limi
                     db_audit_items_cb cb, void *arg);
 
 /* What the registry knew at a moment about a person, for a service date
- * (schema/005_reads.sql: audit_as_of). */
+ * (schema/009_tariff_versions.sql: coverage_as_of). */
 struct as_of_facts {
     struct decision *decisions; /* malloc'd; NULL when none */
     size_t n;
-    pdate today;       /* the calendar date at that moment */
-    char known_at[40]; /* the moment, RFC 3339 UTC with microseconds */
+    pdate today;               /* the calendar date at that moment */
+    char known_at[40];         /* the moment, RFC 3339 UTC with microseconds */
+    struct tariff_set tariffs; /* the asked codes' lines in the version in force then */
+    int64_t tariff_version;    /* that version (0: none was imported yet) */
+    int64_t used_cents;        /* what the month's patient-share cap had granted then */
 };
 void as_of_facts_free(struct as_of_facts *f);
-/* Fill *out (the caller's, empty); known_at: an RFC 3339 timestamp or a
- * date; the business time zone is the configured one. */
-void db_audit_as_of(struct db *db, const char *ssin, pdate service_date, const char *known_at,
+/* Fill *out (the caller's, empty) for question q (ssin, service date, care
+ * type, item codes); known_at: an RFC 3339 timestamp or a date; the
+ * business time zone is the configured one. */
+void db_audit_as_of(struct db *db, const struct coverage_question *q, const char *known_at,
                     struct as_of_facts *out, db_done_cb cb, void *arg);
 
 #endif

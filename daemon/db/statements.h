@@ -194,27 +194,34 @@ X(AGREEMENT_VOID, "agreement_void", 3, false,                                   
   " SELECT a.billed, v.number, " SQL_TS_UTC("v.voided_at") " AS voided_at"                         \
   " FROM a LEFT JOIN v ON true")                                                                   \
                                                                                                    \
-/* Replace the tariff table (all or nothing). Arrays: $1 codes, $2 starts,                         \
- * $3 ends, $4 fees, $5 patient shares, $6 care types joined by '|';                               \
- * $7 principal id, $8 line count, $9 sha256 of the import */                                      \
+/* A new version of the tariff table (all or nothing; earlier versions are    \
+ * kept: schema/009). Arrays: $1 codes, $2 starts, $3 ends, $4 fees,           \
+ * $5 patient shares, $6 care types joined by '|'; $7 principal id, $8 line    \
+ * count, $9 sha256 of the import. The version is the import's number. */      \
 X(TARIFF_IMPORT, "tariff_import", 9, false,                                                        \
-  "WITH del AS (DELETE FROM tariff),"                                                              \
+  "WITH imp AS (INSERT INTO tariff_import (imported_by, lines, sha256) VALUES ($7, $8, $9)"        \
+  "  RETURNING id, in_force_at),"                                                                  \
   " ins AS ("                                                                                      \
   "  INSERT INTO tariff (code, period, fee_cents, patient_share_cents, care_types,"                \
-  "    imported_by)"                                                                               \
-  "  SELECT c, daterange(s, e, '[]'), f, p, string_to_array(ct, '|'), $7"                          \
-  "  FROM unnest($1::text[], $2::date[], $3::date[], $4::bigint[], $5::bigint[],"                  \
+  "    imported_by, import_id)"                                                                    \
+  "  SELECT c, daterange(s, e, '[]'), f, p, string_to_array(ct, '|'), $7, imp.id"                  \
+  "  FROM imp, unnest($1::text[], $2::date[], $3::date[], $4::bigint[], $5::bigint[],"             \
   "              $6::text[]) AS u(c, s, e, f, p, ct)"                                              \
-  "  RETURNING 1),"                                                                                \
-  " imp AS (INSERT INTO tariff_import (imported_by, lines, sha256) VALUES ($7, $8, $9))"           \
-  " SELECT count(*) AS imported FROM ins")                                                         \
+  "  RETURNING 1)"                                                                                 \
+  " SELECT (SELECT count(*) FROM ins) AS imported, imp.id AS version, "                            \
+  SQL_TS_UTC_US("imp.in_force_at") " AS in_force_at FROM imp")                                     \
                                                                                                    \
-/* $1 code, $2 date or NULL: lines as CSV (code,start,end,fee,share,types) */                      \
-X(TARIFF_GET, "tariff_get", 2, true,                                                               \
-  "SELECT code || ',' || lower(period) || ',' || (upper(period) - 1) || ',' || fee_cents"          \
-  "  || ',' || patient_share_cents || ',' || array_to_string(care_types, '|') AS line"             \
-  " FROM tariff WHERE code = $1 AND ($2::date IS NULL OR period @> $2::date)"                      \
-  " ORDER BY lower(period)")                                                                       \
+/* $1 code, $2 date or NULL, $3 moment or NULL (the newest version): the                           \
+ * lines of the version in force then as CSV (code,start,end,fee,share,types),                     \
+ * each with that version and when it came in force */                                             \
+X(TARIFF_GET, "tariff_get", 3, true,                                                               \
+  "SELECT t.code || ',' || lower(t.period) || ',' || (upper(t.period) - 1) || ',' || t.fee_cents"  \
+  "  || ',' || t.patient_share_cents || ',' || array_to_string(t.care_types, '|') AS line,"         \
+  " i.id AS version, " SQL_TS_UTC_US("i.in_force_at") " AS in_force_at"                            \
+  " FROM tariff_import i JOIN tariff t ON t.import_id = i.id"                                      \
+  " WHERE i.id = tariff_version_at($3::timestamptz) AND t.code = $1"                               \
+  "   AND ($2::date IS NULL OR t.period @> $2::date)"                                              \
+  " ORDER BY lower(t.period)")                                                                     \
                                                                                                    \
 /* the end of every chain, in chain order */                                                       \
 X(AUDIT_HEAD, "audit_head", 0, true,                                                               \
@@ -276,11 +283,13 @@ X(AUDIT_DECISIONS, "audit_decisions", 8, true,                                  
   "        ($5::timestamp AT TIME ZONE 'UTC', $6::text, $7::integer))"                             \
   " ORDER BY v.recorded_at, v.decision_id, v.version LIMIT $8")                                    \
                                                                                                    \
-/* What the registry knew at $4 about a person, for a service date                                 \
- * (schema/005: audit_as_of, the same reading of the versions as                                   \
- * coverage_lookup). $1 ssin, $2 service date, $3 time zone, $4 known at. */                       \
-X(AUDIT_AS_OF, "audit_as_of", 4, true,                                                             \
-  "SELECT * FROM audit_as_of($1, $2::date, $3, $4::timestamptz)")                                  \
+/* What the registry knew at $6 about a person, for a service date                                 \
+ * (schema/009: coverage_as_of, the same reading of the versions as                                \
+ * coverage_lookup, the tariff version and the month's cap use at $6).                             \
+ * $1 ssin, $2 service date, $3 time zone, $4 care type, $5 codes (text[]),                        \
+ * $6 known at. */                                                                                 \
+X(AUDIT_AS_OF, "coverage_as_of", 6, true,                                                          \
+  "SELECT * FROM coverage_as_of($1, $2::date, $3, $4, $5::text[], $6::timestamptz)")               \
                                                                                                    \
 /* The reads of one loop turn (schema/006: audit_append_reads, read.*                              \
  * records only). Arrays: $1 principal ids, $2 actions, $3 objects, $4 details */                  \

@@ -22,16 +22,19 @@ static void import_cb(void *arg, enum pg_outcome o, const PGresult *res)
     struct import_call call = *(struct import_call *)arg;
     free(arg);
     if (o == PG_ERROR && strcmp(pg_sqlstate(res), "23P01") == 0) {
-        call.cb(call.arg, PG_OK, true, 0);
+        call.cb(call.arg, PG_OK, true, 0, NULL);
         return;
     }
     if (o == PG_OK && PQntuples(res) != 1)
         o = PG_ERROR;
     if (o != PG_OK) {
-        call.cb(call.arg, store_outcome(&Q_TARIFF_IMPORT, o, res), false, 0);
+        call.cb(call.arg, store_outcome(&Q_TARIFF_IMPORT, o, res), false, 0, NULL);
         return;
     }
-    call.cb(call.arg, PG_OK, false, store_int(res, 0, store_col(res, "imported")));
+    struct tariff_version v = {.id = store_int(res, 0, store_col(res, "version"))};
+    snprintf(v.in_force_at, sizeof v.in_force_at, "%s",
+             PQgetvalue(res, 0, store_col(res, "in_force_at")));
+    call.cb(call.arg, PG_OK, false, store_int(res, 0, store_col(res, "imported")), &v);
 }
 
 void db_tariff_import(struct db *db, const struct tariff_set *set, int64_t principal,
@@ -81,8 +84,20 @@ void db_tariff_import(struct db *db, const struct tariff_set *set, int64_t princ
         pgarray_free(&a[k]);
 }
 
+static const char TARIFF_HEADER[] = "code,start,end,fee_cents,patient_share_cents,care_types\n";
+
+bool db_tariffs_from_csv(const char *csv, struct tariff_set *out)
+{
+    char *buf = xasprintf("%s%s", TARIFF_HEADER, csv);
+    struct verrs errs;
+    bool ok = tariff_parse(buf, strlen(buf), true, out, &errs) == PARSE_OK;
+    free(buf);
+    return ok;
+}
+
 struct get_call {
     struct tariff_set *out;
+    struct tariff_version *version;
     db_done_cb cb;
     void *arg;
 };
@@ -100,6 +115,9 @@ static void get_cb(void *arg, enum pg_outcome o, const PGresult *res)
         call.cb(call.arg, PG_OK);
         return;
     }
+    call.version->id = store_int(res, 0, store_col(res, "version"));
+    snprintf(call.version->in_force_at, sizeof call.version->in_force_at, "%s",
+             PQgetvalue(res, 0, store_col(res, "in_force_at")));
     /* the rows are CSV lines: parse them as an import */
     static const char header[] = "code,start,end,fee_cents,patient_share_cents,care_types\n";
     int line = store_col(res, "line");
@@ -123,16 +141,18 @@ static void get_cb(void *arg, enum pg_outcome o, const PGresult *res)
     call.cb(call.arg, ok ? PG_OK : PG_BAD_DATA);
 }
 
-void db_tariff_get(struct db *db, const char *code, const pdate *date, struct tariff_set *out,
-                   db_done_cb cb, void *arg)
+void db_tariff_get(struct db *db, const char *code, const pdate *date, const char *known_at,
+                   struct tariff_set *out, struct tariff_version *version, db_done_cb cb, void *arg)
 {
     struct get_call *call = xmalloc(sizeof *call);
+    memset(version, 0, sizeof *version);
     call->out = out;
+    call->version = version;
     call->cb = cb;
     call->arg = arg;
     char d[PDATE_STRLEN + 1];
     if (date)
         date_format(*date, d);
-    const char *params[] = {code, date ? d : NULL};
+    const char *params[] = {code, date ? d : NULL, known_at};
     pg_submit(db->pool, &Q_TARIFF_GET, params, get_cb, call);
 }

@@ -547,7 +547,7 @@ void request_json(struct request *r, int status, char *json)
 void request_problem(struct request *r, enum problem p, const char *detail,
                      const struct verrs *errs, const struct cJSON *extra)
 {
-    char *doc = problem_encode(p, detail, errs, extra);
+    char *doc = problem_encode_lang(p, detail, errs, extra, r->lang);
     int status = problem_status(p);
     /* a handler may have set its own (a rate limit knows when) */
     if (problem_retry_later(p) && !r->retry_after)

@@ -29,6 +29,7 @@ PINNED = {
     "005_reads.sql": "f0c7ac369f0bd690d0712803fb3968f563cf9cc1dbbdcf0fc8abbb8958f812af",
     "006_anchor.sql": "c2dc46392326a1415dd68456549e27a8f76a0a0da387ca45d098412bc00cd5a5",
     "008_invoices.sql": "404102d86793229a172ec3de168f58c0b7b02a7c69df8fe1bdc32235559351e6",
+    "009_tariff_versions.sql": "d22bd9d478b53ae0d47ef0d42e622663264ae0bce55b1f33c4baa4339fdda028",
 }
 
 # what daemon/migrate.c takes for a migration: NNN_name.sql

@@ -37,6 +37,7 @@ import tests_anchor  # noqa: E402
 import tests_shutdown  # noqa: E402
 import tests_flood  # noqa: E402
 import tests_invoices  # noqa: E402
+import tests_tariffv  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -89,7 +90,7 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma-separated groups: api,lifecycle,agreements,audit,"
                          "audit_scripts,dbrules,strict,slow,database,shutdown,freeze,input,"
-                         "reads,anchor,sigterm,flood,invoices")
+                         "reads,anchor,sigterm,flood,invoices,tariffv")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -125,6 +126,7 @@ def main():
             ("sigterm", tests_shutdown.run),
             ("flood", tests_flood.run),
             ("invoices", tests_invoices.run),
+            ("tariffv", tests_tariffv.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))

@@ -194,6 +194,9 @@ def line_tests(env, tap, d):
                                "invoice_too_late", "amount_exceeded"], f"{outcomes(r)}")
         msg = r.json["lines"][0]["rejected"]["message"]
         expect(isinstance(msg, str) and msg, r.json)
+        msgs = r.json["lines"][0]["rejected"].get("messages") or {}
+        expect(set(msgs) == {"nl", "fr", "de"} and all(msgs.values()),
+               f"a rejection carries messages in nl, fr and de: {r.json['lines'][0]}")
         expect(r.json["status"] == "rejected", r.json)
 
     @tap.case("Idempotency-Key: a retry gets the first answer byte for byte; another body 422")

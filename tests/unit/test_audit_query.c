@@ -120,8 +120,9 @@ int main(void)
     is_str(audit_query_name(AQ_CONSULTATIONS, 9), "cursor", "the last");
     ok(audit_query_name(AQ_CONSULTATIONS, 10) == NULL, "then NULL");
     is_str(audit_query_name(AQ_AS_OF, 4), "provider", "the as-of names");
-    ok(audit_query_name(AQ_AS_OF, 5) == NULL && audit_query_name(AQ_DECISIONS, 6) == NULL,
-       "six decision names, five as-of names");
+    is_str(audit_query_name(AQ_AS_OF, 5), "items", "the question's items");
+    ok(audit_query_name(AQ_AS_OF, 6) == NULL && audit_query_name(AQ_DECISIONS, 6) == NULL,
+       "six decision names, six as-of names");
     size_t most = 0;
     for (int k = AQ_CONSULTATIONS; k <= AQ_READS; k++) {
         size_t i = 0;
@@ -192,6 +193,17 @@ int main(void)
     accepted(AQ_AS_OF, "ssin=" SSIN "&service_date=2026-11-23&care_type=pharmacy"
                        "&known_at=2026-11-23&provider=12345678901");
     is_str(q.param[AQA_PROVIDER], "12345678901", "the provider");
+    accepted(AQ_AS_OF, "ssin=" SSIN "&service_date=2026-11-23&care_type=pharmacy"
+                       "&known_at=2026-11-23&items=101076:2,102011,300012:1:500:room");
+    is_str(q.param[AQA_ITEMS], "101076:2,102011,300012:1:500:room", "the items");
+    refused(AQ_AS_OF,
+            "ssin=" SSIN "&service_date=2026-11-23&care_type=pharmacy"
+            "&known_at=2026-11-23&items=101076:0",
+            PROBLEM_INVALID_PARAMETER, "items", "invalid_value");
+    refused(AQ_AS_OF,
+            "ssin=" SSIN "&service_date=2026-11-23&care_type=pharmacy"
+            "&known_at=2026-11-23&items=10107,102011",
+            PROBLEM_INVALID_PARAMETER, "items", "invalid_value");
     ok(!run(AQ_AS_OF, "") && e.n == 4 && pr == PROBLEM_INVALID_PARAMETER &&
            strcmp(e.items[0].code, "required") == 0 && strcmp(e.items[3].field, "known_at") == 0,
        "four required parameters missing");

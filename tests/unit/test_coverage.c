@@ -203,7 +203,10 @@ static void test_refusals(void)
     s = coverage_encode_answer(&qa, &r, LANG_NL);
     is_str(s,
            "{\"covered\":false,\"reason\":{\"code\":\"care_type_absent\",\"message\":\"De "
-           "beslissing dekt dit soort zorg niet.\"},\"decision\":{\"id\":\"D2026-00000001\","
+           "beslissing dekt dit soort zorg niet.\",\"messages\":{\"nl\":\"De beslissing dekt dit "
+           "soort zorg niet.\",\"fr\":\"La décision ne couvre pas ce type de soins.\",\"de\":\"Die "
+           "Entscheidung deckt diese Art von Versorgung "
+           "nicht.\"}},\"decision\":{\"id\":\"D2026-00000001\","
            "\"version\":3,\"ocmw\":\"0212345668\",\"period\":{\"start\":\"2026-10-01\","
            "\"end\":\"2027-03-31\"}}}",
            "refused answer with the decision, in Dutch");
@@ -212,7 +215,11 @@ static void test_refusals(void)
     s = coverage_encode_answer(&qa, &r, LANG_FR);
     is_str(s,
            "{\"covered\":false,\"reason\":{\"code\":\"no_active_decision\",\"message\":\"Aucune "
-           "décision d'aide médicale n'est valable à la date de la prestation.\"}}",
+           "décision d'aide médicale n'est valable à la date de la prestation.\",\"messages\":{"
+           "\"nl\":\"Er is geen geldige beslissing tot medische hulp op de datum van de "
+           "verstrekking.\",\"fr\":\"Aucune décision d'aide médicale n'est valable à la date de "
+           "la prestation.\",\"de\":\"Am Datum der Leistung ist keine Entscheidung über "
+           "medizinische Hilfe gültig.\"}}}",
            "refused answer without decision, in French");
     free(s);
 }
@@ -248,6 +255,42 @@ static void test_messages(void)
            "nl no_active_decision");
 }
 
+static void test_items_query(void)
+{
+    struct coverage_question q;
+    ok(coverage_items_from_query("101076:2,102011,300012:1:500:room", &q) && q.n_items == 3 &&
+           strcmp(q.items[0].code, "101076") == 0 && q.items[0].quantity == 2 &&
+           q.items[1].quantity == 1 && q.items[1].supplements_cents == 0 &&
+           q.items[2].supplements_cents == 500 && q.items[2].has_supplement_type &&
+           strcmp(q.items[2].supplement_type, "room") == 0,
+       "items from a query: code, quantity, supplements, type");
+    ok(coverage_items_from_query("101076:999:1000000000", &q) && q.items[0].quantity == 999 &&
+           q.items[0].supplements_cents == 1000000000,
+       "the upper bounds are allowed");
+    static const char *const bad[] = {"",
+                                      "10107",
+                                      "1010761",
+                                      "101076:0",
+                                      "101076:1000",
+                                      "101076:1:1000000001",
+                                      "101076:1:-1",
+                                      "101076::",
+                                      "101076,",
+                                      ",101076",
+                                      "101076:1:0:Room",
+                                      "101076:1:0:room:x",
+                                      "10107a",
+                                      "101076:x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ok(!coverage_items_from_query(bad[i], &q), "items '%s' refused", bad[i]);
+    char many[65 * 7 + 1] = "";
+    for (int i = 0; i < 64; i++)
+        strcat(many, i ? ",101076" : "101076");
+    ok(coverage_items_from_query(many, &q) && q.n_items == 64, "64 items");
+    strcat(many, ",101076");
+    ok(!coverage_items_from_query(many, &q), "65 items refused");
+}
+
 static void test_lang(void)
 {
     static const struct {
@@ -261,8 +304,12 @@ static void test_lang(void)
         {"NL-be", LANG_NL},
         {"fr-BE,fr;q=0.9,en;q=0.8", LANG_FR},
         {"en;q=0.5, nl;q=0.8", LANG_NL},
-        {"de, fr;q=0.1", LANG_FR},
-        {"de", LANG_EN},
+        {"de, fr;q=0.1", LANG_DE},
+        {"de", LANG_DE},
+        {"de-BE", LANG_DE},
+        {"it, de;q=0.3, fr;q=0.2", LANG_DE},
+        {"de;q=0.4, nl;q=0.5", LANG_NL},
+        {"it", LANG_EN},
         {"*", LANG_EN},
         {"fr;q=0.5, *;q=0.6", LANG_EN},
         {"nl;q=0", LANG_EN},
@@ -588,7 +635,11 @@ static void test_items_split(void)
            "\"items\":[{\"code\":\"101076\",\"quantity\":1,\"fee_cents\":3001,\"state_cents\":"
            "1501,\"ocmw_cents\":900,\"patient_cents\":600},{\"code\":\"999999\",\"quantity\":3,"
            "\"refused\":{\"code\":\"unknown_code\",\"message\":\"No tariff is known for this "
-           "code for this type of care on the service date.\"}}],"
+           "code for this type of care on the service date.\",\"messages\":{\"nl\":\"Voor deze "
+           "code is er geen tarief bekend voor dit soort zorg op de datum van de verstrekking.\","
+           "\"fr\":\"Aucun tarif n'est connu pour ce code pour ce type de soins à la date de la "
+           "prestation.\",\"de\":\"Für diesen Code ist am Datum der Leistung kein Tarif für "
+           "diese Art von Versorgung bekannt.\"}}}],"
            "\"totals\":{\"fee_cents\":3001,\"state_cents\":1501,\"ocmw_cents\":900,"
            "\"patient_cents\":600}}",
            "encode: items and totals, a refused item");
@@ -641,6 +692,7 @@ int main(void)
     test_refusals();
     test_messages();
     test_lang();
+    test_items_query();
     test_question();
     test_items_parse();
     test_items_split();

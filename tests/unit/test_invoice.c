@@ -200,8 +200,22 @@ static void test_parse(void)
     ok(invoice_reject_from_code("amount_exceeded", &r) && r == IR_AMOUNT_EXCEEDED, "from code");
 }
 
+/* every outcome has its text in the four languages (proto/messages.c) */
+static void test_messages(void)
+{
+    for (int r = 0; r < IR__COUNT; r++)
+        for (int l = 0; l < LANG__COUNT; l++) {
+            const char *m = invoice_reject_message((enum invoice_reject)r, (enum lang)l);
+            ok(m && *m, "%s in %s", invoice_reject_code((enum invoice_reject)r),
+               lang_tag((enum lang)l));
+        }
+    is_str(invoice_reject_message(IR_AGREEMENT_VOID, LANG_DE), "die Zusage wurde annulliert",
+           "German");
+}
+
 int main(void)
 {
+    test_messages();
     test_order();
     test_amounts();
     test_too_late();

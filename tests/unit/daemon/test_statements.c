@@ -57,9 +57,9 @@ static void test_table(void)
     ok(n >= 21, "the table holds every statement (%d)", n);
     ok(Q_COVERAGE_LOOKUP.readonly && !Q_AGREEMENT_INSERT_MANY.readonly,
        "reads are read-only, the group commit is not");
-    ok(strstr(Q_AUDIT_AS_OF.sql, "audit_as_of(") != NULL &&
+    ok(strstr(Q_AUDIT_AS_OF.sql, "coverage_as_of(") != NULL &&
            strstr(Q_COVERAGE_LOOKUP.sql, "coverage_lookup(") != NULL,
-       "the as-of and coverage reads are SQL functions (schema/005)");
+       "the as-of and coverage reads are SQL functions (schema/005, 009)");
 }
 
 static void never_called(void *arg, enum pg_outcome o, const PGresult *res)
