@@ -235,6 +235,9 @@ static const char *const grants[] = {
     "GRANT EXECUTE ON FUNCTION audit_append_reads(bigint[], text[], text[], text[]) TO",
     "GRANT INSERT ON audit_checkpoint TO",
     "REVOKE UPDATE, DELETE, TRUNCATE ON audit_checkpoint FROM",
+    /* 007: card consultations are added, never changed */
+    "GRANT INSERT ON card_consultation TO",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON card_consultation FROM",
     NULL,
 };
 

@@ -35,7 +35,8 @@
                                                                                                    \
 /* $1 certificate fingerprint */                                                                   \
 X(PRINCIPAL_BY_FINGERPRINT, "principal_by_fingerprint", 1, true,                                   \
-  "SELECT id, role, organisation, revoked_at IS NOT NULL AS revoked"                               \
+  "SELECT id, role, organisation, coalesce(kind, '') AS kind,"                                    \
+  " revoked_at IS NOT NULL AS revoked"                                                             \
   " FROM principal WHERE cert_fingerprint = $1")                                                   \
                                                                                                    \
 X(HEALTH, "health", 0, true, "SELECT 1")                                                           \
@@ -146,27 +147,33 @@ X(AGREEMENT_INSERT_MANY, "agreement_insert_many", 12, false,                    
   SQL_WITH_NUMBER("number", "answer") ", known_at FROM src)"                                       \
   " SELECT ord, " SQL_WITH_NUMBER("number", "answer") " AS answer FROM src ORDER BY ord")           \
                                                                                                    \
-/* One agreement that grants part of a monthly patient-share cap: recorded                         \
- * only if what it grants ($12) still fits under the cap ($13) with the                            \
- * month's usage as it is now, which is taken under the row's lock; no row                         \
- * means it no longer fits (others took from the cap meanwhile): compute                           \
- * again. $1..$11 as one element of AGREEMENT_INSERT_MANY, $14 known_at. */                        \
-X(AGREEMENT_INSERT_CAP, "agreement_insert_cap", 14, false,                                         \
+/* One agreement under a monthly patient-share cap: recorded only if what it                       \
+ * grants ($12, >= 0) still fits under the cap ($13) with the month's usage                        \
+ * as it is now, which is taken under the row's lock; no row means it no                           \
+ * longer fits (others took from the cap meanwhile): compute again. The                            \
+ * answer's cap state ($15, as the answer prints it) is replaced by the one                        \
+ * of that usage. $1..$11 as one element of AGREEMENT_INSERT_MANY,                                 \
+ * $14 known_at. */                                                                                \
+X(AGREEMENT_INSERT_CAP, "agreement_insert_cap", 15, false,                                         \
   "WITH c AS ("                                                                                    \
   "  INSERT INTO cap_usage AS u (ssin, care_type, month, used_cents)"                              \
   "  SELECT $3, $5, date_trunc('month', $4::date)::date, $12::bigint"                              \
   "  WHERE $12::bigint <= $13::bigint"                                                             \
   "  ON CONFLICT (ssin, care_type, month)"                                                         \
   "  DO UPDATE SET used_cents = u.used_cents + $12::bigint"                                        \
-  "  WHERE u.used_cents + $12::bigint <= $13::bigint"                                              \
-  "  RETURNING 1),"                                                                                \
-  " n AS (SELECT " SQL_AGREEMENT_NUMBER " AS number FROM c),"                                      \
+  "  WHERE $12::bigint = 0 OR u.used_cents + $12::bigint <= $13::bigint"                           \
+  "  RETURNING u.used_cents AS used_after),"                                                       \
+  " n AS (SELECT " SQL_AGREEMENT_NUMBER " AS number,"                                              \
+  "  replace($11::text, $15::text, format('\"patient_share\":{\"cap_cents\":%s,"                 \
+  "\"used_cents\":%s,\"granted_cents\":%s,\"remaining_cents\":%s}', $13::bigint,"                \
+  "   c.used_after - $12::bigint, $12::bigint, greatest($13::bigint - c.used_after, 0)))"           \
+  "   AS answer FROM c),"                                                                          \
   " a AS ("                                                                                        \
   "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"     \
   "    covered, reason, decision_id, decision_version, question, answer, cap_cents,"               \
   "    known_at)"                                                                                  \
   "  SELECT n.number, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "                                   \
-  SQL_WITH_NUMBER("n.number", "$11::text") ", $12, $14::timestamptz FROM n"                        \
+  SQL_WITH_NUMBER("n.number", "n.answer") ", $12, $14::timestamptz FROM n"                         \
   "  RETURNING answer)"                                                                            \
   " SELECT answer FROM a")                                                                         \
                                                                                                    \

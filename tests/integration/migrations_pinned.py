@@ -28,6 +28,7 @@ PINNED = {
     "004_audit.sql": "3b73f2a482ac0e202f210c9e2cbbe5bf5446943f180855e6f93c5669c29b35a0",
     "005_reads.sql": "f0c7ac369f0bd690d0712803fb3968f563cf9cc1dbbdcf0fc8abbb8958f812af",
     "006_anchor.sql": "c2dc46392326a1415dd68456549e27a8f76a0a0da387ca45d098412bc00cd5a5",
+    "007_kinds.sql": "c0ca0079fb49e363f8b7193ff85fa5723effbb523bb43a15a63a4625f930b103",
 }
 
 # what daemon/migrate.c takes for a migration: NNN_name.sql

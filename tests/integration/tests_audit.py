@@ -500,7 +500,8 @@ def one_record_tests(env, tap, d, st):
         crt = env.certs / "auditnew.crt"
         with Trail(env) as t:
             p = env.medaidd_cmd("principal", "add", "--cert", str(crt), "--role", "provider",
-                                "--org", PROVIDER2_ORG, "--name", "integration auditnew")
+                                "--org", PROVIDER2_ORG, "--kind", "general_practitioner",
+                                "--name", "integration auditnew")
             expect(p.returncode == 0, f"principal add: {p.returncode} {p.stderr}")
             pid = one(env, "SELECT id FROM principal WHERE name = 'integration auditnew'")
             r = t.exactly_one("principal.add", f"principal/{pid}", "host", None)
@@ -508,7 +509,8 @@ def one_record_tests(env, tap, d, st):
                    and r["detail"].get("organisation") == PROVIDER2_ORG, repr(r))
         with Trail(env) as t:
             p = env.medaidd_cmd("principal", "add", "--cert", str(crt), "--role", "provider",
-                                "--org", PROVIDER2_ORG, "--name", "integration auditnew")
+                                "--org", PROVIDER2_ORG, "--kind", "general_practitioner",
+                                "--name", "integration auditnew")
             expect(p.returncode == 0, f"principal add again: {p.returncode} {p.stderr}")
             t.none("adding an already registered principal")
         with Trail(env) as t:
