@@ -24,20 +24,23 @@ ROOT = Path(__file__).resolve().parents[2]
 LIB = ROOT / "scripts" / "lib.sh"
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
-# (name, role, organisation) as registered by scripts/lib.sh
+# (name, role, organisation) of the principals every test may use. Since providers have a
+# kind (migration 007), "provider", the one most tests ask general practice as, is the GP
+# (10012345678, general_practitioner) and "provider2" the hospital (71012345678, hospital):
+# hospital care is asked as provider2 (scripts/lib.sh's demo names them the other way round)
 PRINCIPALS = {
     "ocmw": ("ocmw", "0212345668"),
     "ocmw2": ("ocmw", "0207123407"),
-    "provider": ("provider", "71012345678"),
-    "provider2": ("provider", "10012345678"),
+    "provider": ("provider", "10012345678"),
+    "provider2": ("provider", "71012345678"),
     "auditor": ("auditor", "0209876524"),
     "admin": ("admin", "0200000142"),
 }
 # the kind of each provider principal (medaidd principal add --kind): the hospital may ask
 # hospital care, the GP general practice (DOMAIN.md "Provider kinds")
 PROVIDER_KINDS = {
-    "provider": "hospital",
-    "provider2": "general_practitioner",
+    "provider": "general_practitioner",
+    "provider2": "hospital",
 }
 
 

@@ -36,6 +36,7 @@ import tests_reads  # noqa: E402
 import tests_anchor  # noqa: E402
 import tests_shutdown  # noqa: E402
 import tests_flood  # noqa: E402
+import tests_kinds  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -86,7 +87,7 @@ def main():
     ap.add_argument("--build", default="build", help="meson build directory")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
     ap.add_argument("--only", default="",
-                    help="comma-separated groups: api,lifecycle,agreements,audit,"
+                    help="comma-separated groups: api,lifecycle,agreements,audit,kinds,"
                          "audit_scripts,dbrules,strict,slow,database,shutdown,freeze,input,"
                          "reads,anchor,sigterm,flood")
     args = ap.parse_args()
@@ -123,6 +124,7 @@ def main():
             ("anchor", tests_anchor.run),
             ("sigterm", tests_shutdown.run),
             ("flood", tests_flood.run),
+            ("kinds", tests_kinds.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))

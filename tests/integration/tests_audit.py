@@ -35,7 +35,7 @@ HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 TS_US_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 CONSULTATION_KEYS = ["agreement", "issued_at", "known_at", "provider", "ssin", "service_date",
                      "care_type", "covered", "reason", "decision", "decision_version", "ocmw",
-                     "voided_at"]
+                     "voided_at", "kind"]
 DECISION_KEYS = ["decision", "version", "change", "status", "ocmw", "ssin", "kind", "period",
                  "recorded_at", "recorded_by"]
 CSV_CONSULTATIONS = ("agreement,issued_at,known_at,provider,ssin,service_date,care_type,covered,"
@@ -429,7 +429,7 @@ def one_record_tests(env, tap, d, st):
                    and det.get("service_date") == day(0)
                    and det.get("care_type") == "general_practice", f"detail {det!r}")
         with Trail(env) as t:
-            j = ask(d, s, care_type="pharmacy")
+            j = ask(d, s, care_type="miscellaneous")
             expect(j.get("covered") is False and reason_code(j) == "care_type_absent", repr(j))
             r = t.exactly_one("agreement.issue", j["agreement"], PROVIDER_ORG, ids["provider"])
             expect(r["detail"].get("covered") is False
@@ -500,7 +500,7 @@ def one_record_tests(env, tap, d, st):
         crt = env.certs / "auditnew.crt"
         with Trail(env) as t:
             p = env.medaidd_cmd("principal", "add", "--cert", str(crt), "--role", "provider",
-                                "--org", PROVIDER2_ORG, "--kind", "general_practitioner",
+                                "--org", PROVIDER2_ORG, "--kind", "hospital",
                                 "--name", "integration auditnew")
             expect(p.returncode == 0, f"principal add: {p.returncode} {p.stderr}")
             pid = one(env, "SELECT id FROM principal WHERE name = 'integration auditnew'")
@@ -509,7 +509,7 @@ def one_record_tests(env, tap, d, st):
                    and r["detail"].get("organisation") == PROVIDER2_ORG, repr(r))
         with Trail(env) as t:
             p = env.medaidd_cmd("principal", "add", "--cert", str(crt), "--role", "provider",
-                                "--org", PROVIDER2_ORG, "--kind", "general_practitioner",
+                                "--org", PROVIDER2_ORG, "--kind", "hospital",
                                 "--name", "integration auditnew")
             expect(p.returncode == 0, f"principal add again: {p.returncode} {p.stderr}")
             t.none("adding an already registered principal")
@@ -634,12 +634,13 @@ def asof_tests(env, tap, d, st):
         did = v1["id"]
         next_second()
         expect(asked(s)["covered"] is True, repr(ag[-1]))
-        expect(asked(s, "pharmacy")["covered"] is True, repr(ag[-1]))
+        expect(asked(s, "pharmacy", who="provider2")["covered"] is True, repr(ag[-1]))
         b = editable(v1)
         b["covers"] = [c for c in b["covers"] if c["care_type"] != "pharmacy"]
         ok_version(put(d, "ocmw", did, b, if_match=1), 200, did, 2, "active")
         next_second()
-        expect(reason_code(asked(s, "pharmacy")) == "care_type_absent", repr(ag[-1]))
+        expect(reason_code(asked(s, "pharmacy", who="provider2")) == "care_type_absent",
+               repr(ag[-1]))
         expect(asked(s)["covered"] is True, repr(ag[-1]))
         ok_version(act(d, "ocmw", did, "suspend", {}), 200, did, 3, "suspended")
         next_second()
@@ -1039,13 +1040,13 @@ def list_tests(env, tap, d, st):
         a = {}
         a["s1_today"] = ask(d, s1)["agreement"]
         a["s1_m3"] = ask(d, s1, day(-3))["agreement"]
-        a["s1_pharm"] = ask(d, s1, care_type="pharmacy")["agreement"]
+        a["s1_pharm"] = ask(d, s1, care_type="miscellaneous")["agreement"]
         data["t_mid"] = utc_now()
         a["s2_today"] = ask(d, s2, care_type="pharmacy", who="provider2")["agreement"]
         a["s2_m1"] = ask(d, s2, day(-1), care_type="pharmacy", who="provider2")["agreement"]
         a["s3"] = ask(d, s3)["agreement"]
         ok_version(act(d, "ocmw2", d2["id"], "suspend", {}), 200, d2["id"], 2, "suspended")
-        a["s2_susp"] = ask(d, s2, care_type="pharmacy")["agreement"]
+        a["s2_susp"] = ask(d, s2, care_type="miscellaneous")["agreement"]
         data["a"] = a
         st["ssins_in_queries"] += [s1, s2, s3]
 

@@ -155,7 +155,7 @@ def run(env, tap):
         for who, ssin, date, ct in [
                 ("provider", a, l2, "general_practice"),     # last month, covered
                 ("provider2", a, l1, "general_practice"),    # last month, other provider
-                ("provider", a, l1, "pharmacy"),             # last month, care_type_absent
+                ("provider", a, l1, "miscellaneous"),        # last month, care_type_absent
                 ("provider", a, t, "general_practice"),      # this month (today)
                 ("provider", a, first_this, "general_practice"),  # this month, first day
                 ("provider", a, before, "general_practice"),  # the month before last
