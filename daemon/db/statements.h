@@ -359,6 +359,6 @@ X(CARD_INSERT, "card_insert", 9, false,                                         
   " SELECT n.number, $1, $2, $3, $4::date, $5::date, $6::boolean, $7::text[], $8::text[],"         \
   "   '{\"consultation\":\"' || n.number || '\",' || substr($9::text, 2) FROM n"                   \
   " RETURNING answer")
-  /* clang-format on */
+/* clang-format on */
 
 #endif

@@ -435,7 +435,7 @@ def one_record_tests(env, tap, d, st):
             expect(r["detail"].get("covered") is False
                    and r["detail"].get("reason") == "care_type_absent", f"detail {r['detail']!r}")
         with Trail(env) as t:
-            j = ask(d, new_ssin(), who="provider2")
+            j = ask(d, new_ssin(), care_type="pharmacy", who="provider2")
             expect(reason_code(j) == "no_decision", repr(j))
             r = t.exactly_one("agreement.issue", j["agreement"], PROVIDER2_ORG)
             expect(r["detail"].get("decision") is None, f"detail {r['detail']!r}")
@@ -630,7 +630,8 @@ def asof_tests(env, tap, d, st):
         st["asof_ssin"] = s
         st["asof_before"] = utc_now()
         next_second()
-        v1 = create(d, "ocmw", decision_body(s, covers=("general_practice", "pharmacy")))
+        v1 = create(d, "ocmw", decision_body(s, covers=("general_practice", "pharmacy",
+                                                       "miscellaneous")))
         did = v1["id"]
         next_second()
         expect(asked(s)["covered"] is True, repr(ag[-1]))
@@ -648,16 +649,20 @@ def asof_tests(env, tap, d, st):
         ok_version(act(d, "ocmw", did, "resume", {}), 200, did, 4, "active")
         next_second()
         expect(asked(s)["covered"] is True, repr(ag[-1]))
+        # designation: on miscellaneous, which the GP and the hospital may both ask
         b = editable(current(d, did))
-        b["covers"][0]["designated_providers"] = [PROVIDER2_ORG]
+        misc = [c for c in b["covers"] if c["care_type"] == "miscellaneous"][0]
+        misc["designated_providers"] = [PROVIDER2_ORG]
         ok_version(put(d, "ocmw", did, b, if_match=4), 200, did, 5, "active")
         next_second()
-        expect(reason_code(asked(s)) == "provider_not_designated", repr(ag[-1]))
-        expect(asked(s, who="provider2")["covered"] is True, repr(ag[-1]))
+        expect(reason_code(asked(s, "miscellaneous")) == "provider_not_designated",
+               repr(ag[-1]))
+        expect(asked(s, "miscellaneous", who="provider2")["covered"] is True, repr(ag[-1]))
         b = editable(current(d, did))
-        b["covers"][0]["designated_providers"] = []
         b["period"]["end"] = day(0)
-        b["covers"][0]["period"]["end"] = day(0)
+        for c in b["covers"]:
+            c["designated_providers"] = []
+            c["period"]["end"] = day(0)
         ok_version(put(d, "ocmw", did, b, if_match=5), 200, did, 6, "active")
         next_second()
         expect(asked(s)["covered"] is True, repr(ag[-1]))
@@ -737,12 +742,12 @@ def asof_tests(env, tap, d, st):
         # the designated-provider version (5) is the one known just after its answer
         j, t, who, ct = [x for x in st["asof_ag"]
                          if reason_code(x[0]) == "provider_not_designated"][0]
-        a = as_of(s, t)
+        a = as_of(s, t, care_type=ct)
         expect(a.get("covered") is True and (a.get("decision") or {}).get("version") == 5,
                f"without provider: {a!r}")
-        a = as_of(s, t, PROVIDER_ORG)
+        a = as_of(s, t, PROVIDER_ORG, care_type=ct)
         expect(reason_code(a) == "provider_not_designated", f"with {PROVIDER_ORG}: {a!r}")
-        a = as_of(s, t, PROVIDER2_ORG)
+        a = as_of(s, t, PROVIDER2_ORG, care_type=ct)
         expect(a.get("covered") is True, f"with {PROVIDER2_ORG}: {a!r}")
 
     @tap.case("as-of under a race: suspend/resume toggled while questions are asked (1.5 s); "
@@ -1349,7 +1354,8 @@ def client_tests(env, tap, d, st):
             return "" if v is None else ("true" if v is True else "false" if v is False
                                          else str(v))
         for row, it in zip(lines[1:], items):
-            want = ",".join(cell(it[k]) for k in CONSULTATION_KEYS)
+            # the CSV keeps its documented columns (kind is in the JSON items only)
+            want = ",".join(cell(it[k]) for k in CONSULTATION_KEYS if k != "kind")
             expect(row == want, f"row {row!r}\nexpected {want!r}")
 
     @tap.case("medaid audit decisions --format csv: the documented header and one row per "
