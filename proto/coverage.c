@@ -372,6 +372,8 @@ void coverage_evaluate_kind(const struct coverage_question *q, const struct deci
     result->cover = NULL;
     result->n_items = 0;
     memset(&result->totals, 0, sizeof result->totals);
+    result->cap_used_cents = 0;
+    result->split = false;
     if (!q->ssin_valid) {
         result->reason = RF_INVALID_SSIN;
         return;
@@ -462,6 +464,7 @@ void coverage_split(const struct coverage_question *q, const struct tariff *tari
     split_budget_init(&b, cv, used_this_month);
     memset(&r->totals, 0, sizeof r->totals);
     r->cap_used_cents = used_this_month < 0 ? 0 : used_this_month;
+    r->split = true;
     int ni = q->n_items < 0 ? 0 : q->n_items > COVERAGE_MAX_ITEMS ? COVERAGE_MAX_ITEMS : q->n_items;
     for (int i = 0; i < ni; i++) {
         const struct coverage_item *it = &q->items[i];
@@ -504,7 +507,8 @@ static void cap_fill(struct cap_state *c, int64_t cap, int64_t used, int64_t gra
 
 bool coverage_patient_share_cap(const struct coverage_result *r, struct cap_state *ps)
 {
-    if (!covered(r) || r->cover->patient_share != PAYS_PARTIAL || !r->cover->has_patient_share_cap)
+    if (!covered(r) || !r->split || r->cover->patient_share != PAYS_PARTIAL ||
+        !r->cover->has_patient_share_cap)
         return false;
     cap_fill(ps, r->cover->patient_share_cap_cents, r->cap_used_cents,
              r->totals.ocmw_patient_share_cents);
@@ -513,7 +517,8 @@ bool coverage_patient_share_cap(const struct coverage_result *r, struct cap_stat
 
 bool coverage_supplements_cap(const struct coverage_result *r, struct cap_state *sp)
 {
-    if (!covered(r) || r->cover->supplements != PAYS_PARTIAL || !r->cover->has_supplements_cap)
+    if (!covered(r) || !r->split || r->cover->supplements != PAYS_PARTIAL ||
+        !r->cover->has_supplements_cap)
         return false;
     cap_fill(sp, r->cover->supplements_cap_cents, 0, r->totals.ocmw_supplements_cents);
     return true;

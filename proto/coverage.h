@@ -92,6 +92,8 @@ struct coverage_result {
     struct split_result totals; /* over the items not refused */
     int64_t cap_used_cents;     /* set by coverage_split: what earlier agreements of the
                                  * month took of the patient-share cap */
+    bool split;                 /* coverage_split ran: the caps' state is known (without
+                                 * it, e.g. "coverage as of", the answer has no caps) */
 };
 
 /* The state of one cap in an answer (DOMAIN.md "Monthly caps"): the cap,

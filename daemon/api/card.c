@@ -34,18 +34,21 @@ static void job_free(struct card_job *job)
     free(job);
 }
 
+/* The job ends: with the recorded card (text, not NULL) or o's problem. */
+static void job_end(struct card_job *job, enum pg_outcome o, const char *text)
+{
+    struct request *r = job->r;
+    char *copy = o == PG_OK ? xstrdup(text) : NULL;
+    job_free(job);
+    if (copy)
+        request_json(r, 200, copy);
+    else
+        api_db_error(r, o);
+}
+
 static void recorded_cb(void *arg, enum pg_outcome o, const char *answer)
 {
-    struct card_job *job = arg;
-    struct request *r = job->r;
-    if (o != PG_OK) {
-        job_free(job);
-        api_db_error(r, o);
-        return;
-    }
-    char *text = xstrdup(answer);
-    job_free(job);
-    request_json(r, 200, text);
+    job_end(arg, o, answer);
 }
 
 static void lookup_cb(void *arg, enum pg_outcome o)
@@ -53,8 +56,7 @@ static void lookup_cb(void *arg, enum pg_outcome o)
     struct card_job *job = arg;
     struct request *r = job->r;
     if (o != PG_OK) {
-        job_free(job);
-        api_db_error(r, o);
+        job_end(job, o, NULL);
         return;
     }
     const struct principal *who = request_principal(r);

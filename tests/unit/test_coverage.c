@@ -611,6 +611,14 @@ static void test_items_split(void)
                cs.granted_cents == 1000 && cs.remaining_cents == 0,
            "caps: patient share 1000 cap, 0 used, 1000 granted, 0 left");
         ok(!coverage_supplements_cap(&r, &cs), "caps: no supplements cap on this cover");
+        {
+            struct coverage_result r0;
+            coverage_evaluate(&q, &d, 1, NULL, today, &r0);
+            char *a0 = coverage_encode_answer(&q, &r0, LANG_EN);
+            ok(!coverage_patient_share_cap(&r0, &cs) && (a0 == NULL || !strstr(a0, "caps")),
+               "caps: not split (as of), no cap state");
+            free(a0);
+        }
         char *a = coverage_encode_answer(&q, &r, LANG_EN);
         char want[160];
         coverage_cap_text("patient_share", &cs, want, sizeof want);
