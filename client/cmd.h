@@ -72,6 +72,8 @@ int cmd_decision_stop(struct ctx *c);
 int cmd_decision_show(struct ctx *c);
 int cmd_decision_history(struct ctx *c);
 int cmd_beneficiary_decisions(struct ctx *c);
+int cmd_card(struct ctx *c);
+extern const struct opt_def card_opts[];
 int cmd_coverage(struct ctx *c);
 int cmd_coverage_batch(struct ctx *c);
 int cmd_agreement_show(struct ctx *c);

@@ -57,12 +57,13 @@ const struct opt_def audit_decisions_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-enum { AA_SSIN, AA_DATE, AA_CARE_TYPE, AA_KNOWN_AT };
+enum { AA_SSIN, AA_DATE, AA_CARE_TYPE, AA_KNOWN_AT, AA_PROVIDER };
 const struct opt_def audit_as_of_opts[] = {
     {"ssin", 0, "SSIN", "beneficiary's national register or BIS number (11 digits)"},
     {"date", 0, "YYYY-MM-DD", "service date"},
     {"care-type", 0, "TYPE", "one of the eight care types"},
     {"known-at", 0, "TS", "answer with the data known at TS (RFC 3339, or a date)"},
+    {"provider", 0, "NIHII|KBO", "as asked by this provider (its designation is judged)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -515,7 +516,10 @@ int cmd_audit_as_of(struct ctx *c)
                            date ? "" : " --date", ct ? "" : " --care-type",
                            known ? "" : " --known-at");
     if ((rc = check_ssin_opt(ssin)) != EXIT_OK || (rc = check_date_opt("date", date)) != EXIT_OK ||
-        (rc = check_timestamp_opt("known-at", known)) != EXIT_OK)
+        (rc = check_timestamp_opt("known-at", known)) != EXIT_OK ||
+        (rc = check_number_opt("provider", c->opt[AA_PROVIDER], 11, 10,
+                               "an NIHII number (11 digits) or a KBO number (10 digits)")) !=
+            EXIT_OK)
         return rc;
     if (!care_type_from_name(ct, strlen(ct), &(enum care_type){0}))
         return usage_error("--care-type: unknown '%s' (see 'medaid audit as-of --help')", ct);
@@ -526,6 +530,7 @@ int cmd_audit_as_of(struct ctx *c)
     query_add(&q, "service_date", date);
     query_add(&q, "care_type", ct);
     query_add(&q, "known_at", known);
+    query_add(&q, "provider", c->opt[AA_PROVIDER]);
     if (q.b.failed) {
         free(q.b.p);
         return local_error("out of memory");

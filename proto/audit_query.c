@@ -146,7 +146,8 @@ static bool cursor_parse(enum audit_query_kind kind, const char *cur, struct aud
         return true;
     }
     if (kind == AQ_CONSULTATIONS) {
-        if (strlen(cur) != 14 || cur[0] != 'A')
+        /* an agreement (A...) or a card consultation (C...) number */
+        if (strlen(cur) != 14 || (cur[0] != 'A' && cur[0] != 'C'))
             return false;
         memcpy(q->cursor[0], cur, 15);
         return true;

@@ -24,6 +24,8 @@
  */
 #include "coverage.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ids.h"
@@ -48,6 +50,7 @@ static const struct {
     [RF_CARE_TYPE_INACTIVE] = {"care_type_inactive"},
     [RF_PROVIDER_NOT_DESIGNATED] = {"provider_not_designated"},
     [RF_UNKNOWN_CODE] = {"unknown_code"},
+    [RF_PROVIDER_KIND_MISMATCH] = {"provider_kind_mismatch"},
 };
 
 const char *refusal_code(enum refusal r)
@@ -278,11 +281,20 @@ static enum refusal judge(const struct decision *d, const struct coverage_questi
 void coverage_evaluate(const struct coverage_question *q, const struct decision *decisions,
                        size_t n, const char *provider, pdate today, struct coverage_result *result)
 {
+    coverage_evaluate_kind(q, decisions, n, provider, PK_NONE, today, result);
+}
+
+void coverage_evaluate_kind(const struct coverage_question *q, const struct decision *decisions,
+                            size_t n, const char *provider, enum provider_kind kind, pdate today,
+                            struct coverage_result *result)
+{
     result->reason = RF_NONE;
     result->decision = NULL;
     result->cover = NULL;
     result->n_items = 0;
     memset(&result->totals, 0, sizeof result->totals);
+    result->cap_used_cents = 0;
+    result->split = false;
     if (!q->ssin_valid) {
         result->reason = RF_INVALID_SSIN;
         return;
@@ -293,6 +305,10 @@ void coverage_evaluate(const struct coverage_question *q, const struct decision 
     }
     if (q->service_date < date_add_months(today, -2)) {
         result->reason = RF_SERVICE_DATE_TOO_OLD;
+        return;
+    }
+    if (!provider_kind_may_ask(kind, q->care_type)) {
+        result->reason = RF_PROVIDER_KIND_MISMATCH;
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -368,6 +384,8 @@ void coverage_split(const struct coverage_question *q, const struct tariff *tari
     struct split_budget b;
     split_budget_init(&b, cv, used_this_month);
     memset(&r->totals, 0, sizeof r->totals);
+    r->cap_used_cents = used_this_month < 0 ? 0 : used_this_month;
+    r->split = true;
     int ni = q->n_items < 0 ? 0 : q->n_items > COVERAGE_MAX_ITEMS ? COVERAGE_MAX_ITEMS : q->n_items;
     for (int i = 0; i < ni; i++) {
         const struct coverage_item *it = &q->items[i];
@@ -390,6 +408,70 @@ void coverage_split(const struct coverage_question *q, const struct tariff *tari
         add_split(&r->totals, &a->split);
     }
     r->n_items = ni;
+}
+
+/* ---- the caps ------------------------------------------------------------ */
+
+static bool covered(const struct coverage_result *r)
+{
+    return r->reason == RF_NONE && r->decision != NULL && r->cover != NULL;
+}
+
+static void cap_fill(struct cap_state *c, int64_t cap, int64_t used, int64_t granted)
+{
+    c->cap_cents = cap < 0 ? 0 : cap;
+    c->used_cents = used < 0 ? 0 : used;
+    c->granted_cents = granted < 0 ? 0 : granted;
+    int64_t left = c->cap_cents - c->used_cents - c->granted_cents;
+    c->remaining_cents = left < 0 ? 0 : left;
+}
+
+bool coverage_patient_share_cap(const struct coverage_result *r, struct cap_state *ps)
+{
+    if (!covered(r) || !r->split || r->cover->patient_share != PAYS_PARTIAL ||
+        !r->cover->has_patient_share_cap)
+        return false;
+    cap_fill(ps, r->cover->patient_share_cap_cents, r->cap_used_cents,
+             r->totals.ocmw_patient_share_cents);
+    return true;
+}
+
+bool coverage_supplements_cap(const struct coverage_result *r, struct cap_state *sp)
+{
+    if (!covered(r) || !r->split || r->cover->supplements != PAYS_PARTIAL ||
+        !r->cover->has_supplements_cap)
+        return false;
+    cap_fill(sp, r->cover->supplements_cap_cents, 0, r->totals.ocmw_supplements_cents);
+    return true;
+}
+
+void coverage_cap_text(const char *name, const struct cap_state *c, char *buf, size_t size)
+{
+    snprintf(buf, size,
+             "\"%s\":{\"cap_cents\":%lld,\"used_cents\":%lld,\"granted_cents\":%lld,"
+             "\"remaining_cents\":%lld}",
+             name, (long long)c->cap_cents, (long long)c->used_cents, (long long)c->granted_cents,
+             (long long)c->remaining_cents);
+}
+
+static bool add_cap(cJSON *caps, const char *name, const struct cap_state *c)
+{
+    cJSON *o = cJSON_AddObjectToObject(caps, name);
+    return o != NULL && jx_add_int(o, "cap_cents", c->cap_cents) &&
+           jx_add_int(o, "used_cents", c->used_cents) &&
+           jx_add_int(o, "granted_cents", c->granted_cents) &&
+           jx_add_int(o, "remaining_cents", c->remaining_cents);
+}
+
+static bool add_caps(cJSON *root, const struct coverage_result *r)
+{
+    struct cap_state ps, sp;
+    bool has_ps = coverage_patient_share_cap(r, &ps), has_sp = coverage_supplements_cap(r, &sp);
+    if (!has_ps && !has_sp)
+        return true;
+    cJSON *caps = cJSON_AddObjectToObject(root, "caps");
+    return caps != NULL && (!has_ps || add_cap(caps, "patient_share", &ps)) &&
+           (!has_sp || add_cap(caps, "supplements", &sp));
 }
 
 /* ---- the answer ------------------------------------------------------------ */
@@ -462,6 +544,8 @@ char *coverage_encode_answer(const struct coverage_question *q, const struct cov
              * without its amounts, so no answer at all */
             ok = r->n_items == q->n_items && add_items(root, q, r, l);
         }
+        if (ok)
+            ok = add_caps(root, r);
     } else {
         /* RF_NONE without a decision cannot be a guarantee: answer as refused */
         enum refusal why = r->reason == RF_NONE ? RF_NO_ACTIVE_DECISION : r->reason;

@@ -13,6 +13,7 @@
 #include "decision.h"
 #include "messages.h"
 #include "problem.h"
+#include "provider_kind.h"
 #include "split.h"
 #include "tariff.h"
 
@@ -30,6 +31,9 @@ enum refusal {
     RF_CARE_TYPE_INACTIVE,
     RF_PROVIDER_NOT_DESIGNATED,
     RF_UNKNOWN_CODE, /* per item, never for the whole answer */
+    /* appended (values are not the order here): judged after
+     * service_date_too_old and before deceased, see coverage_evaluate_kind */
+    RF_PROVIDER_KIND_MISMATCH,
     RF__COUNT
 };
 const char *refusal_code(enum refusal r); /* "no_active_decision" */
@@ -90,7 +94,29 @@ struct coverage_result {
     int n_items;                     /* set by coverage_split */
     struct item_answer items[COVERAGE_MAX_ITEMS];
     struct split_result totals; /* over the items not refused */
+    int64_t cap_used_cents;     /* set by coverage_split: what earlier agreements of the
+                                 * month took of the patient-share cap */
+    bool split;                 /* coverage_split ran: the caps' state is known (without
+                                 * it, e.g. "coverage as of", the answer has no caps) */
 };
+
+/* The state of one cap in an answer (DOMAIN.md "Monthly caps"): the cap,
+ * what earlier agreements of the month took (the supplements cap holds per
+ * answer: 0), what this answer grants, and what is left after it. */
+struct cap_state {
+    int64_t cap_cents, used_cents, granted_cents, remaining_cents;
+};
+
+/* The caps of a covered answer's cover: *ps for the patient share (when it
+ * is paid partially up to a monthly cap), *sp for the supplements (paid
+ * partially up to a cap); false for a part without a cap. */
+bool coverage_patient_share_cap(const struct coverage_result *r, struct cap_state *ps);
+bool coverage_supplements_cap(const struct coverage_result *r, struct cap_state *sp);
+
+/* The text the answer gives a cap as, "\"patient_share\":{\"cap_cents\":C,
+ * \"used_cents\":U,\"granted_cents\":G,\"remaining_cents\":R}" (name and
+ * order exactly as coverage_encode_answer prints them); buf of 160 bytes. */
+void coverage_cap_text(const char *name, const struct cap_state *c, char *buf, size_t size);
 
 /*
  * Decide. decisions[0..n) are all current versions of the person's
@@ -110,6 +136,14 @@ struct coverage_result {
  */
 void coverage_evaluate(const struct coverage_question *q, const struct decision *decisions,
                        size_t n, const char *provider, pdate today, struct coverage_result *result);
+
+/* The same, for a provider of kind `kind` (PK_NONE: every care type may be
+ * asked, as coverage_evaluate): a care type the kind may not ask about
+ * (provider_kind_may_ask) is refused provider_kind_mismatch, after
+ * service_date_too_old and before deceased. */
+void coverage_evaluate_kind(const struct coverage_question *q, const struct decision *decisions,
+                            size_t n, const char *provider, enum provider_kind kind, pdate today,
+                            struct coverage_result *result);
 
 /*
  * Split the items of a covered answer (no-op when r->reason != RF_NONE).
@@ -136,6 +170,9 @@ void coverage_split(const struct coverage_question *q, const struct tariff *tari
  *                                                  "messages"}}],
  *           "totals":{"fee_cents","state_cents","ocmw_cents","patient_cents"}
  *                    (+ "supplements_cents" when any item asked supplements)
+ *           plus, when the cover has a cap (coverage_*_cap), "caps":{"patient_share":
+ *           {"cap_cents","used_cents","granted_cents","remaining_cents"},
+ *           "supplements":{...}} with the capped parts only
  * refused: {"covered":false,"reason":{"code","message","messages"}} plus "decision"
  *          (id, version, ocmw, period) when one decision was found for the
  *          date (suspended, care_type_*, provider_not_designated).

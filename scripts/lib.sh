@@ -31,14 +31,15 @@ MEDAID_PACKAGES=(
 )
 
 # Organisations of the development principals: name role org display-name.
+# name role organisation kind (providers; - for the others) display name
 MEDAID_DEV_PRINCIPALS=(
-	"ocmw      ocmw     0212345668  OCMW Demo Antwerpen"
-	"ocmw2     ocmw     0207123407  OCMW Demo Gent"
-	"provider  provider 71012345678 Demo Hospital"
-	"provider2 provider 10012345678 Demo General Practitioner"
-	"auditor   auditor  0209876524  Demo Audit"
-	"admin     admin    0200000142  Demo Administrator"
-	"fund      fund     0201234517  Demo Paying Fund"
+	"ocmw      ocmw     0212345668  -                    OCMW Demo Antwerpen"
+	"ocmw2     ocmw     0207123407  -                    OCMW Demo Gent"
+	"provider  provider 71012345678 hospital             Demo Hospital"
+	"provider2 provider 10012345678 general_practitioner Demo General Practitioner"
+	"auditor   auditor  0209876524  -                    Demo Audit"
+	"admin     admin    0200000142  -                    Demo Administrator"
+	"fund      fund     0201234517  -                    Demo Paying Fund"
 )
 
 medaid_log() { printf 'medaid: %s\n' "$*" >&2; }
@@ -298,7 +299,7 @@ _client_ext=(
 )
 
 dev_ca() {
-	local dir="$1" line name role org display
+	local dir="$1" line name role org kind display
 	mkdir -p "$dir/other-ca"
 	_ca_root "$dir" "medaid development CA"
 	_ca_leaf "$dir" server "/O=medaid development/CN=localhost" \
@@ -309,7 +310,7 @@ dev_ca() {
 		"subjectKeyIdentifier=hash" \
 		"authorityKeyIdentifier=keyid"
 	for line in "${MEDAID_DEV_PRINCIPALS[@]}"; do
-		read -r name role org display <<<"$line"
+		read -r name role org kind display <<<"$line"
 		_ca_leaf "$dir" "$name" "/O=$display/serialNumber=$org/OU=$role/CN=$name" "${_client_ext[@]}"
 	done
 	_ca_leaf "$dir" unknown "/O=medaid development/CN=unknown (never registered)" "${_client_ext[@]}"
@@ -319,11 +320,14 @@ dev_ca() {
 
 # Register the development principals: register_dev_principals MEDAIDD CONF CERTDIR
 register_dev_principals() {
-	local medaidd="$1" conf="$2" certs="$3" line name role org display
+	local medaidd="$1" conf="$2" certs="$3" line name role org kind display
+	local -a kindarg
 	for line in "${MEDAID_DEV_PRINCIPALS[@]}"; do
-		read -r name role org display <<<"$line"
+		read -r name role org kind display <<<"$line"
+		kindarg=()
+		[ "$kind" = - ] || kindarg=(--kind "$kind")
 		"$medaidd" principal add -c "$conf" --cert "$certs/$name.crt" --role "$role" \
-			--org "$org" --name "$display" >/dev/null
+			--org "$org" "${kindarg[@]}" --name "$display" >/dev/null
 	done
 }
 

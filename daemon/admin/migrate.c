@@ -241,6 +241,9 @@ static const char *const grants[] = {
     /* 008: invoices, their lines and payments are only ever added */
     "GRANT INSERT ON invoice, invoice_line, payment TO",
     "REVOKE UPDATE, DELETE, TRUNCATE ON invoice, invoice_line, payment FROM",
+    /* 007: card consultations are added, never changed */
+    "GRANT INSERT ON card_consultation TO",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON card_consultation FROM",
     NULL,
 };
 

@@ -7,11 +7,12 @@
  *      the service date, the tariffs of the asked codes, and what the
  *      month's patient-share cap already granted (db_coverage_lookup);
  *   3. decide and split (proto/, pure);
- *   4. record the answer as an agreement before it leaves: an answer that
- *      grants part of a monthly cap is recorded only if that still fits under
- *      the cap with the month's usage as it is at that moment (checked under
- *      the row's lock; computed again from 2. when it no longer fits), every
- *      other answer through the worker's group commit.
+ *   4. record the answer as an agreement before it leaves: an answer under
+ *      a monthly patient-share cap is recorded only if what it grants still
+ *      fits under the cap with the month's usage as it is at that moment
+ *      (checked under the row's lock; computed again from 2. when it no
+ *      longer fits), and the cap state it gives ("caps") is set from that
+ *      usage; every other answer through the worker's group commit.
  * A batch runs its questions as jobs, a window of them at a time, and
  * answers them in order; a question that cannot be answered gets an error
  * in its slot (the problem a single question would get), the others keep
@@ -182,8 +183,8 @@ static void answer(struct coverage_job *job)
     struct request *r = job->r;
     const struct coverage_facts *f = &job->facts;
     struct coverage_result *res = xcalloc(1, sizeof *res);
-    coverage_evaluate(&job->q, f->decisions, f->n, request_principal(r)->org, request_today(r),
-                      res);
+    const struct principal *who = request_principal(r);
+    coverage_evaluate_kind(&job->q, f->decisions, f->n, who->org, who->kind, request_today(r), res);
     coverage_split(&job->q, f->tariffs.lines, f->tariffs.n, f->used_cents, res);
     char *text = coverage_encode_answer(&job->q, res, request_lang(r));
     char *qjson = question_json(&job->q);
@@ -192,13 +193,20 @@ static void answer(struct coverage_job *job)
     fill_rec(job, res, &rec);
     rec.question = qjson;
     rec.answer = text;
-    int64_t granted = res->reason == RF_NONE ? res->totals.ocmw_patient_share_cents : 0;
-    int64_t cap_cents = granted > 0 && res->cover ? res->cover->patient_share_cap_cents : 0;
+    /* an answer that states a monthly cap is recorded under the cap's row
+     * lock, which also fixes what it says was used before it */
+    struct cap_state cap;
+    bool capped = coverage_patient_share_cap(res, &cap);
     free(res);
-    if (granted <= 0)
+    if (!capped) {
         db_agreement_record(request_db(r), &rec, recorded_cb, job);
-    else
-        db_agreement_record_capped(request_db(r), &rec, granted, cap_cents, capped_cb, job);
+        return;
+    }
+    char cap_text[160];
+    coverage_cap_text("patient_share", &cap, cap_text, sizeof cap_text);
+    ASSERT(strstr(rec.answer, cap_text) != NULL);
+    db_agreement_record_capped(request_db(r), &rec, cap.granted_cents, cap.cap_cents, cap_text,
+                               capped_cb, job);
 }
 
 static void lookup_cb(void *arg, enum pg_outcome o)
@@ -228,10 +236,10 @@ static void job_start(struct coverage_job *job)
     }
     /* reasons that need no decision are answered without reading any */
     struct coverage_result pre;
-    coverage_evaluate(&job->q, NULL, 0, request_principal(job->r)->org, request_today(job->r),
-                      &pre);
+    const struct principal *who = request_principal(job->r);
+    coverage_evaluate_kind(&job->q, NULL, 0, who->org, who->kind, request_today(job->r), &pre);
     if (pre.reason == RF_INVALID_SSIN || pre.reason == RF_SERVICE_DATE_IN_FUTURE ||
-        pre.reason == RF_SERVICE_DATE_TOO_OLD) {
+        pre.reason == RF_SERVICE_DATE_TOO_OLD || pre.reason == RF_PROVIDER_KIND_MISMATCH) {
         answer(job);
         return;
     }

@@ -6,6 +6,7 @@
 
 #include "api/agreements.h"
 #include "api/audit.h"
+#include "api/card.h"
 #include "api/coverage.h"
 #include "api/decisions.h"
 #include "api/health.h"
@@ -24,6 +25,7 @@ static const char *const q_tariff[] = {"date", "known_at", NULL};
 static const char *const q_invoices[] = {"provider", "ocmw",   "month", "status",
                                          "limit",    "cursor", NULL};
 static const char *const q_statement[] = {"month", NULL};
+static const char *const q_card[] = {"date", "from", "to", NULL};
 /* the audit routes take the names proto/audit_query.c checks (filled in by
  * api_register_routes, so that the names are written once) */
 static const char *q_consultations[AUDIT_QUERY_MAX_NAMES + 1];
@@ -55,6 +57,7 @@ static const struct route routes[] = {
     {HM_GET, "/v1/beneficiaries/*/decisions", ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR),
      h_beneficiary_decisions},
     {HM_POST, "/v1/coverage", ROLE_BIT(ROLE_PROVIDER), h_coverage},
+    {HM_GET, "/v1/beneficiaries/*/card", ROLE_BIT(ROLE_PROVIDER), h_card, .query = q_card},
     {HM_POST, "/v1/coverage/batch", ROLE_BIT(ROLE_PROVIDER), h_coverage_batch, .bulk = true},
     {HM_GET, "/v1/agreements/*", ROLE_BIT(ROLE_PROVIDER) | ROLE_BIT(ROLE_AUDITOR), h_agreement_get},
     {HM_POST, "/v1/agreements/*/void", ROLE_BIT(ROLE_PROVIDER), h_agreement_void},

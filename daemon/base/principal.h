@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proto/provider_kind.h"
+
 enum role { ROLE_OCMW, ROLE_PROVIDER, ROLE_AUDITOR, ROLE_ADMIN, ROLE_FUND, ROLE__COUNT };
 
 #define ROLE_BIT(r) (1u << (r))
@@ -17,7 +19,8 @@ enum role { ROLE_OCMW, ROLE_PROVIDER, ROLE_AUDITOR, ROLE_ADMIN, ROLE_FUND, ROLE_
 struct principal {
     int64_t id;
     enum role role;
-    char org[16]; /* KBO (ocmw, auditor, admin, fund), NIHII or KBO (provider) */
+    char org[16];            /* KBO (ocmw, auditor, admin, fund), NIHII or KBO (provider) */
+    enum provider_kind kind; /* providers: what they may ask; PK_NONE for the other roles */
 };
 
 const char *role_name(enum role r);

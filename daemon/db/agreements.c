@@ -185,7 +185,7 @@ static void capped_cb(void *arg, enum pg_outcome o, const PGresult *res)
 }
 
 void db_agreement_record_capped(struct db *db, struct agreement_rec *rec, int64_t granted,
-                                int64_t cap, agreement_cb cb, void *arg)
+                                int64_t cap, const char *cap_text, agreement_cb cb, void *arg)
 {
     struct capped_call *call = xmalloc(sizeof *call);
     call->cb = cb;
@@ -209,7 +209,8 @@ void db_agreement_record_capped(struct db *db, struct agreement_rec *rec, int64_
                             rec->answer,
                             grant,
                             limit,
-                            rec->known_at};
+                            rec->known_at,
+                            cap_text};
     pg_submit(db->pool, &Q_AGREEMENT_INSERT_CAP, params, capped_cb, call);
     free(rec->question);
     free(rec->answer);

@@ -35,6 +35,12 @@ static void lookup_cb(void *arg, enum pg_outcome o, const PGresult *res)
     }
     p.id = store_int(res, 0, store_col(res, "id"));
     snprintf(p.org, sizeof p.org, "%s", store_val(res, 0, store_col(res, "organisation")));
+    /* a provider without a kind it may ask nothing about: refused, not let through */
+    if (p.role == ROLE_PROVIDER &&
+        !provider_kind_from_name(store_val(res, 0, store_col(res, "kind")), &p.kind)) {
+        l.cb(l.arg, o, PRINCIPAL_BAD_ROLE, NULL);
+        return;
+    }
     l.cb(l.arg, o, PRINCIPAL_FOUND, &p);
 }
 

@@ -35,7 +35,8 @@
                                                                                                    \
 /* $1 certificate fingerprint */                                                                   \
 X(PRINCIPAL_BY_FINGERPRINT, "principal_by_fingerprint", 1, true,                                   \
-  "SELECT id, role, organisation, revoked_at IS NOT NULL AS revoked"                               \
+  "SELECT id, role, organisation, coalesce(kind, '') AS kind,"                                     \
+  " revoked_at IS NOT NULL AS revoked"                                                             \
   " FROM principal WHERE cert_fingerprint = $1")                                                   \
                                                                                                    \
 X(HEALTH, "health", 0, true, "SELECT 1")                                                           \
@@ -144,29 +145,35 @@ X(AGREEMENT_INSERT_MANY, "agreement_insert_many", 12, false,                    
   "  SELECT number, provider_id, provider_org, ssin, service_date, care_type, covered,"            \
   "    reason, decision_id, decision_version, question, "                                          \
   SQL_WITH_NUMBER("number", "answer") ", known_at FROM src)"                                       \
-  " SELECT ord, " SQL_WITH_NUMBER("number", "answer") " AS answer FROM src ORDER BY ord")           \
+  " SELECT ord, " SQL_WITH_NUMBER("number", "answer") " AS answer FROM src ORDER BY ord")          \
                                                                                                    \
-/* One agreement that grants part of a monthly patient-share cap: recorded                         \
- * only if what it grants ($12) still fits under the cap ($13) with the                            \
- * month's usage as it is now, which is taken under the row's lock; no row                         \
- * means it no longer fits (others took from the cap meanwhile): compute                           \
- * again. $1..$11 as one element of AGREEMENT_INSERT_MANY, $14 known_at. */                        \
-X(AGREEMENT_INSERT_CAP, "agreement_insert_cap", 14, false,                                         \
+/* One agreement under a monthly patient-share cap: recorded only if what it                       \
+ * grants ($12, >= 0) still fits under the cap ($13) with the month's usage                        \
+ * as it is now, which is taken under the row's lock; no row means it no                           \
+ * longer fits (others took from the cap meanwhile): compute again. The                            \
+ * answer's cap state ($15, as the answer prints it) is replaced by the one                        \
+ * of that usage. $1..$11 as one element of AGREEMENT_INSERT_MANY,                                 \
+ * $14 known_at. */                                                                                \
+X(AGREEMENT_INSERT_CAP, "agreement_insert_cap", 15, false,                                         \
   "WITH c AS ("                                                                                    \
   "  INSERT INTO cap_usage AS u (ssin, care_type, month, used_cents)"                              \
   "  SELECT $3, $5, date_trunc('month', $4::date)::date, $12::bigint"                              \
   "  WHERE $12::bigint <= $13::bigint"                                                             \
   "  ON CONFLICT (ssin, care_type, month)"                                                         \
   "  DO UPDATE SET used_cents = u.used_cents + $12::bigint"                                        \
-  "  WHERE u.used_cents + $12::bigint <= $13::bigint"                                              \
-  "  RETURNING 1),"                                                                                \
-  " n AS (SELECT " SQL_AGREEMENT_NUMBER " AS number FROM c),"                                      \
+  "  WHERE $12::bigint = 0 OR u.used_cents + $12::bigint <= $13::bigint"                           \
+  "  RETURNING u.used_cents AS used_after),"                                                       \
+  " n AS (SELECT " SQL_AGREEMENT_NUMBER " AS number,"                                              \
+  "  replace($11::text, $15::text, format('\"patient_share\":{\"cap_cents\":%s,"                   \
+  "\"used_cents\":%s,\"granted_cents\":%s,\"remaining_cents\":%s}', $13::bigint,"                  \
+  "   c.used_after - $12::bigint, $12::bigint, greatest($13::bigint - c.used_after, 0)))"          \
+  "   AS answer FROM c),"                                                                          \
   " a AS ("                                                                                        \
   "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"     \
   "    covered, reason, decision_id, decision_version, question, answer, cap_cents,"               \
   "    known_at)"                                                                                  \
   "  SELECT n.number, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "                                   \
-  SQL_WITH_NUMBER("n.number", "$11::text") ", $12, $14::timestamptz FROM n"                        \
+  SQL_WITH_NUMBER("n.number", "n.answer") ", $12, $14::timestamptz FROM n"                         \
   "  RETURNING answer)"                                                                            \
   " SELECT answer FROM a")                                                                         \
                                                                                                    \
@@ -239,16 +246,20 @@ X(AUDIT_PAGE, "audit_page", 3, true,                                            
  * $1 ssin, $2 provider, $3 ocmw, $4 service from, $5 service to (inclusive),                      \
  * $6 recorded from, $7 recorded to (exclusive), $8 outcome (covered,                              \
  * not_covered or a reason code), $9 after this number, $10 limit.                                 \
- * Rows: (number, item as JSON text). */                                                           \
+ * Coverage answers (kind "coverage", by agreement number) and card
+ * consultations (kind "card", by consultation number; a period overlapping
+ * the service dates, an OCMW among those shown, a reason among those
+ * given), in number order. Rows: (number, item as JSON text). */                                  \
 X(AUDIT_CONSULTATIONS, "audit_consultations", 10, true,                                            \
-  "SELECT a.number, row_to_json(i)::text AS item"                                                  \
+  "SELECT number, item FROM ("                                                                     \
+  " SELECT a.number, row_to_json(i)::text AS item"                                                 \
   " FROM agreement a LEFT JOIN decision d ON d.id = a.decision_id"                                 \
   " LEFT JOIN agreement_void v ON v.number = a.number"                                             \
-  " CROSS JOIN LATERAL (SELECT a.number AS agreement, " SQL_TS_UTC_US("a.issued_at")               \
-  "   AS issued_at, " SQL_TS_UTC_US("a.known_at") " AS known_at,"                                  \
+  " CROSS JOIN LATERAL (SELECT a.number AS agreement, "                                            \
+  SQL_TS_UTC_US("a.issued_at") " AS issued_at, " SQL_TS_UTC_US("a.known_at") " AS known_at,"       \
   "   a.provider_org AS provider, a.ssin, a.service_date, a.care_type, a.covered, a.reason,"       \
   "   a.decision_id AS decision, a.decision_version, d.ocmw, " SQL_TS_UTC("v.voided_at")           \
-  "   AS voided_at) i"                                                                             \
+  "   AS voided_at, 'coverage' AS kind) i"                                                         \
   " WHERE ($1::text IS NULL OR a.ssin = $1) AND ($2::text IS NULL OR a.provider_org = $2)"         \
   "   AND ($3::text IS NULL OR d.ocmw = $3)"                                                       \
   "   AND ($4::date IS NULL OR a.service_date >= $4::date)"                                        \
@@ -258,7 +269,23 @@ X(AUDIT_CONSULTATIONS, "audit_consultations", 10, true,                         
   "   AND ($8::text IS NULL OR ($8 = 'covered' AND a.covered)"                                     \
   "        OR ($8 = 'not_covered' AND NOT a.covered) OR a.reason = $8)"                            \
   "   AND ($9::text IS NULL OR a.number > $9)"                                                     \
-  " ORDER BY a.number LIMIT $10")                                                                  \
+  " UNION ALL"                                                                                     \
+  " SELECT c.number, row_to_json(j)::text"                                                         \
+  " FROM card_consultation c"                                                                      \
+  " CROSS JOIN LATERAL (SELECT c.number AS consultation, "                                         \
+  SQL_TS_UTC_US("c.issued_at") " AS issued_at, c.provider_org AS provider, c.ssin,"                \
+  "   c.date_from AS \"from\", c.date_to AS \"to\", c.covered, c.reasons, c.ocmws,"                \
+  "   'card' AS kind) j"                                                                           \
+  " WHERE ($1::text IS NULL OR c.ssin = $1) AND ($2::text IS NULL OR c.provider_org = $2)"         \
+  "   AND ($3::text IS NULL OR $3 = ANY (c.ocmws))"                                                \
+  "   AND ($4::date IS NULL OR c.date_to >= $4::date)"                                             \
+  "   AND ($5::date IS NULL OR c.date_from <= $5::date)"                                           \
+  "   AND ($6::timestamptz IS NULL OR c.issued_at >= $6::timestamptz)"                             \
+  "   AND ($7::timestamptz IS NULL OR c.issued_at < $7::timestamptz)"                              \
+  "   AND ($8::text IS NULL OR ($8 = 'covered' AND c.covered)"                                     \
+  "        OR ($8 = 'not_covered' AND NOT c.covered) OR $8 = ANY (c.reasons))"                     \
+  "   AND ($9::text IS NULL OR c.number > $9)"                                                     \
+  ") u ORDER BY number LIMIT $10")                                                                 \
                                                                                                    \
 /* Decision versions, filtered, in recording order after a cursor.                                 \
  * $1 ocmw, $2 ssin, $3 changed since, $4 status, cursor: $5 recorded_at                           \
@@ -435,7 +462,25 @@ X(STATEMENT_OCMW, "statement_ocmw", 2, true,                                    
                                                                                                    \
 /* Versions and agreements without exactly one record (schema/006), at most $1 */                  \
 X(AUDIT_MISSING, "audit_missing", 1, true,                                                         \
-  "SELECT kind, object, records FROM audit_missing($1::integer)")
+  "SELECT kind, object, records FROM audit_missing($1::integer)")                                  \
+                                                                                                   \
+/* The card (schema/007: card_lookup): the person's decisions as they stood                        \
+ * on each day of [$2, $3], read under the person's lock; $1 ssin, $4 time                         \
+ * zone. Rows ordered by day, then decision. */                                                    \
+X(CARD_LOOKUP, "card_lookup", 4, true,                                                             \
+  "SELECT * FROM card_lookup($1, $2::date, $3::date, $4)")                                         \
+                                                                                                   \
+/* A card consultation, with its number, before the card is sent. $1 provider                      \
+ * id, $2 its organisation, $3 ssin, $4 from, $5 to, $6 covered, $7 reasons                        \
+ * (text[]), $8 OCMWs (text[]), $9 the card without its number. */                                 \
+X(CARD_INSERT, "card_insert", 9, false,                                                            \
+  "WITH n AS (SELECT 'C' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-'"                      \
+  " || lpad(nextval('card_number_seq')::text, 8, '0') AS number)"                                  \
+  " INSERT INTO card_consultation (number, provider_id, provider_org, ssin, date_from,"            \
+  "   date_to, covered, reasons, ocmws, answer)"                                                   \
+  " SELECT n.number, $1, $2, $3, $4::date, $5::date, $6::boolean, $7::text[], $8::text[],"         \
+  "   '{\"consultation\":\"' || n.number || '\",' || substr($9::text, 2) FROM n"                   \
+  " RETURNING answer")
 /* clang-format on */
 
 #endif

@@ -24,15 +24,30 @@ ROOT = Path(__file__).resolve().parents[2]
 LIB = ROOT / "scripts" / "lib.sh"
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
-# (name, role, organisation) as registered by scripts/lib.sh
+# (name, role, organisation) of the principals every test may use. Since providers have a
+# kind (migration 007), "provider", the one most tests ask general practice as, is the GP
+# (10012345678, general_practitioner) and "provider2" the hospital (71012345678, hospital):
+# hospital care is asked as provider2 (scripts/lib.sh's demo names them the other way round)
 PRINCIPALS = {
     "ocmw": ("ocmw", "0212345668"),
     "ocmw2": ("ocmw", "0207123407"),
-    "provider": ("provider", "71012345678"),
-    "provider2": ("provider", "10012345678"),
+    "provider": ("provider", "10012345678"),
+    "provider2": ("provider", "71012345678"),
     "auditor": ("auditor", "0209876524"),
     "admin": ("admin", "0200000142"),
 }
+# the kind of each provider principal (medaidd principal add --kind): the hospital may ask
+# hospital care, the GP general practice (DOMAIN.md "Provider kinds")
+PROVIDER_KINDS = {
+    "provider": "general_practitioner",
+    "provider2": "hospital",
+}
+
+
+def provider_kind_of(org):
+    """The kind a provider with that number is registered as, unless a test says otherwise:
+    hospital for a NIHII starting 710/720, else general_practitioner (as migration 007)."""
+    return "hospital" if org[:3] in ("710", "720") else "general_practitioner"
 
 
 class Failure(Exception):
@@ -146,9 +161,12 @@ class Env:
             self.principal_add(name, role, org)
         self.principal_add("revokee", "provider", PRINCIPALS["provider"][1])
 
-    def principal_add(self, name, role, org):
+    def principal_add(self, name, role, org, kind=None):
+        if role == "provider" and kind is None:
+            kind = PROVIDER_KINDS.get(name) or provider_kind_of(org)
         p = run([str(self.medaidd), "principal", "add", "-c", str(self.conf),
                  "--cert", str(self.cert(name)[0]), "--role", role, "--org", org,
+                 *(["--kind", kind] if kind else []),
                  "--name", f"integration {name}"], check=False, cwd=str(ROOT),
                 env=self.daemon_env())
         expect(p.returncode == 0, f"principal add {name}: exit {p.returncode}: {p.stderr[-1000:]}")

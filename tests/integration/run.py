@@ -38,6 +38,7 @@ import tests_shutdown  # noqa: E402
 import tests_flood  # noqa: E402
 import tests_invoices  # noqa: E402
 import tests_tariffv  # noqa: E402
+import tests_kinds  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -88,7 +89,7 @@ def main():
     ap.add_argument("--build", default="build", help="meson build directory")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
     ap.add_argument("--only", default="",
-                    help="comma-separated groups: api,lifecycle,agreements,audit,"
+                    help="comma-separated groups: api,lifecycle,agreements,audit,kinds,"
                          "audit_scripts,dbrules,strict,slow,database,shutdown,freeze,input,"
                          "reads,anchor,sigterm,flood,invoices,tariffv")
     args = ap.parse_args()
@@ -127,6 +128,7 @@ def main():
             ("flood", tests_flood.run),
             ("invoices", tests_invoices.run),
             ("tariffv", tests_tariffv.run),
+            ("kinds", tests_kinds.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))

@@ -430,11 +430,11 @@ def split_tests(env, tap, d):
                        i.get("supplement_type")) for i in items]
         expect([e.get("patient_cents") for e in exp[:3]] == [0, 2000, 1000],
                f"test arithmetic: {exp!r}")
-        j = covered_items(ask(d, s, t0, "hospitalisation", items), exp)
+        j = covered_items(ask(d, s, t0, "hospitalisation", items, who="provider2"), exp)
         expect(j["totals"]["supplements_cents"] == 6000, f"totals: {j!r}")
         # the next answer has its own supplements cap
         sp2 = Split(t0, "hospitalisation", (50, 0), sp.pays, supp_cap=3000, allowed=["room"])
-        covered_items(ask(d, s, t0, "hospitalisation", items[:1]),
+        covered_items(ask(d, s, t0, "hospitalisation", items[:1], who="provider2"),
                       [sp2.item("590011", 1, 2500, "room")])
         # ambulatory_hospital: its own domain (state 100/50), supplements none
         sa = Split(t0, "ambulatory_hospital", (100, 50),
@@ -443,7 +443,8 @@ def split_tests(env, tap, d):
         expect(exp[0]["patient_cents"] == 1500, f"test arithmetic: {exp!r}")
         covered_items(ask(d, s, t0, "ambulatory_hospital",
                           [{"code": "597011", "supplements_cents": 1000,
-                            "supplement_type": "room"}, {"code": "102771"}]), exp)
+                            "supplement_type": "room"}, {"code": "102771"}], who="provider2"),
+                      exp)
 
     @tap.case("items, hospitalisation supplements full: all supplements on the OCMW, never on "
               "the state")
@@ -457,7 +458,7 @@ def split_tests(env, tap, d):
                f"test arithmetic: {exp!r}")
         covered_items(ask(d, s, t0, "hospitalisation",
                           [{"code": "590011", "supplements_cents": 4321,
-                            "supplement_type": "tv"}]), exp)
+                            "supplement_type": "tv"}], who="provider2"), exp)
 
     @tap.case("a covered answer without items has neither items nor totals; a not-covered "
               "answer to a question with items has no amounts")
@@ -465,7 +466,7 @@ def split_tests(env, tap, d):
         s, _v = person(d, [cover("general_practice")])
         j = answer(ask(d, s, t0))
         expect(j.get("covered") is True and "items" not in j and "totals" not in j, repr(j))
-        j = answer(ask(d, s, t0, "pharmacy", [{"code": "770011"}]))
+        j = answer(ask(d, s, t0, "pharmacy", [{"code": "770011"}], who="provider2"))
         expect(j.get("covered") is False and "items" not in j and "totals" not in j, repr(j))
 
 
@@ -505,9 +506,9 @@ def reason_tests(env, tap, d):
     @tap.case("provider_not_designated: the cover names only provider2; provider refused, "
               "provider2 covered")
     def _():
-        s, _v = person(d, [cover("general_practice", designated=[PROVIDER2_ORG])])
-        reason_in_languages(d, s, t0, "provider_not_designated")
-        j = answer(ask(d, s, t0, who="provider2"))
+        s, _v = person(d, [cover("miscellaneous", designated=[PROVIDER2_ORG])])
+        reason_in_languages(d, s, t0, "provider_not_designated", care_type="miscellaneous")
+        j = answer(ask(d, s, t0, "miscellaneous", who="provider2"))
         expect(j.get("covered") is True, f"provider2: {j!r}")
 
     @tap.case("deceased, no_active_decision, suspended, care_type_absent: messages in three "
@@ -515,7 +516,7 @@ def reason_tests(env, tap, d):
     def _():
         s, v1 = person(d, [cover("general_practice"), cover("pharmacy")])
         reason_in_languages(d, s, day(-20), "no_active_decision")
-        reason_in_languages(d, s, t0, "care_type_absent", care_type="paramedical")
+        reason_in_languages(d, s, t0, "care_type_absent", care_type="miscellaneous")
         ok_version(act(d, "ocmw", v1["id"], "suspend"), 200, v1["id"], 2, "suspended")
         reason_in_languages(d, s, t0, "suspended")
         s2, v2 = person(d, [cover("general_practice")])
@@ -536,12 +537,12 @@ def reason_tests(env, tap, d):
         not_covered(ask(d, s, t0), "care_type_inactive")
         not_covered(ask(d, s, day(-5)), "provider_not_designated")
         ok_version(act(d, "ocmw", v1["id"], "suspend"), 200, v1["id"], 2, "suspended")
-        not_covered(ask(d, s, t0, "paramedical"), "suspended")
+        not_covered(ask(d, s, t0, "miscellaneous"), "suspended")
         s2, v2 = person(d, [cover("general_practice")])
         b = editable(v2)
         b["beneficiary"]["death_date"] = day(-1)
         ok_version(put(d, "ocmw", v2["id"], b, if_match=1), 200, v2["id"], 2, "active")
-        not_covered(ask(d, s2, t0, "paramedical"), "deceased")
+        not_covered(ask(d, s2, t0, "miscellaneous"), "deceased")
         not_covered(ask(d, s2, day(-30)), "no_active_decision")
 
     @tap.case("refused item: unknown_code message follows Accept-Language too")
@@ -577,7 +578,7 @@ def agreement_tests(env, tap, d):
         st.update(ssin=s, v1=v1)
         r1 = ask(d, s, t0, items=[{"code": "101076"}, {"code": "999999"}])
         expect(answer(r1).get("covered") is True, repr(r1))
-        r2 = ask(d, s, t0, "paramedical", lang="nl")
+        r2 = ask(d, s, t0, "miscellaneous", lang="nl")
         not_covered(r2, "care_type_absent")
         r3 = ask(d, bad_ssin(s), t0, lang="fr")
         not_covered(r3, "invalid_ssin")
@@ -790,7 +791,7 @@ def batch_tests(env, tap, d):
               "1000 answers in order, 1000 distinct agreements, 20 GET back byte for byte")
     def _():
         a, _ = person(d, [cover("general_practice")], other=(100, 0))
-        b, _ = person(d, [cover("pharmacy", ins="full", share="full")], other=(50, 50))
+        b, _ = person(d, [cover("general_practice", ins="full", share="full")], other=(50, 50))
         qs, kinds = [], []
         for i in range(1000):
             k = i % 8
@@ -802,9 +803,9 @@ def batch_tests(env, tap, d):
             elif k == 2:
                 q = question(a, date, items=[{"code": "101076", "quantity": 1 + i % 3}])
             elif k == 3:
-                q = question(b, date, "pharmacy", items=[{"code": "770011", "quantity": 2}])
+                q = question(b, date, items=[{"code": "101032", "quantity": 2}])
             elif k == 4:
-                q = question(a, date, "pharmacy")
+                q = question(a, date, "miscellaneous")
             elif k == 5:
                 q = question(a, day(1 + i % 5))
             elif k == 6:
@@ -840,10 +841,10 @@ def batch_tests(env, tap, d):
                             "supplements": "none"})
                 check_items(x, [sp.item("101076", q["items"][0]["quantity"])])
             elif k == 3:
-                sp = Split(q["service_date"], "pharmacy", (50, 50),
+                sp = Split(q["service_date"], "general_practice", (50, 50),
                            {"insurance_part": "full", "patient_share": "full",
                             "supplements": "none"})
-                check_items(x, [sp.item("770011", 2)])
+                check_items(x, [sp.item("101032", 2)])
             else:
                 sp = Split(q["service_date"], "general_practice", (100, 0),
                            {"insurance_part": "none", "patient_share": "full",
@@ -1005,7 +1006,7 @@ def client_tests(env, tap, d):
     def _():
         s = cs["ssin"]
         qs = [question(s, t0, items=[{"code": "101076"}]), question(new_ssin(), t0),
-              question(bad_ssin(s), t0), question(s, t0, "pharmacy"),
+              question(bad_ssin(s), t0), question(s, t0, "miscellaneous"),
               question(s, day(1))]
         stdin = "\n".join(json.dumps(q) for q in qs) + "\n"
         p = d.client("provider", "coverage-batch", stdin=stdin)

@@ -296,7 +296,8 @@ def run(env, tap):
 
     @tap.case("coverage: care_type_absent for a care type the decision does not cover")
     def _():
-        not_covered(coverage(d, st["ssin"], day(0), care_type="pharmacy"), "care_type_absent")
+        not_covered(coverage(d, st["ssin"], day(0), care_type="pharmacy", who="provider2"),
+                    "care_type_absent")
 
     @tap.case("coverage: service_date_in_future")
     def _():

@@ -150,7 +150,8 @@ def run(env, tap):
               "changes this week")
     def _():
         # versions 1 (before any question)
-        body_a = decision_body(a, start=offset(start), end=170)
+        body_a = decision_body(a, start=offset(start), end=170,
+                               covers=("general_practice", "miscellaneous"))
         st["d1"] = create(d, "ocmw", body_a)
         st["d2"] = create(d, "ocmw", decision_body(c, start=-5, end=100))
         st["d3"] = create(d, "ocmw2", decision_body(b, start=offset(start), end=100))
@@ -158,8 +159,8 @@ def run(env, tap):
         q = st["q"] = []  # (who, ssin, service date, care type, answer), in issue order
         for who, ssin, date, ct in [
                 ("provider", a, l2, "general_practice"),     # last month, covered
-                ("provider2", a, l1, "general_practice"),    # last month, other provider
-                ("provider", a, l1, "pharmacy"),             # last month, care_type_absent
+                ("provider2", a, l1, "miscellaneous"),       # last month, other provider
+                ("provider2", a, l1, "pharmacy"),            # last month, care_type_absent
                 ("provider", a, t, "general_practice"),      # this month (today)
                 ("provider", a, first_this, "general_practice"),  # this month, first day
                 ("provider", a, before, "general_practice"),  # the month before last
@@ -338,7 +339,7 @@ def run(env, tap):
         dec = create(d, "ocmw", decision_body(s, start=-3, end=60))
         g1 = ask(d, "provider", s, t)
         change(d, "ocmw", dec["id"], "suspend", 1)
-        g2 = ask(d, "provider2", s, t)
+        g2 = ask(d, "provider2", s, t, "miscellaneous")  # the hospital: a care type it asks
         change(d, "ocmw", dec["id"], "resume", 2)
         expect(outcome(g1) == "covered" and outcome(g2) == "suspended", f"{g1!r}\n{g2!r}")
         for g in (g1, g2):

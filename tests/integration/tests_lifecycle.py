@@ -732,7 +732,7 @@ def coverage_tests(env, tap, d):
         not_covered(coverage(d, s, day(0)), "care_type_absent")
         covered(coverage(d, s, day(-1)), 1, v1["id"])
         covered(coverage(d, s, day(-9)), 1, v1["id"])
-        covered(coverage(d, s, day(0), care_type="pharmacy"), 2, v1["id"])
+        covered(coverage(d, s, day(0), care_type="pharmacy", who="provider2"), 2, v1["id"])
 
     @tap.case("coverage after shortening the end to today: yesterday and today still covered")
     def _():

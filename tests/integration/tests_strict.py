@@ -77,7 +77,7 @@ def run(env, tap):
         got = [i.get("agreement") for i in (r.json or {}).get("items", [])]
         expect(got == [agreement], f"all filters matching: expected [{agreement}], got {got}")
         # each filter in turn made to miss: the one consultation is gone
-        for name, miss in (("ssin", new_ssin()), ("provider", "10012345678"),
+        for name, miss in (("ssin", new_ssin()), ("provider", PRINCIPALS["provider2"][1]),
                            ("ocmw", "0207123407"), ("service_from", day(1)),
                            ("service_to", day(-1)), ("recorded_from", "2099-01-01T00:00:00Z"),
                            ("recorded_to", "2000-01-01T00:00:00Z"), ("outcome", "not_covered"),

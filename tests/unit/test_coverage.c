@@ -224,6 +224,74 @@ static void test_refusals(void)
     free(s);
 }
 
+/* provider kinds (DOMAIN.md "Provider kinds") and their place in the precedence */
+static void test_kinds(void)
+{
+    struct decision cov = make(cov_json, "D2026-00000001", DS_ACTIVE);
+    struct decision dead = make(dead_json, "D2026-00000003", DS_ACTIVE);
+    struct decision both[] = {cov, dead};
+    struct coverage_result r;
+    struct coverage_question q = Q("2026-11-20", CT_HOSPITALISATION);
+    coverage_evaluate_kind(&q, &cov, 1, "10012345678", PK_GENERAL_PRACTITIONER, today, &r);
+    is_int(r.reason, RF_PROVIDER_KIND_MISMATCH, "a GP asking hospitalisation: kind mismatch");
+    q = Q("2026-11-20", CT_GENERAL_PRACTICE);
+    coverage_evaluate_kind(&q, &cov, 1, "10012345678", PK_GENERAL_PRACTITIONER, today, &r);
+    is_int(r.reason, RF_NONE, "a GP asking general practice: covered");
+    coverage_evaluate_kind(&q, &cov, 1, "71012345678", PK_HOSPITAL, today, &r);
+    is_int(r.reason, RF_PROVIDER_KIND_MISMATCH, "a hospital asking general practice: mismatch");
+    /* two reasons: the person died before the date and the kind may not ask */
+    q = Q("2026-11-20", CT_PHARMACY);
+    coverage_evaluate_kind(&q, both, 2, "10012345678", PK_GENERAL_PRACTITIONER, today, &r);
+    is_int(r.reason, RF_PROVIDER_KIND_MISMATCH, "deceased and kind mismatch: kind mismatch first");
+    coverage_evaluate_kind(&q, both, 2, "10012345678", PK_PHARMACY, today, &r);
+    is_int(r.reason, RF_DECEASED, "the pharmacy asking pharmacy for the dead: deceased");
+    q = Q("2026-09-01", CT_HOSPITALISATION);
+    coverage_evaluate_kind(&q, &cov, 1, "10012345678", PK_GENERAL_PRACTITIONER, today, &r);
+    is_int(r.reason, RF_SERVICE_DATE_TOO_OLD, "too old and kind mismatch: too old first");
+    q = Q("2026-11-20", CT_MEDICAL_TRANSPORT);
+    coverage_evaluate(&q, &cov, 1, "10012345678", today, &r);
+    is_int(r.reason, RF_PROVIDER_NOT_DESIGNATED, "no kind (PK_NONE): every care type is asked");
+
+    static const struct {
+        enum provider_kind k;
+        unsigned may; /* bits of enum care_type */
+    } table[] = {
+        {PK_HOSPITAL, (1u << CT_HOSPITALISATION) | (1u << CT_AMBULATORY_HOSPITAL) |
+                          (1u << CT_PHARMACY) | (1u << CT_MEDICAL_TRANSPORT) |
+                          (1u << CT_MISCELLANEOUS)},
+        {PK_GENERAL_PRACTITIONER, (1u << CT_GENERAL_PRACTICE) | (1u << CT_MISCELLANEOUS)},
+        {PK_PHARMACY, 1u << CT_PHARMACY},
+        {PK_PARAMEDICAL, 1u << CT_PARAMEDICAL},
+        {PK_MEDICAL_TRANSPORT, 1u << CT_MEDICAL_TRANSPORT},
+        {PK_PROSTHESIS, 1u << CT_PROSTHESIS},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        unsigned got = 0;
+        for (int t = 0; t < CT__COUNT; t++)
+            got |= provider_kind_may_ask(table[i].k, (enum care_type)t) ? 1u << t : 0;
+        is_int((int)got, (int)table[i].may, "kind %s: its care types",
+               provider_kind_name(table[i].k));
+        enum provider_kind back;
+        ok(provider_kind_from_name(provider_kind_name(table[i].k), &back) && back == table[i].k,
+           "kind %s: name round trip", provider_kind_name(table[i].k));
+    }
+    enum provider_kind k;
+    ok(!provider_kind_from_name("", &k) && !provider_kind_from_name("gp", &k),
+       "kind: unknown names refused");
+    ok(provider_kind_org_valid(PK_HOSPITAL, "71012345678") &&
+           provider_kind_org_valid(PK_HOSPITAL, "72012345678") &&
+           !provider_kind_org_valid(PK_HOSPITAL, "10012345678") &&
+           !provider_kind_org_valid(PK_HOSPITAL, "7101234567"),
+       "hospital: NIHII starting 710 or 720");
+    ok(provider_kind_org_valid(PK_MEDICAL_TRANSPORT, "0212345668") &&
+           !provider_kind_org_valid(PK_PROSTHESIS, "10012345678") &&
+           !provider_kind_org_valid(PK_PROSTHESIS, "0212345669"),
+       "transport, prosthesis: a KBO number");
+    ok(provider_kind_org_valid(PK_GENERAL_PRACTITIONER, "10012345678") &&
+           !provider_kind_org_valid(PK_PHARMACY, "0212345668"),
+       "GP, pharmacy: a NIHII number");
+}
+
 static void test_messages(void)
 {
     static const char *codes[RF__COUNT] = {"none",
@@ -237,7 +305,8 @@ static void test_messages(void)
                                            "care_type_absent",
                                            "care_type_inactive",
                                            "provider_not_designated",
-                                           "unknown_code"};
+                                           "unknown_code",
+                                           "provider_kind_mismatch"};
     for (int r = 0; r < RF__COUNT; r++) {
         is_str(refusal_code((enum refusal)r), codes[r], "refusal code %d", r);
         const char *en = refusal_message((enum refusal)r, LANG_EN);
@@ -583,6 +652,40 @@ static void test_items_split(void)
            r.totals.state_cents == 5003 && r.totals.ocmw_cents == 2800 &&
            r.totals.patient_cents == 2701 && r.totals.ocmw_patient_share_cents == 1000,
        "split: totals exclude the refused items");
+    {
+        struct cap_state cs;
+        ok(coverage_patient_share_cap(&r, &cs) && cs.cap_cents == 1000 && cs.used_cents == 0 &&
+               cs.granted_cents == 1000 && cs.remaining_cents == 0,
+           "caps: patient share 1000 cap, 0 used, 1000 granted, 0 left");
+        ok(!coverage_supplements_cap(&r, &cs), "caps: no supplements cap on this cover");
+        {
+            struct coverage_result r0;
+            coverage_evaluate(&q, &d, 1, NULL, today, &r0);
+            char *a0 = coverage_encode_answer(&q, &r0, LANG_EN);
+            ok(!coverage_patient_share_cap(&r0, &cs) && (a0 == NULL || !strstr(a0, "caps")),
+               "caps: not split (as of), no cap state");
+            free(a0);
+        }
+        char *a = coverage_encode_answer(&q, &r, LANG_EN);
+        char want[160];
+        coverage_cap_text("patient_share", &cs, want, sizeof want);
+        ok(a && strstr(a, "\"caps\":{") && strstr(a, want), "caps: in the answer as %s", want);
+        free(a);
+        struct coverage_result r2;
+        coverage_evaluate(&q, &d, 1, NULL, today, &r2);
+        coverage_split(&q, tariffs, nt, 400, &r2);
+        ok(coverage_patient_share_cap(&r2, &cs) && cs.used_cents == 400 &&
+               cs.granted_cents == 600 && cs.remaining_cents == 0 &&
+               cs.used_cents + cs.granted_cents + cs.remaining_cents == cs.cap_cents,
+           "caps: 400 used before: 600 granted, nothing left");
+        struct coverage_question q1 = Q("2026-11-20", CT_GENERAL_PRACTICE);
+        item(&q1, "101076", 1, 0, NULL);
+        coverage_evaluate(&q1, &d, 1, NULL, today, &r2);
+        coverage_split(&q1, tariffs, nt, 100, &r2);
+        ok(coverage_patient_share_cap(&r2, &cs) && cs.used_cents == 100 &&
+               cs.granted_cents == 300 && cs.remaining_cents == 600,
+           "caps: 100 used, 300 granted, 600 left");
+    }
 
     /* the month's used amount reduces the OCMW share */
     coverage_evaluate(&q, &d, 1, NULL, today, &r);
@@ -641,8 +744,9 @@ static void test_items_split(void)
            "prestation.\",\"de\":\"Für diesen Code ist am Datum der Leistung kein Tarif für "
            "diese Art von Versorgung bekannt.\"}}}],"
            "\"totals\":{\"fee_cents\":3001,\"state_cents\":1501,\"ocmw_cents\":900,"
-           "\"patient_cents\":600}}",
-           "encode: items and totals, a refused item");
+           "\"patient_cents\":600},\"caps\":{\"patient_share\":{\"cap_cents\":1000,"
+           "\"used_cents\":0,\"granted_cents\":300,\"remaining_cents\":700}}}",
+           "encode: items and totals, a refused item, the cap's state");
     free(s);
     s = coverage_encode_answer(&e, &r, LANG_FR);
     ok(s != NULL && strstr(s, "\"message\":\"Aucun tarif n'est connu pour ce code") != NULL,
@@ -662,8 +766,10 @@ static void test_items_split(void)
                      "\"104000\",\"quantity\":1,\"fee_cents\":1001,\"state_cents\":501,"
                      "\"ocmw_cents\":0,\"patient_cents\":750,\"supplements_cents\":250}],"
                      "\"totals\":{\"fee_cents\":2002,\"state_cents\":1002,\"ocmw_cents\":0,"
-                     "\"patient_cents\":1250,\"supplements_cents\":250}}") != NULL,
-       "encode: supplements_cents on the item that asked them and in the totals");
+                     "\"patient_cents\":1250,\"supplements_cents\":250},\"caps\":{"
+                     "\"patient_share\":{\"cap_cents\":1000,\"used_cents\":1000,"
+                     "\"granted_cents\":0,\"remaining_cents\":0}}}") != NULL,
+       "encode: supplements_cents on the item that asked them and in the totals; cap used up");
     free(s);
 
     /* all items refused: items listed, totals zero */
@@ -675,7 +781,7 @@ static void test_items_split(void)
     ok(s != NULL &&
            strstr(s, "\"refused\":{\"code\":\"unknown_code\",\"message\":\"Voor deze code") &&
            strstr(s, "\"totals\":{\"fee_cents\":0,\"state_cents\":0,\"ocmw_cents\":0,"
-                     "\"patient_cents\":0}}"),
+                     "\"patient_cents\":0},\"caps\":"),
        "encode: no tariff at all: every item refused, totals 0 (Dutch)");
     free(s);
 
@@ -690,6 +796,7 @@ int main(void)
 {
     today = D("2026-11-23");
     test_refusals();
+    test_kinds();
     test_messages();
     test_lang();
     test_items_query();
