@@ -381,7 +381,7 @@ def rejected_lines_tests(env, tap, d):
         a1, i1, _ = agreement(d)
         a2, i2, _ = agreement(d)
         a3, _, _ = agreement(d)
-        b1, _, _ = agreement(d, who="provider2")
+        b1, _, _ = agreement(d, who="provider2", care_type="miscellaneous")  # a hospital
         v = d.request("provider", "POST", f"/v1/agreements/{a3}/void", {})
         expect(v.status == 200, f"void: {v!r}")
         answers = []

@@ -60,7 +60,7 @@ def agreement(d, who_ocmw="ocmw", who="provider", items=(("101076", 3), ("101032
               care_type="general_practice"):
     """A covered agreement for a fresh person; returns (number, {code: item})."""
     s = new_ssin()
-    create(d, who_ocmw, decision(s, [cover("general_practice", ins="full", share="full")],
+    create(d, who_ocmw, decision(s, [cover(care_type, ins="full", share="full")],
                                  other=(100, 0)))
     j = answer(ask(d, s, today().isoformat(), care_type,
                    [{"code": c, "quantity": q} for c, q in items], who=who))
@@ -154,7 +154,9 @@ def line_tests(env, tap, d):
     @tap.case("each rejection code, in DOMAIN.md's order; where two apply the first wins")
     def _():
         a, items, _ = agreement(d)
-        other, oitems, _ = agreement(d, who="provider2")
+        # provider2 is a hospital: it asks what its kind may (outpatient hospital care)
+        other, oitems, _ = agreement(d, who="provider2", care_type="ambulatory_hospital",
+                                     items=(("102771", 3), ("597011", 1)))
         voided, vitems, _ = agreement(d)
         v = d.request("provider", "POST", f"/v1/agreements/{voided}/void", {})
         expect(v.status == 200, f"void: {v!r}")
@@ -177,7 +179,7 @@ def line_tests(env, tap, d):
         it = items["101076"]
         r = submit(d, [
             line("A2020-00000000", "101076", 1, 0, 0),                  # no such agreement
-            full(other, oitems, "101076"),                             # another provider's
+            full(other, oitems, "102771"),                             # another provider's
             full(voided, vitems, "101076"),                            # void
             line(voided, "109999", 1, 0, 0),                           # void + code: void
             line(refused["agreement"], "101076", 1, 0, 0),             # not covered
@@ -362,12 +364,16 @@ def payment_tests(env, tap, d):
 def statement_tests(env, tap, d):
     @tap.case("statements: a month of mixed agreements, invoices and payments sums exactly")
     def _():
-        # more: the second OCMW, the second provider
-        for who_ocmw, who in (("ocmw2", "provider"), ("ocmw2", "provider2"),
-                              ("ocmw", "provider2")):
-            a, items, _ = agreement(d, who_ocmw=who_ocmw, who=who)
-            submit(d, [full(a, items, "101076"), line(a, "101032", 1, 0, 0),
-                       line(a, "101032", 1, 0, 0)], who=who)
+        # more: the second OCMW, the second provider (a hospital: it asks outpatient
+        # hospital care, codes 102771 x 3 and 597011 x 1)
+        gp = ("general_practice", "101076", "101032")
+        hospital = ("ambulatory_hospital", "102771", "597011")
+        for who_ocmw, who, (care, c1, c2) in (("ocmw2", "provider", gp),
+                                              ("ocmw2", "provider2", hospital),
+                                              ("ocmw", "provider2", hospital)):
+            a, items, _ = agreement(d, who_ocmw=who_ocmw, who=who, care_type=care,
+                                    items=((c1, 3), (c2, 1)))
+            submit(d, [full(a, items, c1), line(a, c2, 1, 0, 0), line(a, c2, 1, 0, 0)], who=who)
         m = today().strftime("%Y-%m")
         r = d.request("fund", "GET", f"/v1/statements?month={m}")
         expect(r.status == 200, f"{r!r}")

@@ -209,10 +209,10 @@ def run(env, tap):
                repr(r.json))
         r = ask(d, s, day(0), lang="fr;q=0.9, de")
         expect(r.json["covered"] is True, repr(r.json))
-        r = ask(d, s, day(0), "pharmacy", lang="de")
+        r = ask(d, s, day(0), "miscellaneous", lang="de")  # a GP may ask it
         expect(r.json["reason"]["message"] ==
                "Die Entscheidung deckt diese Art von Versorgung nicht.", repr(r.json))
-        r = ask(d, s, day(0), "pharmacy")
+        r = ask(d, s, day(0), "miscellaneous")
         expect(r.json["reason"]["message"] == "The decision does not cover this type of care."
                and set(r.json["reason"]["messages"]) == {"nl", "fr", "de"}, repr(r.json))
 
