@@ -18,11 +18,16 @@
 
 #define MAX_CHAINS 64
 
+struct make_call;
+
 struct checkpointer {
     struct db *db;
     struct sign_key *key;
     int64_t interval_s;
     struct event *ev_timer;
+    /* the timer's checkpoint still in the pool: freed with the checkpointer
+     * when the worker stops first (the pool drops it without a callback) */
+    struct make_call *inflight;
 };
 
 char *checkpoint_text(const char *created_at, const char *key_id, const struct checkpoint_head *h,
@@ -132,7 +137,7 @@ static void heads_cb(void *arg, enum pg_outcome o, const PGresult *res)
     free(text);
 }
 
-static void make(struct db *db, bool timer, db_checkpoint_cb cb, void *arg)
+static struct make_call *make(struct db *db, bool timer, db_checkpoint_cb cb, void *arg)
 {
     struct make_call *m = xcalloc(1, sizeof *m);
     m->db = db;
@@ -140,11 +145,12 @@ static void make(struct db *db, bool timer, db_checkpoint_cb cb, void *arg)
     m->cb = cb;
     m->arg = arg;
     pg_submit(db->pool, &Q_AUDIT_CHECKPOINT_HEADS, NULL, heads_cb, m);
+    return m;
 }
 
 void db_checkpoint_make(struct db *db, db_checkpoint_cb cb, void *arg)
 {
-    make(db, false, cb, arg);
+    (void)make(db, false, cb, arg);
 }
 
 struct latest_call {
@@ -220,7 +226,8 @@ static void arm(struct checkpointer *c)
 
 static void timer_done(void *arg, enum pg_outcome o, const char *json)
 {
-    (void)arg;
+    struct checkpointer *c = arg;
+    c->inflight = NULL; /* its caller frees it after this call */
     if (o != PG_OK)
         log_warn("audit: the interval's checkpoint was not made (database outcome %d)", (int)o);
     else if (json)
@@ -232,7 +239,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct checkpointer *c = arg;
-    make(c->db, true, timer_done, NULL);
+    if (!c->inflight) /* else the last one is still waiting for the database */
+        c->inflight = make(c->db, true, timer_done, c);
     arm(c);
 }
 
@@ -271,6 +279,10 @@ void checkpointer_free(struct checkpointer *c)
         return;
     if (c->ev_timer)
         event_free(c->ev_timer);
+    if (c->inflight) {
+        free(c->inflight->answer);
+        free(c->inflight);
+    }
     sign_key_free(c->key);
     free(c);
 }
