@@ -93,7 +93,7 @@ static const struct option_def options[] = {
         "time a new connection has to complete the TLS handshake"),
     INT(max_handshakes, 128, 1, 1000000,
         "connections per worker still in the TLS handshake; a new one closes the oldest"),
-    INT(max_handshakes_per_address, 16, 1, 1000000,
+    INT(max_handshakes_per_address, 64, 1, 1000000,
         "connections per worker in the TLS handshake from one peer address; a new one from "
         "that address closes its oldest"),
 };

@@ -221,7 +221,7 @@ def run(env, tap):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     # the daemon starts with the usual soft limit and must raise its own
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
-    d = Daemon(env, "flood", log_level="info")
+    d = Daemon(env, "flood", log_level="info", max_handshakes_per_address=16)
     try:
         @tap.case("medaidd starts with a soft RLIMIT_NOFILE of 1024 and raises it")
         def _():
