@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer_sig.h"
 #include "jcs.h"
 #include "tap.h"
 
@@ -92,5 +93,36 @@ int main(void)
     refused("{\"a\":1,\"a\":2}", "a name twice");
     refused("{\"a\":", "truncated");
     refused("\"\xc3\"", "not UTF-8");
+    /* the signed payload of an answer and its signature object */
+    const char *answer = "{\"covered\":false,\"agreement\":\"A2026-00000001\"}";
+    char *signed_ = answer_sig_attach(answer, "ab", "c2ln");
+    is_str(signed_ ? signed_ : "(null)",
+           "{\"covered\":false,\"agreement\":\"A2026-00000001\",\"signature\":{\"algorithm\":"
+           "\"Ed25519\",\"key_id\":\"ab\",\"value\":\"c2ln\"}}",
+           "attach: the signature is the last member");
+    char *p1 = answer_sig_payload(answer, strlen(answer));
+    char *p2 = signed_ ? answer_sig_payload(signed_, strlen(signed_)) : NULL;
+    is_str(p2 ? p2 : "(null)", "{\"agreement\":\"A2026-00000001\",\"covered\":false}",
+           "payload: canonical, without the signature");
+    ok(p1 && p2 && strcmp(p1, p2) == 0, "payload: the same with and without the signature");
+    char kid[8], val[8];
+    ok(signed_ && answer_sig_get(signed_, strlen(signed_), kid, sizeof kid, val, sizeof val) &&
+           strcmp(kid, "ab") == 0 && strcmp(val, "c2ln") == 0,
+       "get: key_id and value");
+    ok(!answer_sig_get(answer, strlen(answer), kid, sizeof kid, val, sizeof val),
+       "get: no signature object");
+    const char *other = "{\"signature\":{\"algorithm\":\"RSA\",\"key_id\":\"a\",\"value\":\"b\"}}";
+    ok(!answer_sig_get(other, strlen(other), kid, sizeof kid, val, sizeof val),
+       "get: another algorithm is refused");
+    char *e = answer_sig_attach("{}", "k", "v");
+    is_str(e ? e : "(null)",
+           "{\"signature\":{\"algorithm\":\"Ed25519\",\"key_id\":\"k\",\"value\":\"v\"}}",
+           "attach to an empty object");
+    ok(answer_sig_attach("[1]", "k", "v") == NULL, "attach: not an object");
+    ok(answer_sig_payload("[1]", 3) == NULL, "payload: not an object");
+    free(signed_);
+    free(p1);
+    free(p2);
+    free(e);
     return done_testing();
 }
