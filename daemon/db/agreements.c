@@ -377,6 +377,8 @@ static void capped_cb(void *arg, enum pg_outcome o, const PGresult *res)
     const char *next = store_val(res, 0, store_col(res, "next_number"));
     ASSERT(next != NULL);
     snprintf(c->number, sizeof c->number, "%s", next);
+    log_debug("agreements: the month's cap usage changed (now %lld): the answer is stated again",
+              (long long)used);
     capped_restate(c, used);
     capped_try(c);
 }

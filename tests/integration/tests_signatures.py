@@ -12,8 +12,9 @@ import re
 import subprocess
 
 from harness import ROOT, Daemon, clean_exit, day, expect, new_ssin, run as run_cmd
+from tests_agreements import SAMPLE, capped_person, import_csv, question
 from tests_api import decision_body
-from tests_lifecycle import create
+from tests_lifecycle import concurrent_raw, create, raw_http
 
 B64_SIG = re.compile(r"^[A-Za-z0-9+/]{86}==$")
 
@@ -221,6 +222,27 @@ def run(env, tap):
             expect(rc == 0, f"openssl {i}: {rc} {out}")
             rc, out = openssl_doc(env, f"batch{i}-bad", alter_one_byte(g.body), st["keys"])
             expect(rc != 0, f"openssl {i}, altered: {rc} {out}")
+
+    @tap.case("answers under a monthly cap, 16 at once (recorded by compare-and-set, restated "
+              "and signed again when others took from the cap): each verifies, states the "
+              "usage the agreements numbered before it granted, and is stored as sent")
+    def _():
+        r = import_csv(d, SAMPLE.read_text())
+        expect(r.status in (200, 201), f"tariffs: {r!r}")
+        s, _v = capped_person(d, 6000)
+        body = json.dumps(question(s, day(0), items=[{"code": "101076"}])).encode()
+        res = concurrent_raw(d, ["provider"] * 16, raw_http("POST", "/v1/coverage", body))
+        bad = [(code, b[:200]) for code, b in res if code != 200]
+        expect(not bad, f"not 200: {bad[:3]!r}")
+        granted = 0
+        for b in sorted((b for _c, b in res), key=lambda b: json.loads(b)["agreement"]):
+            j = check_signed(env, b, kid1, pub1)
+            c = j["caps"]["patient_share"]
+            expect(c["used_cents"] == granted, f"{j['agreement']}: {c!r} (before: {granted})")
+            granted += c["granted_cents"]
+            g = d.request("provider", "GET", f"/v1/agreements/{j['agreement']}")
+            expect(g.status == 200 and g.body == b, f"GET {j['agreement']}: {g!r}")
+        expect(granted == 6000, f"granted in all: {granted}")
 
     @tap.case("medaidd exits 0 on SIGTERM")
     def _():
