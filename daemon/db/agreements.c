@@ -77,6 +77,15 @@ static char *answer_as_sent(const struct agreement_queue *q, const char *number,
     return out;
 }
 
+bool db_agreement_sign(const struct db *db, const char *data, size_t len, char *key_id, char *value)
+{
+    const struct agreement_queue *q = db->agreements;
+    if (!q->key || !sign_data(q->key, data, len, value))
+        return false;
+    memcpy(key_id, sign_key_id(q->key), SIGN_KEY_ID_LEN + 1);
+    return true;
+}
+
 static void numbers_params(const struct agreement_queue *q, const char *count,
                            const char *params[3])
 {

@@ -96,6 +96,15 @@ typedef void (*agreement_void_cb)(void *arg, enum pg_outcome o, enum agreement_v
 void db_agreement_void(struct db *db, const char *number, const char *provider_org,
                        int64_t principal, agreement_void_cb cb, void *arg);
 
+/* Sign data[0..len) with the agreement key, for an answer that is not
+ * recorded through the two calls above (answers recorded by them are
+ * signed there): key_id gets 65 bytes (hex id), value 89 (base64). false
+ * when there is no agreement_signing_key or signing failed (logged). For
+ * an answer, sign answer_sig_payload() of it and attach the result with
+ * answer_sig_attach() (proto/answer_sig.h). */
+bool db_agreement_sign(const struct db *db, const char *data, size_t len, char *key_id,
+                       char *value);
+
 /* A public key that signs or signed agreements (GET /v1/keys). */
 struct agreement_pubkey {
     char key_id[65];      /* SHA-256 of the raw key, hex */
