@@ -20,9 +20,12 @@ B64_SIG = re.compile(r"^[A-Za-z0-9+/]{86}==$")
 
 
 def doc_commands():
-    """The sh code blocks of docs/verifying.md, as the doc has them."""
+    """The sh code blocks of docs/verifying.md's section "With openssl alone", as the doc
+    has them."""
     text = (ROOT / "docs" / "verifying.md").read_text()
-    blocks = re.findall(r"^```sh\n(.*?)^```", text, re.S | re.M)
+    m = re.search(r"^## With openssl alone\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    expect(m, 'docs/verifying.md has no section "## With openssl alone"')
+    blocks = re.findall(r"^```sh\n(.*?)^```", m.group(1), re.S | re.M)
     expect(blocks, "docs/verifying.md has no sh block")
     return "\n".join(blocks)
 
