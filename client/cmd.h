@@ -78,6 +78,7 @@ int cmd_coverage(struct ctx *c);
 int cmd_coverage_batch(struct ctx *c);
 int cmd_agreement_show(struct ctx *c);
 int cmd_agreement_void(struct ctx *c);
+int cmd_agreement_verify(struct ctx *c);
 int cmd_tariffs_import(struct ctx *c);
 int cmd_tariffs_show(struct ctx *c);
 int cmd_health(struct ctx *c);
@@ -97,7 +98,7 @@ int cmd_statement(struct ctx *c);
 extern const struct opt_def decision_create_opts[], decision_update_opts[], decision_status_opts[],
     decision_stop_opts[], decision_show_opts[];
 extern const struct opt_def coverage_opts[], coverage_batch_opts[];
-extern const struct opt_def agreement_void_opts[];
+extern const struct opt_def agreement_void_opts[], agreement_verify_opts[];
 extern const struct opt_def tariffs_import_opts[], tariffs_show_opts[];
 extern const struct opt_def audit_consultations_opts[], audit_decisions_opts[], audit_as_of_opts[],
     audit_verify_opts[], audit_checkpoint_opts[], audit_reads_opts[];

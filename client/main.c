@@ -57,6 +57,10 @@ const struct command commands[] = {
      "show an agreement: the coverage answer exactly as it was given", NULL, 1, 1},
     {"agreement", "void", cmd_agreement_void, "NUMBER [--idempotency-key KEY]",
      "void an agreement (the provider that was given it)", agreement_void_opts, 1, 1},
+    {"agreement", "verify", cmd_agreement_verify, "FILE|- --keys KEYS.json",
+     "check a saved answer's signature offline, with the keys of GET /v1/keys (exit 5: not "
+     "valid)",
+     agreement_verify_opts, 1, 1},
     {"tariffs", "import", cmd_tariffs_import, "FILE|- [--format-in csv|json]",
      "import tariff lines from CSV or JSON (admin)", tariffs_import_opts, 1, 1},
     {"tariffs", "show", cmd_tariffs_show, "CODE [--date YYYY-MM-DD]",

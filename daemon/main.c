@@ -188,6 +188,8 @@ int main(int argc, char **argv)
             rc = 1;
         } else {
             wire_layers();
+            if (!cfg.agreement_signing_key[0])
+                log_warn("agreement_signing_key is not set: coverage answers are not signed");
             rc = server_run(&cfg, config_path, overrides, n_over);
             tls_cleanup();
         }

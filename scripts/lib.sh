@@ -298,6 +298,12 @@ _client_ext=(
 	"authorityKeyIdentifier=keyid"
 )
 
+# An Ed25519 signing key (PEM, private) at FILE unless one is there:
+# dev_signing_key FILE. Agreements are signed with it (agreement_signing_key).
+dev_signing_key() {
+	[ -s "$1" ] || (umask 077 && openssl genpkey -algorithm ed25519 -out "$1")
+}
+
 dev_ca() {
 	local dir="$1" line name role org kind display
 	mkdir -p "$dir/other-ca"
@@ -316,6 +322,7 @@ dev_ca() {
 	_ca_leaf "$dir" unknown "/O=medaid development/CN=unknown (never registered)" "${_client_ext[@]}"
 	_ca_root "$dir/other-ca" "another CA (not trusted by medaidd)"
 	_ca_leaf "$dir/other-ca" client "/O=elsewhere/CN=client of another CA" "${_client_ext[@]}"
+	dev_signing_key "$dir/agreement-signing.pem"
 }
 
 # Register the development principals: register_dev_principals MEDAIDD CONF CERTDIR

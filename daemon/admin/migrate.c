@@ -244,6 +244,9 @@ static const char *const grants[] = {
     /* 007: card consultations are added, never changed */
     "GRANT INSERT ON card_consultation TO",
     "REVOKE UPDATE, DELETE, TRUNCATE ON card_consultation FROM",
+    /* 011: the keys that signed agreements are added, never changed */
+    "GRANT INSERT ON agreement_key TO",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON agreement_key FROM",
     NULL,
 };
 

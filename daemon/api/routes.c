@@ -10,6 +10,7 @@
 #include "api/coverage.h"
 #include "api/decisions.h"
 #include "api/health.h"
+#include "api/keys.h"
 #include "api/invoices.h"
 #include "api/tariffs.h"
 #include "base/mem.h"
@@ -81,6 +82,7 @@ static const struct route routes[] = {
     {HM_POST, "/v1/invoices/*/payments", ROLE_BIT(ROLE_FUND), h_payment_add},
     {HM_GET, "/v1/statements", ROLE_BIT(ROLE_FUND) | ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR),
      h_statement, .query = q_statement},
+    {HM_GET, "/v1/keys", ANY_ROLE, h_keys},
 };
 
 void api_register_routes(void)

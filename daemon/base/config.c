@@ -96,6 +96,12 @@ static const struct option_def options[] = {
     INT(max_handshakes_per_address, 64, 1, 1000000,
         "connections per worker in the TLS handshake from one peer address; a new one from "
         "that address closes its oldest"),
+    STR(agreement_signing_key, "",
+        "Ed25519 private key (PEM) that signs every coverage answer (agreement); empty = answers "
+        "are not signed"),
+    STR(agreement_public_keys, "",
+        "directory of Ed25519 public keys (PEM, *.pem) that signed earlier agreements, listed by "
+        "GET /v1/keys besides the ones the database recorded; empty = none"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 

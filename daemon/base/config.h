@@ -56,6 +56,8 @@ struct config {
     int64_t tls_handshake_timeout_ms;
     int64_t max_handshakes;
     int64_t max_handshakes_per_address;
+    char *agreement_signing_key;
+    char *agreement_public_keys;
 };
 
 /* Fill with defaults. */

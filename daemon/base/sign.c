@@ -53,6 +53,55 @@ struct sign_key *sign_key_load(const char *path, char *err, size_t n)
     return k;
 }
 
+bool sign_public_load(const char *path, char *id, char *pub_b64, char *err, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, n, "%s: cannot be read", path);
+        return false;
+    }
+    EVP_PKEY *pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+    fclose(f);
+    unsigned char pub[32];
+    size_t plen = sizeof pub;
+    bool ok = pkey && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_ED25519 &&
+              EVP_PKEY_get_raw_public_key(pkey, pub, &plen) == 1 && plen == sizeof pub;
+    EVP_PKEY_free(pkey);
+    ERR_clear_error();
+    if (!ok) {
+        snprintf(err, n, "%s: not a PEM Ed25519 public key (openssl pkey -pubout)", path);
+        return false;
+    }
+    sha256_hex(pub, plen, id);
+    EVP_EncodeBlock((unsigned char *)pub_b64, pub, (int)plen);
+    return true;
+}
+
+char *sign_public_pem(const char *pub_b64)
+{
+    if (!pub_b64 || strlen(pub_b64) != SIGN_PUB_B64_LEN || pub_b64[43] != '=')
+        return NULL;
+    unsigned char raw[33]; /* 44 characters decode to 33 bytes, 1 of padding */
+    if (EVP_DecodeBlock(raw, (const unsigned char *)pub_b64, SIGN_PUB_B64_LEN) != 33)
+        return NULL;
+    EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, 32);
+    BIO *bio = pkey ? BIO_new(BIO_s_mem()) : NULL;
+    char *out = NULL;
+    if (bio && PEM_write_bio_PUBKEY(bio, pkey) == 1) {
+        char *data;
+        long len = BIO_get_mem_data(bio, &data);
+        if (len > 0) {
+            out = xmalloc((size_t)len + 1);
+            memcpy(out, data, (size_t)len);
+            out[len] = '\0';
+        }
+    }
+    BIO_free(bio);
+    EVP_PKEY_free(pkey);
+    ERR_clear_error();
+    return out;
+}
+
 void sign_key_free(struct sign_key *k)
 {
     if (!k)

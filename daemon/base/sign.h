@@ -11,8 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SIGN_KEY_ID_LEN 64 /* hex */
-#define SIGN_B64_LEN    88 /* base64 of a 64-byte signature */
+#define SIGN_KEY_ID_LEN  64 /* hex */
+#define SIGN_B64_LEN     88 /* base64 of a 64-byte signature */
+#define SIGN_PUB_B64_LEN 44 /* base64 of a 32-byte public key */
 
 struct sign_key;
 
@@ -24,6 +25,14 @@ void sign_key_free(struct sign_key *k);
 const char *sign_key_id(const struct sign_key *k);
 /* The raw public key in base64, NUL-terminated */
 const char *sign_key_public_b64(const struct sign_key *k);
+
+/* An Ed25519 public key in PEM file path (SubjectPublicKeyInfo, as
+ * `openssl pkey -pubout` writes it): its id (SIGN_KEY_ID_LEN + 1 bytes) and
+ * raw key in base64 (SIGN_PUB_B64_LEN + 1 bytes). false with err filled. */
+bool sign_public_load(const char *path, char *id, char *pub_b64, char *err, size_t n);
+/* The PEM (SubjectPublicKeyInfo) of a raw Ed25519 public key given in
+ * base64; malloc'd, NULL when it is not one. */
+char *sign_public_pem(const char *pub_b64);
 
 /* Sign data; out holds SIGN_B64_LEN + 1 bytes. false on failure (logged). */
 bool sign_data(const struct sign_key *k, const void *data, size_t len, char *out);

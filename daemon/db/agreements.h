@@ -57,7 +57,9 @@ struct agreement_rec {
     char *answer;      /* JSON object without "agreement", malloc'd, taken over */
 };
 
-/* answer: the text recorded and to be sent, with its agreement number
+/* answer: the text recorded and to be sent, with its agreement number and
+ * its signature (proto/answer_sig.h: every answer recorded here is signed
+ * with agreement_signing_key when one is configured)
  * (NULL unless o == PG_OK; for a capped answer, NULL with PG_OK too when it
  * no longer fits under the cap). */
 typedef void (*agreement_cb)(void *arg, enum pg_outcome o, const char *answer);
@@ -94,8 +96,36 @@ typedef void (*agreement_void_cb)(void *arg, enum pg_outcome o, enum agreement_v
 void db_agreement_void(struct db *db, const char *number, const char *provider_org,
                        int64_t principal, agreement_void_cb cb, void *arg);
 
-/* For db/db.c: a worker's group-commit queue. */
-struct agreement_queue *agreements_new(struct event_base *base, struct pg_pool *pool);
+/* Sign data[0..len) with the agreement key, for an answer that is not
+ * recorded through the two calls above (answers recorded by them are
+ * signed there): key_id gets 65 bytes (hex id), value 89 (base64). false
+ * when there is no agreement_signing_key or signing failed (logged). For
+ * an answer, sign answer_sig_payload() of it and attach the result with
+ * answer_sig_attach() (proto/answer_sig.h). */
+bool db_agreement_sign(const struct db *db, const char *data, size_t len, char *key_id,
+                       char *value);
+
+/* A public key that signs or signed agreements (GET /v1/keys). */
+struct agreement_pubkey {
+    char key_id[65];      /* SHA-256 of the raw key, hex */
+    char public_key[48];  /* the raw 32-byte Ed25519 key, base64 */
+    char valid_from[32];  /* its first use (RFC 3339 UTC), "" when not used yet */
+    char valid_until[32]; /* the next key's first use, "" while none */
+    bool current;         /* the key that signs new answers */
+};
+typedef void (*agreement_keys_cb)(void *arg, enum pg_outcome o, const struct agreement_pubkey *k,
+                                  size_t n);
+/* Every key the database recorded (oldest first), then the configured ones
+ * it has not seen sign (agreement_public_keys, agreement_signing_key). */
+void db_agreement_keys(struct db *db, agreement_keys_cb cb, void *arg);
+
+struct config;
+/* For db/db.c: a worker's group-commit queue, with the signing key of
+ * cfg (agreement_signing_key; none: answers are not signed) and the older
+ * public keys (agreement_public_keys). NULL with *key_failed when a key
+ * does not load (logged). */
+struct agreement_queue *agreements_new(struct event_base *base, struct pg_pool *pool,
+                                       const struct config *cfg, bool *key_failed);
 void agreements_free(struct agreement_queue *q);
 
 #endif

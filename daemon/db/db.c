@@ -26,10 +26,10 @@ struct db *db_new(struct event_base *base, const struct config *cfg, const char 
         .wait_timeout_ms = cfg->db_wait_timeout_ms,
     };
     db->pool = pg_pool_new(base, cfg->database, &po, queries_all, tag);
-    db->agreements = db->pool ? agreements_new(base, db->pool) : NULL;
-    db->reads = db->pool ? reads_new(base, db->pool) : NULL;
     bool key_failed = false;
-    if (db->pool)
+    db->agreements = db->pool ? agreements_new(base, db->pool, cfg, &key_failed) : NULL;
+    db->reads = db->pool ? reads_new(base, db->pool) : NULL;
+    if (db->pool && !key_failed)
         db->checkpoints = checkpointer_new(base, db, &key_failed);
     if (!db->pool || !db->agreements || !db->reads || key_failed) {
         db_free(db);

@@ -22,13 +22,11 @@
 #define SQL_TS_US(x)     "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
 #define SQL_TS_UTC_US(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
-/* The agreement number is given by the database; the answer is stored
- * with it, exactly as it is sent. */
+/* The agreement number is given by the database (AGREEMENT_NUMBERS); the
+ * answer is stored with it and its signature, exactly as it is sent. */
 #define SQL_AGREEMENT_NUMBER                                                                       \
     "'A' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-'"                                      \
     " || lpad(nextval('agreement_number_seq')::text, 8, '0')"
-#define SQL_WITH_NUMBER(num, answer)                                                               \
-    "'{\"agreement\":\"' || " num " || '\",' || substr(" answer ", 2)"
 
 /* clang-format off */
 #define DB_STATEMENTS(X)                                                                           \
@@ -128,54 +126,51 @@ X(COVERAGE_LOOKUP, "coverage_lookup", 5, true,                                  
 /* Group commit: the agreements of one loop turn in one statement, one                             \
  * transaction. Arrays, one element per agreement: $1 provider ids, $2 orgs,                       \
  * $3 ssins, $4 service dates, $5 care types, $6 covered, $7 reasons,                              \
- * $8 decision ids, $9 decision versions, $10 questions, $11 answers without                       \
- * the number, $12 the moments their data was read (NULL when none was).                           \
- * Rows: (ord, answer as sent). */                                                                 \
-X(AGREEMENT_INSERT_MANY, "agreement_insert_many", 12, false,                                       \
+ * $8 decision ids, $9 decision versions, $10 questions, $11 answers as sent                       \
+ * (numbered and signed: AGREEMENT_NUMBERS), $12 the moments their data was                        \
+ * read (NULL when none was), $13 numbers. Rows: (ord, answer as sent). */                         \
+X(AGREEMENT_INSERT_MANY, "agreement_insert_many", 13, false,                                       \
   "WITH src AS MATERIALIZED ("                                                                     \
-  "  SELECT u.*, " SQL_AGREEMENT_NUMBER " AS number"                                               \
+  "  SELECT u.*"                                                                                   \
   "  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::text[],"                    \
   "              $6::boolean[], $7::text[], $8::text[], $9::integer[], $10::jsonb[],"              \
-  "              $11::text[], $12::timestamptz[]) WITH ORDINALITY"                                 \
+  "              $11::text[], $12::timestamptz[], $13::text[]) WITH ORDINALITY"                    \
   "    AS u(provider_id, provider_org, ssin, service_date, care_type, covered, reason,"            \
-  "         decision_id, decision_version, question, answer, known_at, ord)),"                     \
+  "         decision_id, decision_version, question, answer, known_at, number, ord)),"             \
   " ins AS ("                                                                                      \
   "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"     \
   "    covered, reason, decision_id, decision_version, question, answer, known_at)"                \
   "  SELECT number, provider_id, provider_org, ssin, service_date, care_type, covered,"            \
-  "    reason, decision_id, decision_version, question, "                                          \
-  SQL_WITH_NUMBER("number", "answer") ", known_at FROM src)"                                       \
-  " SELECT ord, " SQL_WITH_NUMBER("number", "answer") " AS answer FROM src ORDER BY ord")          \
+  "    reason, decision_id, decision_version, question, answer, known_at FROM src)"                \
+  " SELECT ord, answer FROM src ORDER BY ord")                                                     \
                                                                                                    \
-/* One agreement under a monthly patient-share cap: recorded only if what it                       \
- * grants ($12, >= 0) still fits under the cap ($13) with the month's usage                        \
- * as it is now, which is taken under the row's lock; no row means it no                           \
- * longer fits (others took from the cap meanwhile): compute again. The                            \
- * answer's cap state ($15, as the answer prints it) is replaced by the one                        \
- * of that usage. $1..$11 as one element of AGREEMENT_INSERT_MANY,                                 \
- * $14 known_at. */                                                                                \
-X(AGREEMENT_INSERT_CAP, "agreement_insert_cap", 15, false,                                         \
+/* One agreement under a monthly patient-share cap: recorded only if the                           \
+ * month's usage is still $15, what the answer ($11, numbered $16 and signed)                      \
+ * says was used before it, and what it grants ($12, >= 0) still fits under                        \
+ * the cap ($13); the usage is compared and set under the row's lock. Row:                         \
+ * the answer as sent (NULL when not recorded), the usage as this statement                        \
+ * saw it and, when not recorded, the number to try again with (taken after                        \
+ * the answer that changed the usage took its own: numbers follow the cap).                         \
+ * $1..$10 as one element of AGREEMENT_INSERT_MANY, $14 known_at. */                               \
+X(AGREEMENT_INSERT_CAP, "agreement_insert_cap", 16, false,                                         \
   "WITH c AS ("                                                                                    \
   "  INSERT INTO cap_usage AS u (ssin, care_type, month, used_cents)"                              \
   "  SELECT $3, $5, date_trunc('month', $4::date)::date, $12::bigint"                              \
   "  WHERE $12::bigint <= $13::bigint"                                                             \
   "  ON CONFLICT (ssin, care_type, month)"                                                         \
   "  DO UPDATE SET used_cents = u.used_cents + $12::bigint"                                        \
-  "  WHERE $12::bigint = 0 OR u.used_cents + $12::bigint <= $13::bigint"                           \
+  "  WHERE u.used_cents = $15::bigint AND u.used_cents + $12::bigint <= $13::bigint"               \
   "  RETURNING u.used_cents AS used_after),"                                                       \
-  " n AS (SELECT " SQL_AGREEMENT_NUMBER " AS number,"                                              \
-  "  replace($11::text, $15::text, format('\"patient_share\":{\"cap_cents\":%s,"                   \
-  "\"used_cents\":%s,\"granted_cents\":%s,\"remaining_cents\":%s}', $13::bigint,"                  \
-  "   c.used_after - $12::bigint, $12::bigint, greatest($13::bigint - c.used_after, 0)))"          \
-  "   AS answer FROM c),"                                                                          \
   " a AS ("                                                                                        \
   "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"     \
   "    covered, reason, decision_id, decision_version, question, answer, cap_cents,"               \
   "    known_at)"                                                                                  \
-  "  SELECT n.number, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "                                   \
-  SQL_WITH_NUMBER("n.number", "n.answer") ", $12, $14::timestamptz FROM n"                         \
+  "  SELECT $16, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14::timestamptz FROM c"       \
   "  RETURNING answer)"                                                                            \
-  " SELECT answer FROM a")                                                                         \
+  " SELECT (SELECT answer FROM a) AS answer,"                                                      \
+  "  (SELECT used_cents FROM cap_usage WHERE ssin = $3 AND care_type = $5"                         \
+  "    AND month = date_trunc('month', $4::date)::date) AS used_now,"                              \
+  "  (SELECT " SQL_AGREEMENT_NUMBER " WHERE NOT EXISTS (SELECT 1 FROM a)) AS next_number")         \
                                                                                                    \
 /* $1 number: the answer as it was sent, who it was issued to, and when it                         \
  * was voided (NULL) */                                                                            \
@@ -480,7 +475,22 @@ X(CARD_INSERT, "card_insert", 9, false,                                         
   "   date_to, covered, reasons, ocmws, answer)"                                                   \
   " SELECT n.number, $1, $2, $3, $4::date, $5::date, $6::boolean, $7::text[], $8::text[],"         \
   "   '{\"consultation\":\"' || n.number || '\",' || substr($9::text, 2) FROM n"                   \
-  " RETURNING answer")
+  " RETURNING answer")                                                                             \
+                                                                                                   \
+/* $1 numbers for agreements about to be recorded; the key that will sign                          \
+ * them ($2 key id, $3 raw public key in base64; NULL: none) is recorded                           \
+ * first (schema/011), so it is known before any agreement it signed. */                           \
+X(AGREEMENT_NUMBERS, "agreement_numbers", 3, false,                                                \
+  "WITH k AS (INSERT INTO agreement_key (key_id, public_key)"                                      \
+  "  SELECT $2::text, $3::text WHERE $2::text IS NOT NULL ON CONFLICT DO NOTHING)"                 \
+  " SELECT " SQL_AGREEMENT_NUMBER " AS number FROM generate_series(1, $1::integer)")               \
+                                                                                                   \
+/* The keys that signed agreements (schema/011), oldest first; a key is valid                      \
+ * until the next one's first use. */                                                              \
+X(AGREEMENT_KEYS, "agreement_keys", 0, true,                                                       \
+  "SELECT key_id, public_key, " SQL_TS_UTC("first_used") " AS valid_from,"                         \
+  "  " SQL_TS_UTC("lead(first_used) OVER (ORDER BY first_used, key_id)") " AS valid_until"        \
+  " FROM agreement_key ORDER BY first_used, key_id")
 /* clang-format on */
 
 #endif

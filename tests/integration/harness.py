@@ -200,6 +200,8 @@ class Env:
             "log_level": "debug",
             "log_file": self.tmp / f"{name}.log",
             "pid_file": self.tmp / f"{name}.pid",
+            # every answer is signed (scripts/lib.sh dev_ca makes the key)
+            "agreement_signing_key": self.certs / "agreement-signing.pem",
         }
         opts.update(overrides)
         path = self.tmp / f"{name}.conf"
