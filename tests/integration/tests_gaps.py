@@ -3,9 +3,11 @@ of each kind registered here), coverage-as-of judging the provider's kind and gi
 as the agreement's answer had them, problem details and field errors in the language asked."""
 
 import json
+import urllib.parse
 
-from harness import PRINCIPALS, Daemon, clean_exit, day, expect, lib, new_ssin, started
-from tests_agreements import cover, person
+from harness import PRINCIPALS, ROOT, Daemon, clean_exit, day, expect, lib, new_ssin, started
+from tests_agreements import ask, cover, import_csv, person
+from tests_audit import one
 from tests_invoices import kbo
 
 # every kind proto/provider_kind knows, an organisation number of the right form for it,
@@ -49,6 +51,7 @@ def run(env, tap):
         return
     add_kind_principals(env)
     card_tests(env, tap, d)
+    as_of_tests(env, tap, d)
     clean_exit(tap, d)
 
 
@@ -119,3 +122,136 @@ def card_tests(env, tap, d):
         expect(j["covers"] == [] and [(n["care_type"], n["reason"]["code"])
                                       for n in j["not_covered"]] ==
                [(t, "no_decision") for t in KINDS["hospital"][1]], repr(j))
+
+
+# ---- coverage-as-of: the kind, the caps -----------------------------------------------------
+SAMPLE = ROOT / "scripts" / "sample-tariffs.csv"
+GP_ORG = PRINCIPALS["provider"][1]
+HOSPITAL_ORG = PRINCIPALS["provider2"][1]
+# a hospitalisation (patient share 1500 in the sample) with a 3000 room supplement
+HOSP_ITEMS = [{"code": "590011", "quantity": 1, "supplements_cents": 3000,
+               "supplement_type": "room"}]
+HOSP_QS = "590011:1:3000:room"
+
+
+def sample_with(fee, share):
+    out = []
+    for line in SAMPLE.read_text().splitlines():
+        if line.startswith("590011,"):
+            line = f"590011,2025-01-01,2027-12-31,{fee},{share},hospitalisation"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def known_of(env, number):
+    """The agreement's known_at (UTC, microseconds); a refusal judged before any lookup (the
+    provider's kind) has none: then the moment it was issued."""
+    return one(env, "SELECT to_char(coalesce(known_at, issued_at) AT TIME ZONE 'UTC', "
+                    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM agreement "
+                    f"WHERE number = '{number}'")
+
+
+def as_of(d, ssin, care_type, known, provider=None, items=None, lang=None):
+    q = {"ssin": ssin, "service_date": day(0), "care_type": care_type, "known_at": known}
+    if provider:
+        q["provider"] = provider
+    if items:
+        q["items"] = items
+    h = [f"Accept-Language: {lang}"] if lang else []
+    r = d.request("auditor", "GET", "/v1/audit/coverage-as-of?" + urllib.parse.urlencode(q),
+                  headers=h)
+    expect(r.status == 200, repr(r))
+    return r.json
+
+
+def as_of_tests(env, tap, d):
+    t0 = day(0)
+    st = {}
+
+    @tap.case("coverage-as-of at each agreement's known_at, with its provider: the agreement's "
+              "answer exactly, caps included (patient share capped a month, supplements capped), "
+              "across several agreements, a void and a tariff re-import; a GP's hospitalisation "
+              "refused provider_kind_mismatch then and as of then")
+    def _():
+        expect(import_csv(d, SAMPLE.read_text()).status == 200, "the sample tariffs")
+        s, _v = person(d, [cover("hospitalisation", ins="full", share="partial", cap=2000,
+                                 supp="partial", supp_cap=2000, allowed=["room"]),
+                           cover("ambulatory_hospital"), cover("general_practice")],
+                   hosp=(100, 0))
+        st["ssin"] = s
+        got = []  # (who, org, care type, items, items qs, lang, answer, body)
+
+        def asked(who, org, care_type="hospitalisation", items=HOSP_ITEMS, qs=HOSP_QS,
+                  lang=None):
+            r = ask(d, s, t0, care_type, items=items, who=who, lang=lang)
+            expect(r.status == 200, repr(r))
+            got.append((who, org, care_type, items, qs, lang, r.json, r.body))
+            return r.json
+
+        a1 = asked("provider2", HOSPITAL_ORG)
+        a2 = asked("provider2", HOSPITAL_ORG, lang="de")
+        r = import_csv(d, sample_with(9600, 1700))
+        expect(r.status == 200, repr(r))
+        v = d.request("provider2", "POST", f"/v1/agreements/{a1['agreement']}/void", {})
+        expect(v.status == 200, repr(v))
+        a3 = asked("provider2", HOSPITAL_ORG, lang="fr")
+        gp = asked("provider", GP_ORG, lang="nl")
+        gp2 = asked("provider", GP_ORG, "general_practice", [{"code": "101076"}], "101076")
+        ps = [a["caps"]["patient_share"] for a in (a1, a2, a3)]
+        expect([(c["used_cents"], c["granted_cents"], c["remaining_cents"]) for c in ps] ==
+               [(0, 1500, 500), (1500, 500, 0), (500, 1500, 0)], f"caps: {ps!r}")
+        sp = a3["caps"]["supplements"]
+        expect((sp["cap_cents"], sp["granted_cents"]) == (2000, 2000), f"supplements: {sp!r}")
+        expect(a3["items"][0]["fee_cents"] == 9600 and a1["items"][0]["fee_cents"] == 9000,
+               "the re-import changed the amounts")
+        expect(gp["covered"] is False and gp["reason"]["code"] == "provider_kind_mismatch" and
+               gp2["covered"] is True, repr(gp))
+        for who, org, ct, _items, qs, lang, a, body in got:
+            n = a["agreement"]
+            known = known_of(env, n)
+            j = as_of(d, s, ct, known, provider=org, items=qs, lang=lang)
+            sent = {k: x for k, x in json.loads(body).items() if k != "agreement"}
+            mine = {k: x for k, x in j.items() if k not in ("known_at", "tariff_version")}
+            expect(json.dumps(mine, sort_keys=True) == json.dumps(sent, sort_keys=True),
+                   f"{n} ({who}) at {known}:\nagreement {json.dumps(sent, sort_keys=True)}"
+                   f"\nas-of     {json.dumps(mine, sort_keys=True)}")
+            if "caps" in sent:
+                expect(json.dumps(j["caps"]) == json.dumps(json.loads(body)["caps"]),
+                       f"{n}: caps not byte-exact")
+        st["gp"] = known_of(env, gp["agreement"])
+
+    @tap.case("as-of without --provider does not judge the kind (covered); as the hospital it "
+              "is covered; a number no provider principal had: not judged; the GP for general "
+              "practice: covered")
+    def _():
+        s, known = st["ssin"], st["gp"]
+        j = as_of(d, s, "hospitalisation", known)
+        expect(j["covered"] is True, f"without a provider: {j!r}")
+        j = as_of(d, s, "hospitalisation", known, provider=HOSPITAL_ORG)
+        expect(j["covered"] is True, f"the hospital: {j!r}")
+        j = as_of(d, s, "hospitalisation", known, provider="72099999999")
+        expect(j["covered"] is True, f"an unknown number: {j!r}")
+        j = as_of(d, s, "hospitalisation", known, provider=GP_ORG, lang="de")
+        expect(j["covered"] is False and j["reason"]["code"] == "provider_kind_mismatch" and
+               j["reason"]["message"] == j["reason"]["messages"]["de"], f"the GP: {j!r}")
+        j = as_of(d, s, "general_practice", known, provider=GP_ORG)
+        expect(j["covered"] is True, f"the GP, general practice: {j!r}")
+        # before the GP principal existed, it had no kind: not judged
+        j = as_of(d, s, "hospitalisation", "2001-01-01T00:00:00Z", provider=GP_ORG)
+        expect(j["reason"]["code"] != "provider_kind_mismatch", f"in 2001: {j!r}")
+
+    @tap.case("medaid audit as-of --provider: the GP asking hospitalisation is refused "
+              "provider_kind_mismatch (exit 5)")
+    def _():
+        args = ["audit", "as-of", "--ssin", st["ssin"], "--date", t0, "--care-type",
+                "hospitalisation", "--known-at", st["gp"]]
+        p = d.client("auditor", *args, "--provider", GP_ORG)
+        expect(p.returncode == 5 and "provider_kind_mismatch" in p.stdout,
+               f"{p.returncode} {p.stdout} {p.stderr}")
+        p = d.client("auditor", *args, "--provider", HOSPITAL_ORG)
+        expect(p.returncode == 0, f"the hospital: {p.returncode} {p.stdout} {p.stderr}")
+
+    @tap.case("the sample tariffs again, as the newest version")
+    def _():
+        r = import_csv(d, SAMPLE.read_text())
+        expect(r.status == 200, repr(r))
