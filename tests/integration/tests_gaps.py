@@ -52,6 +52,7 @@ def run(env, tap):
     add_kind_principals(env)
     card_tests(env, tap, d)
     as_of_tests(env, tap, d)
+    language_tests(env, tap, d)
     clean_exit(tap, d)
 
 
@@ -255,3 +256,36 @@ def as_of_tests(env, tap, d):
     def _():
         r = import_csv(d, SAMPLE.read_text())
         expect(r.status == 200, repr(r))
+
+
+# ---- problem details and field errors in the language asked --------------------------------
+def language_tests(env, tap, d):
+    @tap.case("a German 422: title, detail and every field error's message in German (the "
+              "field and code unchanged); the same request in English as before; a French "
+              "and a Dutch detail")
+    def _():
+        body = {"ssin": "85073003329", "care_type": "dentistry", "extra": 1}
+        de = d.request("provider", "POST", "/v1/coverage", body,
+                       headers=["Accept-Language: de-BE, fr;q=0.5"])
+        en = d.request("provider", "POST", "/v1/coverage", body)
+        for r in (de, en):
+            expect(r.status == 422 and r.json.get("code") == "validation_failed", repr(r))
+        j = de.json
+        expect(j["title"] == "Validierung fehlgeschlagen" and
+               j["detail"] == "die Frage ist unvollständig oder falsch", repr(j))
+        want = {"care_type": "ist kein gültiger Wert",
+                "service_date": "ist erforderlich",
+                "extra": "ist kein bekanntes Feld"}
+        got = {e["field"]: e["message"] for e in j["errors"]}
+        expect(got == want, f"German field errors: {got!r}")
+        expect([(e["field"], e["code"]) for e in j["errors"]] ==
+               [(e["field"], e["code"]) for e in en.json["errors"]], "fields and codes differ")
+        expect(en.json["detail"] == "the question is incomplete or wrong" and
+               all(e["message"] != want.get(e["field"]) for e in en.json["errors"]) and
+               not any(ch in json.dumps(en.json["errors"], ensure_ascii=False)
+                       for ch in "äöüß"), f"English: {en.json!r}")
+        r = d.request("provider", "GET", "/v1/agreements/A2026-99999999",
+                      headers=["Accept-Language: fr"])
+        expect(r.status == 404 and r.json["detail"] == "cet accord n'existe pas", repr(r))
+        r = d.request("ocmw", "GET", "/v1/no/such/thing", headers=["Accept-Language: nl"])
+        expect(r.status == 404 and r.json["detail"] == "deze bron bestaat niet", repr(r))
