@@ -482,7 +482,14 @@ X(CARD_INSERT, "card_insert", 9, false,                                         
   "   date_to, covered, reasons, ocmws, answer)"                                                   \
   " SELECT n.number, $1, $2, $3, $4::date, $5::date, $6::boolean, $7::text[], $8::text[],"         \
   "   '{\"consultation\":\"' || n.number || '\",' || substr($9::text, 2) FROM n"                   \
-  " RETURNING answer")
+  " RETURNING answer")                                                                            \
+                                                                                                   \
+/* One page of audit_missing (schema/010: audit_missing_page): $1 kind                             \
+ * ('decision_version' or 'agreement'), $2 after this key (NULL: from the                          \
+ * start), $3 how many decisions or agreements. Rows: the missing ones, then                       \
+ * (NULL, NULL, NULL, the page's last key or NULL at the end). */                                  \
+X(AUDIT_MISSING_PAGE, "audit_missing_page", 3, true,                                               \
+  "SELECT kind, object, records, next_after FROM audit_missing_page($1, $2, $3::integer)")
 /* clang-format on */
 
 #endif

@@ -53,6 +53,7 @@ def run(env, tap):
     card_tests(env, tap, d)
     as_of_tests(env, tap, d)
     language_tests(env, tap, d)
+    missing_tests(env, tap, d)
     clean_exit(tap, d)
 
 
@@ -289,3 +290,62 @@ def language_tests(env, tap, d):
         expect(r.status == 404 and r.json["detail"] == "cet accord n'existe pas", repr(r))
         r = d.request("ocmw", "GET", "/v1/no/such/thing", headers=["Accept-Language: nl"])
         expect(r.status == 404 and r.json["detail"] == "deze bron bestaat niet", repr(r))
+
+
+# ---- audit_missing in pages (schema/010) ---------------------------------------------------
+WALK = """
+CREATE FUNCTION pg_temp.walk(p_limit integer) RETURNS SETOF text LANGUAGE plpgsql AS $w$
+DECLARE k text; after text; nxt text; r record;
+BEGIN
+    FOREACH k IN ARRAY ARRAY['decision_version', 'agreement'] LOOP
+        after := NULL;
+        LOOP
+            nxt := NULL;
+            FOR r IN SELECT * FROM audit_missing_page(k, after, p_limit) LOOP
+                IF r.kind IS NOT NULL THEN
+                    RETURN NEXT r.kind || ' ' || r.object || ' ' || r.records;
+                ELSE
+                    nxt := r.next_after;
+                END IF;
+            END LOOP;
+            EXIT WHEN nxt IS NULL;
+            after := nxt;
+        END LOOP;
+    END LOOP;
+END
+$w$;
+"""
+
+
+def missing_tests(env, tap, d):
+    @tap.case("audit_missing in pages (schema/010): with records of two agreements and of "
+              "two decision versions removed (in a transaction rolled back), walking the pages "
+              "of 1, 2, 3 and 100000 gives exactly audit_missing's rows in its order; verify "
+              "(paged in the daemon) intact again afterwards")
+    def _():
+        from tests_agreements import ask as ask_
+        made = []
+        for _ in range(3):
+            s, v = person(d, [cover("general_practice")])
+            a = ask_(d, s, day(0)).json["agreement"]
+            made.append((v["id"], a))
+        objs = [f"{made[0][0]}/1", f"{made[2][0]}/1", made[0][1], made[1][1]]
+        inlist = ",".join(f"'{o}'" for o in objs)
+        sql = ("BEGIN; ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only; "
+               f"DELETE FROM audit_log WHERE object IN ({inlist}); " + WALK +
+               "SELECT (SELECT string_agg(kind || ' ' || object || ' ' || records, ';') "
+               "FROM audit_missing(100000)) || '#' || "
+               "(SELECT string_agg(w, ';') FROM pg_temp.walk(1) w) || '#' || "
+               "(SELECT string_agg(w, ';') FROM pg_temp.walk(2) w) || '#' || "
+               "(SELECT string_agg(w, ';') FROM pg_temp.walk(3) w) || '#' || "
+               "(SELECT string_agg(w, ';') FROM pg_temp.walk(100000) w); ROLLBACK")
+        out = env.superuser_psql(sql).splitlines()
+        row = [x for x in out if "#" in x]
+        expect(len(row) == 1, f"psql: {out!r}")
+        whole, *pages = row[0].split("#")
+        rows = whole.split(";")
+        expect(len(rows) == 4 and {r.split(" ")[1] for r in rows} == set(objs) and
+               all(r.endswith(" 0") for r in rows), f"audit_missing: {rows!r}")
+        expect(all(p == whole for p in pages), f"pages: {pages!r} != {whole!r}")
+        v = d.request("auditor", "GET", "/v1/audit/verify")
+        expect(v.status == 200 and v.json.get("intact") is True, f"after the rollback: {v!r}")
