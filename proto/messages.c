@@ -772,6 +772,9 @@ static const struct {
       "een stopgezette beslissing kan niet worden geschorst",
       "une décision arrêtée ne peut pas être suspendue",
       "eine beendete Entscheidung kann nicht ausgesetzt werden"}},
+    {"this question is incomplete or wrong",
+     {"this question is incomplete or wrong", "deze vraag is onvolledig of fout",
+      "cette question est incomplète ou erronée", "diese Frage ist unvollständig oder falsch"}},
 };
 
 #define N_MESSAGES (sizeof messages / sizeof messages[0])

@@ -140,14 +140,15 @@ static bool reserved(const char *k)
 }
 
 /* The detail in l: the table's text of the English detail (messages.c keys
- * the details by their English text), the English one when it has none;
- * without a detail, the title. */
+ * the details by their English text: a sentence, never a bare code such as
+ * "suspended"), the English one when it has none; without a detail, the
+ * title. */
 static const char *localized_detail(const char *detail, const char *title, bool localized,
                                     enum lang l)
 {
     if (detail == NULL)
         return title;
-    const char *t = localized ? message_text(detail, l) : NULL;
+    const char *t = localized && strchr(detail, ' ') ? message_text(detail, l) : NULL;
     return t ? t : detail;
 }
 

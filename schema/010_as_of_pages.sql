@@ -21,16 +21,17 @@ GRANT EXECUTE ON FUNCTION provider_kinds_at(text, timestamptz) TO PUBLIC;
 -- agreements after p_after (p_kind 'agreement'), by primary key: their rows
 -- without exactly one record of their own, in audit_missing's order
 -- (object), then one row with kind NULL and next_after the page's last key
--- (NULL: there is no more). All pages of 'decision_version' and then of
+-- (NULL: there is no more, the page was shorter than p_limit). All pages of 'decision_version' and then of
 -- 'agreement', in order, give audit_missing's rows in its order.
 CREATE FUNCTION audit_missing_page(p_kind text, p_after text, p_limit integer)
 RETURNS TABLE (kind text, object text, records bigint, next_after text)
 LANGUAGE plpgsql STABLE SET enable_seqscan = off AS $$
 DECLARE
     last text;
+    n integer;
 BEGIN
     IF p_kind = 'decision_version' THEN
-        SELECT max(d.id) INTO last
+        SELECT max(d.id), count(*) INTO last, n
           FROM (SELECT id FROM decision WHERE id > coalesce(p_after, '')
                 ORDER BY id LIMIT p_limit) d;
         RETURN QUERY
@@ -44,7 +45,7 @@ BEGIN
          WHERE x.n <> 1
          ORDER BY x.obj;
     ELSIF p_kind = 'agreement' THEN
-        SELECT max(a.number) INTO last
+        SELECT max(a.number), count(*) INTO last, n
           FROM (SELECT number FROM agreement WHERE number > coalesce(p_after, '')
                 ORDER BY number LIMIT p_limit) a;
         RETURN QUERY
@@ -57,7 +58,9 @@ BEGIN
          WHERE x.n <> 1
          ORDER BY x.obj;
     END IF;
-    RETURN QUERY SELECT NULL::text, NULL::text, NULL::bigint, last;
+    -- a page shorter than p_limit is the last one
+    RETURN QUERY SELECT NULL::text, NULL::text, NULL::bigint,
+                        CASE WHEN n < p_limit THEN NULL ELSE last END;
 END
 $$;
 GRANT EXECUTE ON FUNCTION audit_missing_page(text, text, integer) TO PUBLIC;

@@ -31,7 +31,7 @@ PINNED = {
     "007_kinds.sql": "c0ca0079fb49e363f8b7193ff85fa5723effbb523bb43a15a63a4625f930b103",
     "008_invoices.sql": "404102d86793229a172ec3de168f58c0b7b02a7c69df8fe1bdc32235559351e6",
     "009_tariff_versions.sql": "d22bd9d478b53ae0d47ef0d42e622663264ae0bce55b1f33c4baa4339fdda028",
-    "010_as_of_pages.sql": "d890d1b4cf8474854143e6c21bce3fd32ef4c5ec37d40a69a59d7e9d7bad647e",
+    "010_as_of_pages.sql": "ea520ca4c46affa39d21dca1a1484356ad3567f021242ced0dc297a5f07d5ac1",
 }
 
 # what daemon/migrate.c takes for a migration: NNN_name.sql

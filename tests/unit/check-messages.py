@@ -31,7 +31,7 @@ for f in sorted(glob.glob(os.path.join(src, "proto", "*.c")) +
         codes.add(m.group(1))
     for m in re.finditer(r'\bverrs_add\([^,]+,[^,]+,\s*[^",]*\?\s*"([a-z0-9_]+)"\s*:\s*"([a-z0-9_]+)"', s):
         codes.update(m.groups())
-    for m in re.finditer(r'\b(?:request_problem|request_early_problem)\s*\(\s*[^,]+,\s*[^,]+,\s*' + LIT, s):
+    for m in re.finditer(r'\b(?:request_problem|request_early_problem|problem_encode_lang|problem_encode)\s*\(\s*[^,]+,\s*[^,]+,\s*' + LIT, s):
         details.add(literal(m.group(1)))
     for m in re.finditer(r'(?:\*detail|\bdetail|\bwhy)\s*=\s*' + LIT + ';', s):
         details.add(literal(m.group(1)))
