@@ -90,11 +90,11 @@ char *coverage_batch_question_text(const struct coverage_batch *b, int i)
     return cJSON_PrintUnformatted(b->questions[i]);
 }
 
-char *coverage_batch_error_slot(enum parse_result pr, const struct verrs *errs)
+char *coverage_batch_error_slot(enum parse_result pr, const struct verrs *errs, enum lang l)
 {
-    char *doc =
-        problem_encode(pr == PARSE_MALFORMED ? PROBLEM_MALFORMED_JSON : PROBLEM_VALIDATION_FAILED,
-                       "this question is incomplete or wrong", errs, NULL);
+    char *doc = problem_encode_lang(pr == PARSE_MALFORMED ? PROBLEM_MALFORMED_JSON
+                                                          : PROBLEM_VALIDATION_FAILED,
+                                    "this question is incomplete or wrong", errs, NULL, l);
     size_t n = doc ? strlen(doc) + 12 : 0;
     char *slot = doc ? malloc(n) : NULL;
     if (slot)

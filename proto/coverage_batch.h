@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "decision.h" /* enum parse_result */
+#include "messages.h" /* enum lang */
 #include "problem.h"
 
 #define COVERAGE_BATCH_MAX 1000 /* questions in one batch */
@@ -54,7 +55,7 @@ char *coverage_batch_question_text(const struct coverage_batch *b, int i);
  * PARSE_MALFORMED or PARSE_INVALID): {"error":<problem document>} with
  * malformed_json or validation_failed, the detail "this question is
  * incomplete or wrong" and errs. malloc'd; NULL when memory ran out. */
-char *coverage_batch_error_slot(enum parse_result pr, const struct verrs *errs);
+char *coverage_batch_error_slot(enum parse_result pr, const struct verrs *errs, enum lang l);
 
 void coverage_batch_free(struct coverage_batch *b);
 

@@ -546,6 +546,33 @@ bool jx_add_period(cJSON *obj, const char *name, pdate start, pdate end)
     return p != NULL && jx_add_date(p, "start", start) && jx_add_date(p, "end", end);
 }
 
+char *jx_compact(const char *text)
+{
+    size_t n = strlen(text);
+    char *out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = text[i];
+        if (in_string) {
+            out[o++] = c;
+            if (c == '\\' && i + 1 < n)
+                out[o++] = text[++i];
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+            out[o++] = c;
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            out[o++] = c;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 char *jx_print_free(cJSON *root)
 {
     if (root == NULL)

@@ -118,5 +118,11 @@ bool jx_add_date(cJSON *obj, const char *name, pdate d);
 bool jx_add_period(cJSON *obj, const char *name, pdate start, pdate end);
 /* cJSON_PrintUnformatted, then cJSON_Delete(root); NULL root -> NULL */
 char *jx_print_free(cJSON *root);
+/* The JSON text `text` without the whitespace outside its strings (as
+ * cJSON_PrintUnformatted prints it), every other byte kept as it is (numbers
+ * are not re-read); malloc'd. Text that is not JSON comes out with its
+ * whitespace outside strings removed all the same. NULL when memory ran
+ * out. */
+char *jx_compact(const char *text);
 
 #endif

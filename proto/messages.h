@@ -3,7 +3,9 @@
  * (DOMAIN.md "The provider's question": Dutch, French, German, English),
  * and the language a client asks for. One table, keyed by the stable code:
  * a refusal reason ("no_active_decision"), an item refusal
- * ("unknown_code"), a problem's title ("problem.not_found").
+ * ("unknown_code"), a problem's title ("problem.not_found"), a per-field
+ * error's message by its code ("error.required"), a problem's detail by
+ * its English text ("no such agreement").
  * An answer carries "message" in the language asked and "messages" with
  * nl, fr and de (MediPrima answers in at least two languages).
  */

@@ -139,6 +139,31 @@ static bool reserved(const char *k)
     return false;
 }
 
+/* The detail in l: the table's text of the English detail (messages.c keys
+ * the details by their English text: a sentence, never a bare code such as
+ * "suspended"), the English one when it has none; without a detail, the
+ * title. */
+static const char *localized_detail(const char *detail, const char *title, bool localized,
+                                    enum lang l)
+{
+    if (detail == NULL)
+        return title;
+    const char *t = localized && strchr(detail, ' ') ? message_text(detail, l) : NULL;
+    return t ? t : detail;
+}
+
+/* A field error's message in l: in English its own message; in nl, fr and
+ * de the text of its code ("error.<code>"), its own when the table has none. */
+static const char *localized_error(const struct verr *v, bool localized, enum lang l)
+{
+    if (!localized || l == LANG_EN)
+        return v->message;
+    char key[64];
+    snprintf(key, sizeof key, "error.%s", v->code);
+    const char *t = message_text(key, l);
+    return t ? t : v->message;
+}
+
 /* localized: the title in l, and "messages" (when the table has the title) */
 static char *encode(enum problem p, const char *detail, const struct verrs *errs,
                     const struct cJSON *extra, bool localized, enum lang l)
@@ -157,7 +182,7 @@ static char *encode(enum problem p, const char *detail, const struct verrs *errs
     bool ok = jx_add_str(root, "type", type) && jx_add_str(root, "title", title) &&
               jx_add_int(root, "status", problems[p].status) &&
               jx_add_str(root, "code", problems[p].code) &&
-              jx_add_str(root, "detail", detail ? detail : title);
+              jx_add_str(root, "detail", localized_detail(detail, title, localized, l));
     if (ok && messages) {
         cJSON *all = cJSON_AddObjectToObject(root, "messages");
         ok = all != NULL && jx_add_str(all, "nl", message_text(key, LANG_NL)) &&
@@ -172,7 +197,7 @@ static char *encode(enum problem p, const char *detail, const struct verrs *errs
             ok = o != NULL && cJSON_AddItemToArray(arr, o) &&
                  jx_add_str(o, "field", errs->items[i].field) &&
                  jx_add_str(o, "code", errs->items[i].code) &&
-                 jx_add_str(o, "message", errs->items[i].message);
+                 jx_add_str(o, "message", localized_error(&errs->items[i], localized, l));
         }
         if (ok && errs->truncated)
             ok = jx_add_bool(root, "errors_truncated", true);

@@ -677,13 +677,44 @@ static void as_of_cb(void *arg, enum pg_outcome o);
 static void as_of_recorded(void *arg)
 {
     struct as_of *a = arg;
-    db_audit_as_of(request_db(a->r), &a->q, a->known, &a->facts, as_of_cb, a);
+    db_audit_as_of(request_db(a->r), &a->q, a->known, a->provider[0] ? a->provider : NULL,
+                   &a->facts, as_of_cb, a);
 }
 
 static void as_of_read(struct as_of *a)
 {
     api_read_then(a->r, "read.audit.coverage_as_of", "/v1/audit/coverage-as-of", a->q.ssin,
                   as_of_recorded, free, a);
+}
+
+/* The kind to judge the as-of question with, from the kinds the provider's
+ * principals had then (kinds: comma-separated names): the first that may ask
+ * the care type (one of them would have been answered); when none may, the
+ * first (provider_kind_mismatch, as each of them was answered); PK_NONE when
+ * it had none (or none was asked: not judged). */
+static enum provider_kind as_of_kind(const char *kinds, enum care_type t)
+{
+    enum provider_kind first = PK_NONE;
+    for (const char *p = kinds; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char name[32];
+        enum provider_kind k;
+        if (n < sizeof name) {
+            memcpy(name, p, n);
+            name[n] = '\0';
+            if (provider_kind_from_name(name, &k)) {
+                if (provider_kind_may_ask(k, t))
+                    return k;
+                if (first == PK_NONE)
+                    first = k;
+            }
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return first;
 }
 
 static void as_of_cb(void *arg, enum pg_outcome o)
@@ -702,8 +733,10 @@ static void as_of_cb(void *arg, enum pg_outcome o)
         return;
     }
     struct coverage_result *res = xcalloc(1, sizeof *res);
-    coverage_evaluate(&a->q, a->facts.decisions, a->facts.n, a->provider[0] ? a->provider : NULL,
-                      a->facts.today, res);
+    /* the provider's kind as the live answer judged it (schema/010) */
+    coverage_evaluate_kind(
+        &a->q, a->facts.decisions, a->facts.n, a->provider[0] ? a->provider : NULL,
+        as_of_kind(a->facts.provider_kinds, a->q.care_type), a->facts.today, res);
     /* without a provider, the designation of providers is not judged */
     if (!a->provider[0] && res->reason == RF_PROVIDER_NOT_DESIGNATED)
         res->reason = RF_NONE;

@@ -322,7 +322,7 @@ static void batch_pump(struct batch *b)
         enum parse_result pr = coverage_parse_question(text, strlen(text), &job->q, &errs);
         free(text);
         if (pr != PARSE_OK) {
-            b->slots[index] = coverage_batch_error_slot(pr, &errs);
+            b->slots[index] = coverage_batch_error_slot(pr, &errs, request_lang(job->r));
             ASSERT(b->slots[index] != NULL);
             b->done++;
             job_free(job);

@@ -24,6 +24,7 @@
 
 #include "proto/ids.h"
 #include "proto/invoice.h"
+#include "proto/jsonx.h"
 #include "api/common.h"
 #include "api/reads.h"
 #include "base/hex.h"
@@ -442,15 +443,19 @@ static void statement_cb_(void *arg, enum pg_outcome o, const char *doc)
         api_db_error(r, o);
         return;
     }
+    /* the database's JSON has spaces around its separators: compact it as
+     * every other answer is */
+    char *text = jx_compact(doc);
+    ASSERT(text != NULL);
     const struct principal *p = request_principal(r);
     if (p->role == ROLE_OCMW) {
         /* an OCMW's statement names the people it pays for */
         char object[48];
         snprintf(object, sizeof object, "statement/%s/%s", p->org, request_query(r, "month"));
-        api_read_answer(r, "read.statement", object, NULL, 200, xstrdup(doc));
+        api_read_answer(r, "read.statement", object, NULL, 200, text);
         return;
     }
-    request_json(r, 200, xstrdup(doc));
+    request_json(r, 200, text);
 }
 
 void h_statement(struct request *r)

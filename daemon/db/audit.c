@@ -227,11 +227,13 @@ static void as_of_cb(void *arg, enum pg_outcome o, const PGresult *res)
     }
     f->used_cents = store_int(res, 0, store_col(res, "used_cents"));
     f->tariff_version = store_int(res, 0, store_col(res, "tariff_version"));
+    const char *kinds = store_val(res, 0, store_col(res, "provider_kinds"));
+    snprintf(f->provider_kinds, sizeof f->provider_kinds, "%s", kinds ? kinds : "");
     call.cb(call.arg, PG_OK);
 }
 
 void db_audit_as_of(struct db *db, const struct coverage_question *q, const char *known_at,
-                    struct as_of_facts *out, db_done_cb cb, void *arg)
+                    const char *provider, struct as_of_facts *out, db_done_cb cb, void *arg)
 {
     struct as_of_call *call = xmalloc(sizeof *call);
     call->out = out;
@@ -244,8 +246,8 @@ void db_audit_as_of(struct db *db, const struct coverage_question *q, const char
     for (int i = 0; i < q->n_items; i++)
         pgarray_add(&codes, q->items[i].code);
     const char *params[] = {
-        q->ssin, date, db->cfg->timezone, care_type_name(q->care_type), pgarray_finish(&codes),
-        known_at};
+        q->ssin,  date,    db->cfg->timezone, care_type_name(q->care_type), pgarray_finish(&codes),
+        known_at, provider};
     pg_submit(db->pool, &Q_AUDIT_AS_OF, params, as_of_cb, call);
     pgarray_free(&codes);
 }

@@ -91,12 +91,15 @@ struct as_of_facts {
     struct tariff_set tariffs; /* the asked codes' lines in the version in force then */
     int64_t tariff_version;    /* that version (0: none was imported yet) */
     int64_t used_cents;        /* what the month's patient-share cap had granted then */
+    char provider_kinds[160];  /* the asked provider's kinds then, comma-separated
+                                * ("" when it had none or none was asked) */
 };
 void as_of_facts_free(struct as_of_facts *f);
 /* Fill *out (the caller's, empty) for question q (ssin, service date, care
- * type, item codes); known_at: an RFC 3339 timestamp or a date; the
- * business time zone is the configured one. */
+ * type, item codes); known_at: an RFC 3339 timestamp or a date; provider:
+ * the asking provider's organisation, or NULL; the business time zone is the
+ * configured one. */
 void db_audit_as_of(struct db *db, const struct coverage_question *q, const char *known_at,
-                    struct as_of_facts *out, db_done_cb cb, void *arg);
+                    const char *provider, struct as_of_facts *out, db_done_cb cb, void *arg);
 
 #endif

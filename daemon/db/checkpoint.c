@@ -183,32 +183,75 @@ void db_checkpoint_latest(struct db *db, db_checkpoint_cb cb, void *arg)
 
 /* ---- completeness ------------------------------------------------------------------------ */
 
+/* Decisions (and then agreements) per page: one page is one short statement,
+ * as the chain walk's, however large the tables grow (schema/010). */
+enum { MISSING_PAGE = 2000 };
+
 struct missing_call {
+    struct db *db;
     db_missing_cb cb;
     void *arg;
+    bool agreements; /* the decisions' pages are done */
+    bool started;    /* after holds a key */
+    char after[64];
 };
+
+static void missing_page(struct missing_call *call);
 
 static void missing_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
-    struct missing_call call = *(struct missing_call *)arg;
-    free(arg);
-    o = store_outcome(&Q_AUDIT_MISSING, o, res);
-    if (o != PG_OK || PQntuples(res) < 1) {
-        call.cb(call.arg, o, NULL, NULL, 0);
+    struct missing_call *call = arg;
+    o = store_outcome(&Q_AUDIT_MISSING_PAGE, o, res);
+    int rows = o == PG_OK ? PQntuples(res) : 0;
+    if (o != PG_OK || rows < 1) {
+        db_missing_cb cb = call->cb;
+        void *cb_arg = call->arg;
+        free(call);
+        cb(cb_arg, o == PG_OK ? PG_BAD_DATA : o, NULL, NULL, 0);
         return;
     }
-    call.cb(call.arg, PG_OK, PQgetvalue(res, 0, store_col(res, "kind")),
-            PQgetvalue(res, 0, store_col(res, "object")),
-            store_int(res, 0, store_col(res, "records")));
+    int kind = store_col(res, "kind");
+    if (!PQgetisnull(res, 0, kind)) { /* the first missing one, in audit_missing's order */
+        db_missing_cb cb = call->cb;
+        void *cb_arg = call->arg;
+        free(call);
+        cb(cb_arg, PG_OK, PQgetvalue(res, 0, kind), PQgetvalue(res, 0, store_col(res, "object")),
+           store_int(res, 0, store_col(res, "records")));
+        return;
+    }
+    const char *next = store_val(res, rows - 1, store_col(res, "next_after"));
+    if (next != NULL) {
+        snprintf(call->after, sizeof call->after, "%s", next);
+        call->started = true;
+    } else if (!call->agreements) {
+        call->agreements = true;
+        call->started = false;
+    } else {
+        db_missing_cb cb = call->cb;
+        void *cb_arg = call->arg;
+        free(call);
+        cb(cb_arg, PG_OK, NULL, NULL, 0);
+        return;
+    }
+    missing_page(call);
+}
+
+static void missing_page(struct missing_call *call)
+{
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", MISSING_PAGE);
+    const char *params[] = {call->agreements ? "agreement" : "decision_version",
+                            call->started ? call->after : NULL, limit};
+    pg_submit(call->db->pool, &Q_AUDIT_MISSING_PAGE, params, missing_cb, call);
 }
 
 void db_audit_missing(struct db *db, db_missing_cb cb, void *arg)
 {
-    struct missing_call *call = xmalloc(sizeof *call);
+    struct missing_call *call = xcalloc(1, sizeof *call);
+    call->db = db;
     call->cb = cb;
     call->arg = arg;
-    const char *params[] = {"1"};
-    pg_submit(db->pool, &Q_AUDIT_MISSING, params, missing_cb, call);
+    missing_page(call);
 }
 
 /* ---- the interval ------------------------------------------------------------------------ */

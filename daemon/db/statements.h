@@ -307,11 +307,13 @@ X(AUDIT_DECISIONS, "audit_decisions", 8, true,                                  
                                                                                                    \
 /* What the registry knew at $6 about a person, for a service date                                 \
  * (schema/009: coverage_as_of, the same reading of the versions as                                \
- * coverage_lookup, the tariff version and the month's cap use at $6).                             \
- * $1 ssin, $2 service date, $3 time zone, $4 care type, $5 codes (text[]),                        \
- * $6 known at. */                                                                                 \
-X(AUDIT_AS_OF, "coverage_as_of", 6, true,                                                          \
-  "SELECT * FROM coverage_as_of($1, $2::date, $3, $4, $5::text[], $6::timestamptz)")               \
+ * coverage_lookup, the tariff version and the month's cap use at $6),                             \
+ * and the kinds provider $7 had then (schema/010: provider_kinds_at;                              \
+ * NULL when $7 is NULL). $1 ssin, $2 service date, $3 time zone,                                  \
+ * $4 care type, $5 codes (text[]), $6 known at, $7 provider or NULL. */                           \
+X(AUDIT_AS_OF, "coverage_as_of", 7, true,                                                          \
+  "SELECT c.*, array_to_string(provider_kinds_at($7, $6::timestamptz), ',') AS provider_kinds"     \
+  " FROM coverage_as_of($1, $2::date, $3, $4, $5::text[], $6::timestamptz) c")                     \
                                                                                                    \
 /* The reads of one loop turn (schema/006: audit_append_reads, read.*                              \
  * records only). Arrays: $1 principal ids, $2 actions, $3 objects, $4 details */                  \
@@ -490,7 +492,14 @@ X(AGREEMENT_NUMBERS, "agreement_numbers", 3, false,                             
 X(AGREEMENT_KEYS, "agreement_keys", 0, true,                                                       \
   "SELECT key_id, public_key, " SQL_TS_UTC("first_used") " AS valid_from,"                         \
   "  " SQL_TS_UTC("lead(first_used) OVER (ORDER BY first_used, key_id)") " AS valid_until"        \
-  " FROM agreement_key ORDER BY first_used, key_id")
+  " FROM agreement_key ORDER BY first_used, key_id")                                                \
+                                                                                                   \
+/* One page of audit_missing (schema/010: audit_missing_page): $1 kind                             \
+ * ('decision_version' or 'agreement'), $2 after this key (NULL: from the                          \
+ * start), $3 how many decisions or agreements. Rows: the missing ones, then                       \
+ * (NULL, NULL, NULL, the page's last key or NULL at the end). */                                  \
+X(AUDIT_MISSING_PAGE, "audit_missing_page", 3, true,                                               \
+  "SELECT kind, object, records, next_after FROM audit_missing_page($1, $2, $3::integer)")
 /* clang-format on */
 
 #endif

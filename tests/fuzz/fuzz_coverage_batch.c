@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         verrs_init(&qe);
         enum parse_result pr = coverage_parse_question(text, strlen(text), &q, &qe);
         if (pr != PARSE_OK) {
-            char *slot = coverage_batch_error_slot(pr, &qe);
+            char *slot = coverage_batch_error_slot(pr, &qe, LANG_EN);
             if (slot && (strncmp(slot, "{\"error\":{", 10) != 0 || slot[strlen(slot) - 1] != '}'))
                 abort();
             free(slot);

@@ -31,6 +31,7 @@ PINNED = {
     "007_kinds.sql": "c0ca0079fb49e363f8b7193ff85fa5723effbb523bb43a15a63a4625f930b103",
     "008_invoices.sql": "404102d86793229a172ec3de168f58c0b7b02a7c69df8fe1bdc32235559351e6",
     "009_tariff_versions.sql": "d22bd9d478b53ae0d47ef0d42e622663264ae0bce55b1f33c4baa4339fdda028",
+    "010_as_of_pages.sql": "ea520ca4c46affa39d21dca1a1484356ad3567f021242ced0dc297a5f07d5ac1",
     "011_agreement_keys.sql": "62d125efcefb49d0ef6f34fd79593730c6bc3b3227eaf4a7d0fe595e16d9f98b",
 }
 

@@ -40,6 +40,7 @@ import tests_invoices  # noqa: E402
 import tests_tariffv  # noqa: E402
 import tests_kinds  # noqa: E402
 import tests_signatures  # noqa: E402
+import tests_gaps  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -90,9 +91,7 @@ def main():
     ap.add_argument("--build", default="build", help="meson build directory")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
     ap.add_argument("--only", default="",
-                    help="comma-separated groups: api,lifecycle,agreements,audit,kinds,"
-                         "audit_scripts,dbrules,strict,slow,database,shutdown,freeze,input,"
-                         "reads,anchor,sigterm,flood,invoices,tariffv,signatures")
+                    help="comma-separated group names (the groups list below)")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -131,6 +130,7 @@ def main():
             ("tariffv", tests_tariffv.run),
             ("kinds", tests_kinds.run),
             ("signatures", tests_signatures.run),
+            ("gaps", tests_gaps.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))

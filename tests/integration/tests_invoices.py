@@ -361,6 +361,13 @@ def payment_tests(env, tap, d):
                 "not_found")
 
 
+def compact_json(r):
+    """The answer's bytes are compact JSON, as every other answer (no " : ", no ", ")."""
+    expect(b" : " not in r.body and b'", "' not in r.body and b"\n" not in r.body and
+           r.body == json.dumps(r.json, separators=(",", ":"), ensure_ascii=False).encode(),
+           f"not compact: {r.body[:300]!r}")
+
+
 def statement_tests(env, tap, d):
     @tap.case("statements: a month of mixed agreements, invoices and payments sums exactly")
     def _():
@@ -377,6 +384,7 @@ def statement_tests(env, tap, d):
         m = today().strftime("%Y-%m")
         r = d.request("fund", "GET", f"/v1/statements?month={m}")
         expect(r.status == 200, f"{r!r}")
+        compact_json(r)
         s = r.json
         prov, ocmw, lines_by_ocmw = {}, {}, {}
         for inv in W.invoices:
@@ -401,6 +409,7 @@ def statement_tests(env, tap, d):
         for who, org in (("ocmw", OCMW), ("ocmw2", OCMW2)):
             o = d.request(who, "GET", f"/v1/statements?month={m}")
             expect(o.status == 200 and o.json["ocmw"] == org, f"{o!r}")
+            compact_json(o)
             mine = lines_by_ocmw[org]
             expect(len(o.json["lines"]) == len(mine) and
                    {(x["invoice"], x["line"]) for x in o.json["lines"]} ==
@@ -411,6 +420,7 @@ def statement_tests(env, tap, d):
                    == sum(x["ocmw_cents"] for x in o.json["lines"]), f"{who}: total")
         empty = d.request("fund", "GET", "/v1/statements?month=2001-01")
         expect(empty.json["providers"] == [] and empty.json["totals"]["state_cents"] == 0, empty)
+        compact_json(empty)
         problem(d.request("fund", "GET", "/v1/statements"), 400, "invalid_parameter")
         problem(d.request("provider", "GET", f"/v1/statements?month={m}"), 403, "forbidden")
 

@@ -59,7 +59,7 @@ int main(void)
     verrs_init(&qe);
     enum parse_result pr = coverage_parse_question(t1, strlen(t1), &q, &qe);
     ok(pr == PARSE_INVALID, "question 1 is refused");
-    char *slot = coverage_batch_error_slot(pr, &qe);
+    char *slot = coverage_batch_error_slot(pr, &qe, LANG_EN);
     ok(slot && strncmp(slot, "{\"error\":{", 10) == 0 &&
            strstr(slot, "\"code\":\"validation_failed\"") &&
            strstr(slot, "\"detail\":\"this question is incomplete or wrong\"") &&
@@ -67,9 +67,14 @@ int main(void)
        "its slot: {\"error\": 422 validation_failed with errors}");
     free(slot);
     free(t1);
-    slot = coverage_batch_error_slot(PARSE_MALFORMED, NULL);
+    slot = coverage_batch_error_slot(PARSE_MALFORMED, NULL, LANG_EN);
     ok(slot && strstr(slot, "\"code\":\"malformed_json\"") && strstr(slot, "\"status\":400"),
        "a malformed question's slot: 400 malformed_json");
+    free(slot);
+    slot = coverage_batch_error_slot(PARSE_INVALID, &qe, LANG_DE);
+    ok(slot && strstr(slot, "\"title\":\"Validierung fehlgeschlagen\"") &&
+           strstr(slot, "\"detail\":\"diese Frage ist unvollständig oder falsch\""),
+       "a question's slot in German: title and detail");
     free(slot);
     ok(coverage_batch_question_text(b, 2) == NULL && coverage_batch_question_text(b, -1) == NULL,
        "out of range: NULL");

@@ -155,10 +155,29 @@ static void test_parse(void)
           "a big number as a string is a string");
 }
 
+static void compact(const char *in, const char *want)
+{
+    char *got = jx_compact(in);
+    ok(got != NULL && strcmp(got, want) == 0, "compact %s -> %s (got %s)", in, want,
+       got ? got : "NULL");
+    free(got);
+}
+
+static void test_compact(void)
+{
+    compact("{\"month\" : \"2026-11\", \"n\" : [1, \n 2]}", "{\"month\":\"2026-11\",\"n\":[1,2]}");
+    compact("{\"a\":\"x : y, z\"}", "{\"a\":\"x : y, z\"}");
+    compact("{\"a\" : \"q\\\" : \\\\\", \"b\" :\t9007199254740993}",
+            "{\"a\":\"q\\\" : \\\\\",\"b\":9007199254740993}");
+    compact("\r\n[ ]\n", "[]");
+    compact("", "");
+}
+
 int main(void)
 {
     test_utf8();
     test_numbers();
     test_parse();
+    test_compact();
     return done_testing();
 }

@@ -67,5 +67,62 @@ int main(void)
     ok(doc && strstr(doc, "\"title\":\"Not found\"") && !strstr(doc, "messages"),
        "problem_encode: as before");
     free(doc);
+
+    /* every field error code: "error.<code>" in the four languages (the codes the
+     * sources raise are checked against the table by check-messages.py) */
+    size_t n_errors = 0, n_details = 0;
+    for (size_t i = 0; message_code(i) != NULL; i++) {
+        const char *code = message_code(i);
+        if (strncmp(code, "error.", 6) == 0) {
+            n_errors++;
+            for (int l = 0; l < LANG__COUNT; l++)
+                ok(message_text(code, (enum lang)l) != NULL, "%s in %s", code,
+                   lang_tag((enum lang)l));
+        } else if (strchr(code, ' ') != NULL) {
+            /* a detail, keyed by its English text: that text is its English */
+            n_details++;
+            is_str(message_text(code, LANG_EN), code, "detail \"%s\": its English is its key",
+                   code);
+        }
+    }
+    ok(n_errors >= 45 && n_details >= 60, "field errors (%zu) and details (%zu) in the table",
+       n_errors, n_details);
+
+    /* a 422 in German: detail and field errors in German; in English as before */
+    struct verrs e;
+    verrs_init(&e);
+    verrs_add(&e, "ssin", "invalid_ssin", "not a valid SSIN: %s", "check digits");
+    verrs_add(&e, "service_date", "required", "is required");
+    verrs_add(&e, "x", "no_such_error_code", "its own message");
+    doc = problem_encode_lang(PROBLEM_VALIDATION_FAILED, "the question is incomplete or wrong", &e,
+                              NULL, LANG_DE);
+    ok(doc && strstr(doc, "\"detail\":\"die Frage ist unvollständig oder falsch\"") &&
+           strstr(doc, "{\"field\":\"ssin\",\"code\":\"invalid_ssin\",\"message\":\"ist keine "
+                       "gültige Nationalregister- oder BIS-Nummer\"}") &&
+           strstr(doc, "{\"field\":\"service_date\",\"code\":\"required\",\"message\":\"ist "
+                       "erforderlich\"}") &&
+           strstr(doc, "\"message\":\"its own message\""),
+       "German: the detail and each field error in German (unknown code: its own message)");
+    free(doc);
+    doc = problem_encode_lang(PROBLEM_VALIDATION_FAILED, "the question is incomplete or wrong", &e,
+                              NULL, LANG_EN);
+    ok(doc && strstr(doc, "\"detail\":\"the question is incomplete or wrong\"") &&
+           strstr(doc, "\"message\":\"not a valid SSIN: check digits\"") &&
+           strstr(doc, "\"message\":\"is required\""),
+       "English: the detail and the field errors' own messages");
+    free(doc);
+    doc = problem_encode_lang(PROBLEM_NOT_FOUND, "no such agreement", NULL, NULL, LANG_FR);
+    ok(doc && strstr(doc, "\"detail\":\"cet accord n'existe pas\""), "French: a detail");
+    free(doc);
+    doc =
+        problem_encode_lang(PROBLEM_NOT_FOUND, "a detail made at run time 42", NULL, NULL, LANG_NL);
+    ok(doc && strstr(doc, "\"detail\":\"a detail made at run time 42\""),
+       "a detail the table does not have: as given");
+    free(doc);
+    doc = problem_encode(PROBLEM_NOT_FOUND, "no such agreement", &e, NULL);
+    ok(doc && strstr(doc, "\"detail\":\"no such agreement\"") &&
+           strstr(doc, "\"message\":\"is required\""),
+       "problem_encode (not localized): English");
+    free(doc);
     return done_testing();
 }
