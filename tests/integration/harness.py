@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import contract  # every answer of Daemon.request is checked against proto/openapi.yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 LIB = ROOT / "scripts" / "lib.sh"
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -393,6 +395,8 @@ class Daemon:
                 f.unlink()
             except FileNotFoundError:
                 pass
+        if p.returncode == 0 or status:
+            contract.check(method, path, status, headers_out, body_out)
         return Resp(p.returncode, status, headers_out, body_out,
                     p.stderr.decode(errors="replace"), elapsed)
 

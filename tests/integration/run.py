@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
+import contract  # noqa: E402
 from harness import Env, Failure  # noqa: E402
 import tests_agreements  # noqa: E402
 import tests_api  # noqa: E402
@@ -157,6 +158,11 @@ def main():
                 for d in env.daemons:
                     d.kill()
                 env.daemons.clear()
+            bad = contract.take_failures()
+            tap.result(not bad, "every answer matches proto/openapi.yaml "
+                       "(operation, status, media type, schema)",
+                       "\n".join([f"{len(bad)} answer(s) do not match the document:"] + bad)
+                       if bad else "")
             print(f"# group {name}: {time.monotonic() - t0:.1f}s", flush=True)
 
         tap.prefix = "logs: "
