@@ -97,7 +97,9 @@ def _first_error(doc, cls, schema, value):
     while best.context:
         best = sorted(best.context, key=lambda e: -len(list(e.absolute_path)))[0]
     where = "/".join(str(p) for p in best.absolute_path) or "(body)"
-    return f"at {where}: {best.message[:400]}"
+    rule = "/".join(str(p) for p in best.schema_path)
+    msg = best.message if len(best.message) <= 300 else best.message[:300] + "..."
+    return f"at {where}: {msg} (schema rule {rule})"
 
 
 def _fail(op, status, message):
