@@ -232,6 +232,107 @@ def _check_body(doc, cls, op_name, status, headers, body, method, resp):
     return err
 
 
+_REQUEST_LINE = re.compile(rb"(?:^|\r\n\r\n|\n)(GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS) (\S+) HTTP/1\.[01]\r?\n")
+
+
+class RecordingSocket:
+    """Mixin for an ssl.SSLSocket (harness.Daemon.tls_socket): remembers the method and
+    target of every request line written on it, so that read_http can check the answers
+    it reads in order (pipelined ones included)."""
+
+    def _contract_note(self, data):
+        try:
+            raw = bytes(data)
+        except TypeError:
+            return
+        q = self.__dict__.setdefault("contract_requests", [])
+        for m in _REQUEST_LINE.finditer(raw):
+            target = m.group(2).decode("latin-1")
+            target = re.sub(r"^https?://[^/]*", "", target) or "/"
+            q.append((m.group(1).decode(), target))
+
+    # (SSLSocket.sendall writes through send: noting it there once is enough)
+    def send(self, data, *a, **kw):
+        self._contract_note(data)
+        return super().send(data, *a, **kw)
+
+    def write(self, data):
+        self._contract_note(data)
+        return super().write(data)
+
+
+def check_stream(sock, data):
+    """Check the answers in data (bytes read from sock, a RecordingSocket) against the
+    requests written since the last check. Only when they pair up one to one (as many
+    complete answers as requests): a test that read some answers by itself, or a
+    request line split over writes, leaves nothing to pair, and nothing is guessed."""
+    q = getattr(sock, "__dict__", {}).get("contract_requests")
+    if not q:
+        return
+    answers, rest = [], data
+    while rest.startswith(b"HTTP/"):
+        if re.match(rb"HTTP/1\.[01] 1[0-9][0-9] ", rest):  # 100 Continue: not the answer
+            i = rest.find(b"\r\n\r\n")
+            if i < 0:
+                break
+            rest = rest[i + 4:]
+            continue
+        end = _complete(rest)
+        if end is None:
+            break
+        answers.append(rest[:end])
+        rest = rest[end:]
+    pending = list(q)
+    q.clear()
+    if len(answers) != len(pending):
+        return
+    for (method, target), raw in zip(pending, answers):
+        check_raw(method, target, raw)
+
+
+def _complete(data):
+    """The length of the first answer in data when it is complete (sized, or chunked
+    and ended); None otherwise (also for a close-delimited body)."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    start = len(head) + 4
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    try:
+        status = int(lines[0].split()[1])
+    except (IndexError, ValueError):
+        return None
+    if status == 304 or status == 204 or 100 <= status < 200:
+        return start
+    if "content-length" in headers:
+        try:
+            n = int(headers["content-length"])
+        except ValueError:
+            return None
+        return start + n if len(body) >= n else None
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        pos = 0
+        while True:
+            i = body.find(b"\r\n", pos)
+            if i < 0:
+                return None
+            try:
+                n = int(body[pos:i].split(b";")[0] or b"x", 16)
+            except ValueError:
+                return None
+            if n == 0:
+                j = body.find(b"\r\n", i + 2)
+                return start + j + 2 if j >= 0 else None
+            pos = i + 2 + n + 2
+            if pos > len(body):
+                return None
+    return None
+
+
 def check_raw(method, target, data):
     """Check a hand-made exchange's raw answer (the bytes read from the socket): the
     first response in data, when it is complete."""

@@ -152,6 +152,7 @@ def main():
                 continue
             tap.prefix = f"{name}: "
             t0 = time.monotonic()
+            n_before = contract.checked()
             try:
                 fn(env, tap)
             except Exception:  # noqa: BLE001 - a group that breaks is one failure
@@ -160,12 +161,14 @@ def main():
                 for d in env.daemons:
                     d.kill()
                 env.daemons.clear()
+            n_checked = contract.checked()
             bad = contract.take_failures()
             tap.result(not bad, "every answer matches proto/openapi.yaml "
                        "(operation, status, media type, schema)",
                        "\n".join([f"{len(bad)} answer(s) do not match the document:"] + bad)
                        if bad else "")
-            print(f"# group {name}: {time.monotonic() - t0:.1f}s", flush=True)
+            print(f"# group {name}: {time.monotonic() - t0:.1f}s; "
+                  f"{n_checked - n_before} answers checked against openapi.yaml", flush=True)
 
         tap.prefix = "logs: "
 
