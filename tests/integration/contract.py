@@ -377,3 +377,23 @@ def take_failures():
         out = [f"{op}: status {status}: {msg}" for op, status, msg in _failures]
         _failures.clear()
     return out
+
+
+class deliberate:
+    """with contract.deliberate() as got: checks a test makes on purpose (answers made
+    up to see the check refuse them); their failures end up in got, not in the group's
+    list, and the failures recorded before are kept."""
+
+    def __enter__(self):
+        with _lock:
+            self._before = list(_failures)
+            _failures.clear()
+        self.got = []
+        return self.got
+
+    def __exit__(self, *exc):
+        with _lock:
+            self.got.extend(f"{op}: status {status}: {msg}" for op, status, msg in _failures)
+            _seen.difference_update(_failures)  # a real answer like them still counts
+            _failures[:] = self._before
+        return False

@@ -4,6 +4,8 @@ If-None-Match -> 304 Not Modified with no body and the ETag repeated, 200 again 
 change, If-Match in the ETag form -> 200 / 412; and the contract check itself: an
 answer the document does not describe is a failure (contract.check)."""
 
+import json
+
 import contract
 from harness import Daemon, clean_exit, day, expect, new_ssin, started
 from tests_agreements import ask, answer, cover, decision
@@ -82,23 +84,43 @@ def run(env, tap):
     @tap.case("the contract check fails on what the document does not say: an undocumented "
               "status, media type, or a body that breaks its schema")
     def _():
-        contract.take_failures()  # what this group's real answers did is checked by run.py
-        pending = contract.take_failures
-        bad = [
-            contract.check("GET", "/v1/health", 418, {}, b""),
-            contract.check("GET", "/v1/health", 200, {"content-type": "text/plain"}, b"up"),
-            contract.check("GET", "/v1/health", 200, {"content-type": "application/json"},
-                           b'{"status": 1}'),
-            contract.check("GET", f"/v1/decisions/{st['id']}", 404,
-                           {"content-type": "application/problem+json"}, b'{"type": 3}'),
-            contract.check("GET", "/v1/no-such-route", 200,
-                           {"content-type": "application/json"}, b"{}"),
-        ]
-        got = pending()
+        with contract.deliberate() as got:
+            bad = [
+                contract.check("GET", "/v1/health", 418, {}, b""),
+                contract.check("GET", "/v1/health", 200, {"content-type": "text/plain"}, b"up"),
+                contract.check("GET", "/v1/health", 200, {"content-type": "application/json"},
+                               b'{"status": 1}'),
+                contract.check("GET", f"/v1/decisions/{st['id']}", 404,
+                               {"content-type": "application/problem+json"}, b'{"type": 3}'),
+                contract.check("GET", "/v1/no-such-route", 200,
+                               {"content-type": "application/json"}, b"{}"),
+            ]
         expect(all(bad), f"not all refused: {bad}")
         expect(len(got) == len(bad), f"{len(got)} failures recorded: {got}")
-        ok = contract.check("GET", "/v1/health", 200, {"content-type": "application/json"},
-                            b'{"status": "ok", "database": "up"}')
-        expect(ok is None and not pending(), f"a good answer refused: {ok}")
+        with contract.deliberate() as got:
+            ok = contract.check("GET", "/v1/health", 200, {"content-type": "application/json"},
+                                b'{"status": "ok", "database": "up"}')
+        expect(ok is None and not got, f"a good answer refused: {ok} {got}")
+
+    @tap.case("GET /v1/beneficiaries/{ssin}/decisions: the auditor's full Decisions and the "
+              "OCMW's DecisionSummaries each match exactly one branch of the oneOf")
+    def _():
+        g = d.request("ocmw", "GET", f"/v1/decisions/{st['id']}")
+        ssin = g.json["beneficiary"]["ssin"]
+        path = f"/v1/beneficiaries/{ssin}/decisions"
+        pj = {"content-type": "application/json"}
+        for who, full in (("auditor", True), ("ocmw", False), ("ocmw2", False)):
+            r = d.request(who, "GET", path)
+            expect(r.status == 200 and len(r.json["decisions"]) == 1, f"{who}: {r!r}")
+            item = r.json["decisions"][0]
+            expect(("beneficiary" in item) == full, f"{who}: full Decision? {item}")
+            err = contract.check("GET", path, 200, pj, r.body)
+            expect(err is None, f"{who}'s answer: {err}")
+        # a summary that says more than a summary is no DecisionSummary (and no Decision)
+        item = dict(item, reference="IT/leak")
+        with contract.deliberate():
+            err = contract.check("GET", path, 200, pj, json.dumps(
+                {"ssin": ssin, "decisions": [item]}).encode())
+        expect(err is not None, "a summary with a reference was taken")
 
     clean_exit(tap, d)
