@@ -31,6 +31,7 @@ _failures = []  # (operation, status, message)
 _seen = set()
 _count = [0]
 _state = {}
+_validators = {}  # id(schema) -> (validator, schema): the schema kept alive with its id
 
 
 def _nullable30(node):
@@ -88,8 +89,11 @@ def _resolve(doc, node):
 def _first_error(doc, cls, schema, value):
     # the schema is validated inside a root that carries the document's components, so
     # that its "#/components/..." references resolve (no resolver API needed)
-    root = {"components": doc.get("components", {}), "allOf": [schema]}
-    errors = sorted(cls(root).iter_errors(value), key=lambda e: len(list(e.absolute_path)))
+    v = _validators.get(id(schema))
+    if v is None:
+        root = {"components": doc.get("components", {}), "allOf": [schema]}
+        v = _validators[id(schema)] = (cls(root), schema)
+    errors = sorted(v[0].iter_errors(value), key=lambda e: len(list(e.absolute_path)))
     if not errors:
         return None
     best = errors[0]
