@@ -31,6 +31,7 @@ _failures = []  # (operation, status, message)
 _seen = set()
 _count = [0]
 _state = {}
+_deferred = []  # raw answers read by read_http, checked at the group's end
 _validators = {}  # id(schema) -> (validator, schema): the schema kept alive with its id
 
 
@@ -290,7 +291,17 @@ def check_stream(sock, data):
     q.clear()
     if len(answers) != len(pending):
         return
-    for (method, target), raw in zip(pending, answers):
+    # checked later (checked(), take_failures()): no time taken from the exchange, which
+    # may be timing-sensitive (idle connections, SIGTERM under load)
+    with _lock:
+        _deferred.extend((method, target, raw) for (method, target), raw in zip(pending, answers))
+
+
+def _flush():
+    with _lock:
+        todo = list(_deferred)
+        _deferred.clear()
+    for method, target, raw in todo:
         check_raw(method, target, raw)
 
 
@@ -372,11 +383,13 @@ def check_raw(method, target, data):
 
 
 def checked():
+    _flush()
     return _count[0]
 
 
 def take_failures():
     """The failures recorded since the last call, as text lines (and forget them)."""
+    _flush()
     with _lock:
         out = [f"{op}: status {status}: {msg}" for op, status, msg in _failures]
         _failures.clear()
