@@ -6,6 +6,8 @@
 #
 # Functions:
 #   need_packages [EXTRA...]          install missing Debian packages (apt-get)
+#   redocly_bin                       path of the pinned @redocly/cli (npm install into
+#                                     $MEDAID_NPM_CACHE, ~/.cache/medaid-npm, if missing)
 #   pg_bindir                         directory of the PostgreSQL server binaries
 #   pg_cluster_init DIR SOCKDIR PORT [test]
 #                                     private cluster (Unix socket only) with the owner
@@ -28,6 +30,7 @@ MEDAID_PACKAGES=(
 	libevent-dev libpq-dev libcjson-dev libssl-dev libcurl4-openssl-dev
 	postgresql postgresql-contrib
 	curl openssl python3 ca-certificates tzdata jq
+	python3-jsonschema python3-yaml nodejs npm
 )
 
 # Organisations of the development principals: name role org display-name.
@@ -76,6 +79,23 @@ need_packages() {
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
 		"${missing[@]}"
+}
+
+# ---- npm tools (pinned, in a cache outside the tree) ----------------------------
+
+MEDAID_NPM_CACHE="${MEDAID_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/medaid-npm}"
+MEDAID_REDOCLY_VERSION=2.12.0
+
+# redocly_bin: print the path of the pinned @redocly/cli, installing it first if needed
+redocly_bin() {
+	local bin="$MEDAID_NPM_CACHE/node_modules/.bin/redocly"
+	if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null)" != "$MEDAID_REDOCLY_VERSION" ]; then
+		command -v npm >/dev/null 2>&1 || medaid_die "npm is needed for @redocly/cli (need_packages)"
+		medaid_log "installing @redocly/cli@$MEDAID_REDOCLY_VERSION in $MEDAID_NPM_CACHE"
+		npm install --silent --no-audit --no-fund --prefix "$MEDAID_NPM_CACHE" \
+			"@redocly/cli@$MEDAID_REDOCLY_VERSION" >&2 || medaid_die "npm install @redocly/cli failed"
+	fi
+	printf '%s\n' "$bin"
 }
 
 # ---- PostgreSQL ---------------------------------------------------------------

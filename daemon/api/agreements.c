@@ -44,7 +44,13 @@ static void get_cb(void *arg, enum pg_outcome o, const struct agreement_view *a)
     }
     if (a->voided_at)
         request_add_header(r, "Agreement-Voided-At", a->voided_at);
-    api_read_answer(r, "read.agreement", request_param(r, 0), a->ssin, 200, xstrdup(a->answer));
+    /* an agreement never changes but for its voiding: the number and that state */
+    char etag[48];
+    snprintf(etag, sizeof etag, "\"%s%s\"", request_param(r, 0), a->voided_at ? "-void" : "");
+    if (request_etag(r, etag))
+        api_read_answer(r, "read.agreement", request_param(r, 0), a->ssin, 304, NULL);
+    else
+        api_read_answer(r, "read.agreement", request_param(r, 0), a->ssin, 200, xstrdup(a->answer));
 }
 
 void h_agreement_get(struct request *r)

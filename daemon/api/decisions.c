@@ -93,6 +93,9 @@ static void respond_decision(struct request *r, int status, const struct decisio
         snprintf(location, sizeof location, "/v1/decisions/%s", d->id);
         request_add_header(r, "Location", location);
     }
+    char etag[24];
+    snprintf(etag, sizeof etag, "\"%d\"", d->version);
+    request_add_header(r, "ETag", etag);
     request_json(r, status, decision_encode(d, true));
 }
 
@@ -461,7 +464,13 @@ static void get_cb(void *arg, enum pg_outcome o, const struct decision *d, int c
     }
     char object[48];
     snprintf(object, sizeof object, "%s/%d", d->id, d->version);
-    api_read_answer(r, "read.decision", object, d->ssin, 200, decision_encode(d, true));
+    /* the version is the entity tag; an unchanged decision is still a read of it */
+    char etag[24];
+    snprintf(etag, sizeof etag, "\"%d\"", d->version);
+    if (request_etag(r, etag))
+        api_read_answer(r, "read.decision", object, d->ssin, 304, NULL);
+    else
+        api_read_answer(r, "read.decision", object, d->ssin, 200, decision_encode(d, true));
     job_done(job);
 }
 

@@ -31,7 +31,10 @@ static void recorded_cb(void *arg, enum pg_outcome o)
     }
     if (a.next)
         a.next(a.arg);
-    else
+    else if (a.status == 304) {
+        free(a.json);
+        request_not_modified(a.r);
+    } else
         request_json(a.r, a.status, a.json);
 }
 

@@ -385,6 +385,49 @@ const char *request_header(struct request *r, const char *name)
     return h ? arena_strndup(r->arena, h->value, h->value_len) : NULL;
 }
 
+/* does the If-None-Match list v name etag (weak comparison: W/ is ignored)? */
+static bool etag_listed(const char *v, const char *etag)
+{
+    size_t want = strlen(etag);
+    for (;;) {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        if (!*v)
+            return false;
+        if (*v == '*')
+            return true;
+        if (v[0] == 'W' && v[1] == '/')
+            v += 2;
+        const char *end = v;
+        if (*v == '"') {
+            end = strchr(v + 1, '"');
+            if (!end)
+                return false;
+            end++;
+        } else {
+            while (*end && *end != ',')
+                end++;
+        }
+        if ((size_t)(end - v) == want && memcmp(v, etag, want) == 0)
+            return true;
+        v = end;
+    }
+}
+
+bool request_etag(struct request *r, const char *etag)
+{
+    request_add_header(r, "ETag", etag);
+    if (r->head.method != HM_GET && r->head.method != HM_HEAD)
+        return false;
+    const char *inm = request_header(r, "If-None-Match");
+    return inm && etag_listed(inm, etag);
+}
+
+void request_not_modified(struct request *r)
+{
+    request_respond(r, 304, NULL, NULL, 0);
+}
+
 static int hexval(int ch)
 {
     if (ch >= '0' && ch <= '9')

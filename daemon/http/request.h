@@ -55,6 +55,12 @@ const char *request_log_prefix(const struct request *r);
  * handler's job. Never NULL. */
 void *request_alloc(struct request *r, size_t n);
 
+/* ETag: sends it (a strong entity tag, quoted: "\"3\"") with the answer, and returns
+ * true when the request is a GET or HEAD whose If-None-Match names it (or is *): the
+ * caller then answers 304 (request_not_modified). Weak comparison, as RFC 9110. */
+bool request_etag(struct request *r, const char *etag);
+/* 304 Not Modified: no body (the ETag given to request_etag is repeated). */
+void request_not_modified(struct request *r);
 /* Extra response header (copied), before the answer. */
 void request_add_header(struct request *r, const char *name, const char *value);
 /* Answer; body is taken over (malloc'd) and may be NULL for no body. */

@@ -16,6 +16,8 @@ const char *http_status_reason(int status)
         return "Created";
     case 204:
         return "No Content";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 401:
@@ -62,7 +64,8 @@ void response_write_head(struct evbuffer *out, const struct response_head *h)
     evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", h->status, http_status_reason(h->status));
     if (h->content_type)
         evbuffer_add_printf(out, "Content-Type: %s\r\n", h->content_type);
-    if (!h->streamed)
+    /* a 304 has no body and sends no length (that would be the 200's) */
+    if (!h->streamed && h->status != 304)
         evbuffer_add_printf(out, "Content-Length: %zu\r\n", h->content_length);
     evbuffer_add_printf(out, "X-Request-Id: %s\r\nCache-Control: no-store\r\n", h->request_id);
     if (h->chunked)

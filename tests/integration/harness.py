@@ -1,8 +1,10 @@
 """Integration harness: a throwaway PostgreSQL cluster, a dev CA, real medaidd
 processes, and the clients that talk to them (curl, medaid, openssl, Python ssl).
 
-Standard library only (Debian's /usr/bin/python3). The PostgreSQL and CA parts are
-done by scripts/lib.sh, so the tests exercise the same code as scripts/demo.
+Standard library only (Debian's /usr/bin/python3), but for contract.py, which checks
+every answer against proto/openapi.yaml with python3-jsonschema and python3-yaml
+(scripts/lib.sh's packages). The PostgreSQL and CA parts are done by scripts/lib.sh,
+so the tests exercise the same code as scripts/demo.
 """
 
 import datetime
@@ -19,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import contract  # every answer of Daemon.request is checked against proto/openapi.yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 LIB = ROOT / "scripts" / "lib.sh"
@@ -395,6 +399,8 @@ class Daemon:
                 f.unlink()
             except FileNotFoundError:
                 pass
+        if p.returncode == 0 or status:
+            contract.check(method, path, status, headers_out, body_out)
         return Resp(p.returncode, status, headers_out, body_out,
                     p.stderr.decode(errors="replace"), elapsed)
 
@@ -417,6 +423,7 @@ class Daemon:
     def tls_socket(self, who, timeout=10):
         """A raw TLS connection (Python ssl) for hand-made HTTP."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.sslsocket_class = _RecordingSSLSocket  # read_http checks the answers
         ctx.load_verify_locations(str(self.env.certs / "ca.crt"))
         if who:
             crt, key = self.env.cert(who)
@@ -459,6 +466,10 @@ class Daemon:
         return ""
 
 
+class _RecordingSSLSocket(contract.RecordingSocket, ssl.SSLSocket):
+    """An SSLSocket that remembers its request lines (contract.check_stream)."""
+
+
 def sha(s):
     return hashlib.sha256(s.encode()).hexdigest()
 
@@ -476,6 +487,7 @@ def read_http(sock, timeout):
         except (ConnectionError, ssl.SSLError, OSError):
             return data, True
         if chunk == b"":
+            contract.check_stream(sock, data)
             return data, True
         if chunk:
             data += chunk
@@ -487,5 +499,7 @@ def read_http(sock, timeout):
                     if k.strip().lower() == b"content-length":
                         length = int(v.strip() or 0)
                 if len(body) >= length:
+                    contract.check_stream(sock, data)
                     return data, False
+    contract.check_stream(sock, data)
     return data, False

@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
+import contract  # noqa: E402
 from harness import Env, Failure  # noqa: E402
 import tests_agreements  # noqa: E402
 import tests_api  # noqa: E402
@@ -41,6 +42,7 @@ import tests_tariffv  # noqa: E402
 import tests_kinds  # noqa: E402
 import tests_signatures  # noqa: E402
 import tests_gaps  # noqa: E402
+import tests_contract  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -131,6 +133,7 @@ def main():
             ("kinds", tests_kinds.run),
             ("signatures", tests_signatures.run),
             ("gaps", tests_gaps.run),
+            ("contract", tests_contract.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
@@ -151,6 +154,7 @@ def main():
                 continue
             tap.prefix = f"{name}: "
             t0 = time.monotonic()
+            n_before = contract.checked()
             try:
                 fn(env, tap)
             except Exception:  # noqa: BLE001 - a group that breaks is one failure
@@ -159,7 +163,14 @@ def main():
                 for d in env.daemons:
                     d.kill()
                 env.daemons.clear()
-            print(f"# group {name}: {time.monotonic() - t0:.1f}s", flush=True)
+            n_checked = contract.checked()
+            bad = contract.take_failures()
+            tap.result(not bad, "every answer matches proto/openapi.yaml "
+                       "(operation, status, media type, schema)",
+                       "\n".join([f"{len(bad)} answer(s) do not match the document:"] + bad)
+                       if bad else "")
+            print(f"# group {name}: {time.monotonic() - t0:.1f}s; "
+                  f"{n_checked - n_before} answers checked against openapi.yaml", flush=True)
 
         tap.prefix = "logs: "
 
