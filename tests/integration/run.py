@@ -39,6 +39,7 @@ import tests_flood  # noqa: E402
 import tests_invoices  # noqa: E402
 import tests_tariffv  # noqa: E402
 import tests_kinds  # noqa: E402
+import tests_fhir  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -129,6 +130,7 @@ def main():
             ("invoices", tests_invoices.run),
             ("tariffv", tests_tariffv.run),
             ("kinds", tests_kinds.run),
+            ("fhir", tests_fhir.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
