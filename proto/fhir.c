@@ -125,6 +125,11 @@ static void parse_patient(const cJSON *root, struct coverage_question *q, struct
     size_t n = strlen(ssin);
     snprintf(q->ssin, sizeof q->ssin, "%s", ssin);
     q->ssin_valid = n == 11 && ids_ssin_valid(ssin, n);
+    if (!q->ssin_valid) /* repeated in the answer and recorded: digits or '?' only (a
+                         * multi-byte character cut at 11 bytes is never sent back) */
+        for (char *c = q->ssin; *c; c++)
+            if (*c < '0' || *c > '9')
+                *c = '?';
 }
 
 static void parse_purpose(const cJSON *root, struct fhir_request_meta *m, struct verrs *e)
