@@ -521,7 +521,8 @@ char *fhir_eligibility_response(const char *answer_text, size_t answer_len,
     else
         add_identifier_ref(r, "request", NULL, NULL, "the submitted " RT);
     jx_add_str(r, "outcome", is_covered ? "complete" : "error");
-    jx_add_str(r, "disposition", is_covered ? "covered" : str_member(reason, "message"));
+    const char *why = str_member(reason, "message");
+    jx_add_str(r, "disposition", is_covered ? "covered" : why ? why : "not covered");
     const char *ocmw = str_member(decision, "ocmw");
     if (ocmw)
         add_identifier_ref(r, "insurer", FHIR_KBO_SYSTEM, ocmw, "OCMW/CPAS");
