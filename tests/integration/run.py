@@ -43,6 +43,7 @@ import tests_kinds  # noqa: E402
 import tests_signatures  # noqa: E402
 import tests_gaps  # noqa: E402
 import tests_contract  # noqa: E402
+import tests_fhir  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -134,6 +135,7 @@ def main():
             ("signatures", tests_signatures.run),
             ("gaps", tests_gaps.run),
             ("contract", tests_contract.run),
+            ("fhir", tests_fhir.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
