@@ -200,6 +200,7 @@ class Env:
             "log_level": "debug",
             "log_file": self.tmp / f"{name}.log",
             "pid_file": self.tmp / f"{name}.pid",
+            "ops_listen": "",  # the operator listener: on only where a test asks (tests_ops)
         }
         opts.update(overrides)
         path = self.tmp / f"{name}.conf"
