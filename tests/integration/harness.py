@@ -310,13 +310,14 @@ class Daemon:
         self.stderr_path = env.tmp / f"{name}.stderr"
         env.daemons.append(self)
         self._n = 0
+        self.extra_env = {}  # added to the daemon's environment (NOTIFY_SOCKET, ...)
 
     def start(self, wait=30):
         self.stderr_file = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen([str(self.env.medaidd), "-c", str(self.conf)],
                                      stdin=subprocess.DEVNULL, stdout=self.stderr_file,
                                      stderr=subprocess.STDOUT, cwd=str(ROOT),
-                                     env=self.env.daemon_env())
+                                     env={**self.env.daemon_env(), **self.extra_env})
         deadline = time.monotonic() + wait
         last = None
         while time.monotonic() < deadline:
