@@ -381,6 +381,8 @@ def systemd(env, tap):
             expect(m, f"no STOPPING=1; got {got!r}")
             rc = d.proc.wait(20)
             expect(rc == 0, f"exit {rc}")
+            rep = d.sanitizer_report()
+            expect(not rep, rep)
     finally:
         d.kill()
         ns.close()
@@ -402,6 +404,8 @@ def systemd(env, tap):
             expect(j.stop() == 0, "exit status")
         finally:
             j.kill()
+        rep = j.sanitizer_report()
+        expect(not rep, rep)
         lines = [ln for ln in j.stderr_path.read_text(errors="replace").splitlines()
                  if ln.strip()]
         expect(lines, "no log on stderr")
