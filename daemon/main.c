@@ -20,6 +20,7 @@
 #include "net/server.h"
 #include "net/tls.h"
 #include "net/worker.h"
+#include "ops/ops.h"
 
 #ifndef MEDAID_VERSION
 #define MEDAID_VERSION "unknown"
@@ -57,8 +58,10 @@ static void worker_db_detach(void *db)
 static void wire_layers(void)
 {
     static const struct worker_hooks hooks = {worker_db_attach, worker_db_detach};
+    static const struct server_hooks main_hooks = {ops_start, ops_stop};
     api_init_json_hooks(); /* cJSON allocates with xmalloc: no NULL to handle */
     server_set_worker_hooks(&hooks);
+    server_set_hooks(&main_hooks);
     conn_set_protocol(http_protocol());
     auth_install();
     api_register_routes();

@@ -13,6 +13,8 @@
 
 /* milliseconds of CLOCK_MONOTONIC */
 int64_t mono_ms(void);
+/* microseconds of CLOCK_MONOTONIC */
+int64_t mono_us(void);
 /* the calendar date now, in the business time zone */
 pdate clock_today(void);
 /* a duration in milliseconds as a struct timeval (for libevent timers) */

@@ -21,6 +21,7 @@ struct option_def {
     int64_t min, max;
     bool sensitive; /* masked in config_dump */
     const char *help;
+    bool reloadable; /* SIGHUP applies a new value (STR_R, INT_R); else a restart does */
 };
 
 #define STR(n, d, h)                                                                               \
@@ -36,13 +37,24 @@ struct option_def {
 #n, OPT_INT, offsetof(struct config, n), #d, lo, hi, false, h                              \
     }
 
+/* reloadable: the value is read where it is used (each connection, request
+ * or timer), so a worker can take a new one between two loop turns */
+#define STR_R(n, d, h)                                                                             \
+    {                                                                                              \
+#n, OPT_STR, offsetof(struct config, n), d, 0, 0, false, h, true                           \
+    }
+#define INT_R(n, d, lo, hi, h)                                                                     \
+    {                                                                                              \
+#n, OPT_INT, offsetof(struct config, n), #d, lo, hi, false, h, true                        \
+    }
+
 static const struct option_def options[] = {
     STR(listen, "127.0.0.1:8443", "address:port to listen on ([::1]:8443 for IPv6)"),
     INT(workers, 0, 0, 256, "worker threads, each with its own event loop; 0 = number of cores"),
-    STR(tls_cert, "", "server certificate chain (PEM)"),
-    STR(tls_key, "", "server private key (PEM)"),
-    STR(tls_ca, "", "CA certificates that sign client certificates (PEM)"),
-    STR(tls_crl, "", "optional CRL file (PEM) checked for client certificates"),
+    STR_R(tls_cert, "", "server certificate chain (PEM)"),
+    STR_R(tls_key, "", "server private key (PEM)"),
+    STR_R(tls_ca, "", "CA certificates that sign client certificates (PEM)"),
+    STR_R(tls_crl, "", "optional CRL file (PEM) checked for client certificates"),
     SECRET(database, "", "libpq connection string of the daemon (its own, unprivileged role)"),
     SECRET(owner_database, "",
            "libpq connection string of the schema owner, for migrate and principal; "
@@ -56,52 +68,58 @@ static const struct option_def options[] = {
     INT(max_bulk_body_bytes, 16777216, 1024, 268435456,
         "largest body of a tariff import or a coverage batch"),
     INT(max_header_bytes, 16384, 1024, 1048576, "largest request line + headers (431 above)"),
-    INT(max_connections, 1024, 1, 1000000, "open client connections per worker"),
-    INT(request_timeout_ms, 10000, 100, 600000,
-        "time to send a request (first one: from the handshake) or to flush an answer"),
-    INT(idle_timeout_ms, 60000, 100, 3600000, "keep-alive idle time before a connection is closed"),
-    INT(shutdown_timeout_ms, 10000, 0, 600000, "longest drain of in-flight requests on SIGTERM"),
-    INT(principal_cache_ms, 5000, 0, 3600000, "how long a connection trusts its principal lookup"),
+    INT_R(max_connections, 1024, 1, 1000000, "open client connections per worker"),
+    INT_R(request_timeout_ms, 10000, 100, 600000,
+          "time to send a request (first one: from the handshake) or to flush an answer"),
+    INT_R(idle_timeout_ms, 60000, 100, 3600000,
+          "keep-alive idle time before a connection is closed"),
+    INT_R(shutdown_timeout_ms, 10000, 0, 600000, "longest drain of in-flight requests on SIGTERM"),
+    INT_R(principal_cache_ms, 5000, 0, 3600000,
+          "how long a connection trusts its principal lookup"),
     STR(timezone, "Europe/Brussels", "time zone of the business calendar (what \"today\" is)"),
     STR(schema_dir, "",
         "directory of the numbered SQL migrations (default: ./schema, then the installed one)"),
-    STR(log_level, "info", "error, warn, info or debug"),
+    STR_R(log_level, "info", "error, warn, info or debug"),
     STR(log_file, "", "log file (appended; reopened on SIGUSR1); empty = stderr"),
     SECRET(log_hash_key, "", "key (any text) for the SSIN hash in logs; empty = random per start"),
     STR(pid_file, "", "file to write the process id to"),
     INT(db_wait_timeout_ms, 2000, 100, 600000,
         "longest wait of one database statement (queue, send, result) before 503"),
-    INT(rate_limit_ocmw_per_s, 200, 0, 1000000,
-        "requests per second an OCMW principal may sustain (per process); 0 = no limit"),
-    INT(rate_limit_ocmw_burst, 2000, 1, 10000000, "requests an OCMW principal may send at once"),
-    INT(rate_limit_provider_per_s, 1000, 0, 1000000,
-        "requests per second a provider principal may sustain (per process); 0 = no limit"),
-    INT(rate_limit_provider_burst, 5000, 1, 10000000,
-        "requests a provider principal may send at once"),
-    INT(rate_limit_auditor_per_s, 1000, 0, 1000000,
-        "requests per second an auditor principal may sustain (per process); 0 = no limit"),
-    INT(rate_limit_auditor_burst, 5000, 1, 10000000,
-        "requests an auditor principal may send at once"),
-    INT(rate_limit_admin_per_s, 100, 0, 1000000,
-        "requests per second an admin principal may sustain (per process); 0 = no limit"),
-    INT(rate_limit_admin_burst, 1000, 1, 10000000, "requests an admin principal may send at once"),
+    INT_R(rate_limit_ocmw_per_s, 200, 0, 1000000,
+          "requests per second an OCMW principal may sustain (per process); 0 = no limit"),
+    INT_R(rate_limit_ocmw_burst, 2000, 1, 10000000, "requests an OCMW principal may send at once"),
+    INT_R(rate_limit_provider_per_s, 1000, 0, 1000000,
+          "requests per second a provider principal may sustain (per process); 0 = no limit"),
+    INT_R(rate_limit_provider_burst, 5000, 1, 10000000,
+          "requests a provider principal may send at once"),
+    INT_R(rate_limit_auditor_per_s, 1000, 0, 1000000,
+          "requests per second an auditor principal may sustain (per process); 0 = no limit"),
+    INT_R(rate_limit_auditor_burst, 5000, 1, 10000000,
+          "requests an auditor principal may send at once"),
+    INT_R(rate_limit_admin_per_s, 100, 0, 1000000,
+          "requests per second an admin principal may sustain (per process); 0 = no limit"),
+    INT_R(rate_limit_admin_burst, 1000, 1, 10000000,
+          "requests an admin principal may send at once"),
     STR(audit_signing_key, "",
         "Ed25519 private key (PEM) that signs the audit checkpoints; empty = no checkpoints"),
     INT(audit_checkpoint_interval_s, 3600, 0, 604800,
         "seconds between signed checkpoints of the audit chain heads; 0 = on demand only"),
-    INT(tls_handshake_timeout_ms, 3000, 100, 600000,
-        "time a new connection has to complete the TLS handshake"),
-    INT(max_handshakes, 128, 1, 1000000,
-        "connections per worker still in the TLS handshake; a new one closes the oldest"),
-    INT(max_handshakes_per_address, 64, 1, 1000000,
-        "connections per worker in the TLS handshake from one peer address; a new one from "
-        "that address closes its oldest"),
+    INT_R(tls_handshake_timeout_ms, 3000, 100, 600000,
+          "time a new connection has to complete the TLS handshake"),
+    INT_R(max_handshakes, 128, 1, 1000000,
+          "connections per worker still in the TLS handshake; a new one closes the oldest"),
+    INT_R(max_handshakes_per_address, 64, 1, 1000000,
+          "connections per worker in the TLS handshake from one peer address; a new one from "
+          "that address closes its oldest"),
     STR(agreement_signing_key, "",
         "Ed25519 private key (PEM) that signs every coverage answer (agreement); empty = answers "
         "are not signed"),
     STR(agreement_public_keys, "",
         "directory of Ed25519 public keys (PEM, *.pem) that signed earlier agreements, listed by "
         "GET /v1/keys besides the ones the database recorded; empty = none"),
+    STR(ops_listen, "127.0.0.1:9464",
+        "address:port of the plain-HTTP operator listener (/metrics, /healthz, /readyz); "
+        "empty = off"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -269,6 +287,10 @@ bool config_validate(const struct config *c, bool need_tls, char *err, size_t n)
         if (*c->tls_crl && !readable("tls_crl", c->tls_crl, err, n))
             return false;
     }
+    if (*c->ops_listen && !strchr(c->ops_listen, ':')) {
+        snprintf(err, n, "ops_listen: \"%s\" is not address:port", c->ops_listen);
+        return false;
+    }
     char tzpath[PATH_MAX];
     if (!*c->timezone || strstr(c->timezone, "..") || c->timezone[0] == '/') {
         snprintf(err, n, "timezone: \"%s\" is not a zone name", c->timezone);
@@ -278,6 +300,72 @@ bool config_validate(const struct config *c, bool need_tls, char *err, size_t n)
     if (strcmp(c->timezone, "UTC") != 0 && !readable("timezone", tzpath, err, n))
         return false;
     return true;
+}
+
+bool config_copy(struct config *dst, const struct config *src)
+{
+    memset(dst, 0, sizeof *dst);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option_def *o = &options[i];
+        const void *from = (const char *)src + o->offset;
+        void *to = (char *)dst + o->offset;
+        if (o->type == OPT_INT) {
+            *(int64_t *)to = *(const int64_t *)from;
+        } else if (!(*(char **)to = strdup(*(char *const *)from))) {
+            config_free(dst);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool same_value(const struct option_def *o, const struct config *a, const struct config *b)
+{
+    const void *x = (const char *)a + o->offset, *y = (const char *)b + o->offset;
+    if (o->type == OPT_INT)
+        return *(const int64_t *)x == *(const int64_t *)y;
+    return strcmp(*(char *const *)x, *(char *const *)y) == 0;
+}
+
+size_t config_changes(const struct config *old, const struct config *fresh,
+                      void (*changed)(const char *name, bool reloadable, void *arg), void *arg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (same_value(&options[i], old, fresh))
+            continue;
+        n++;
+        if (changed)
+            changed(options[i].name, options[i].reloadable, arg);
+    }
+    return n;
+}
+
+bool config_apply_reloadable(struct config *dst, const struct config *src)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option_def *o = &options[i];
+        if (!o->reloadable || same_value(o, dst, src))
+            continue;
+        const void *from = (const char *)src + o->offset;
+        void *to = (char *)dst + o->offset;
+        if (o->type == OPT_INT) {
+            *(int64_t *)to = *(const int64_t *)from;
+            continue;
+        }
+        char *dup = strdup(*(char *const *)from);
+        if (!dup)
+            return false;
+        free(*(char **)to);
+        *(char **)to = dup;
+    }
+    return true;
+}
+
+bool config_reloadable(const char *name)
+{
+    const struct option_def *o = find_option(name);
+    return o && o->reloadable;
 }
 
 void config_dump(const struct config *c, FILE *out)

@@ -58,6 +58,7 @@ struct config {
     int64_t max_handshakes_per_address;
     char *agreement_signing_key;
     char *agreement_public_keys;
+    char *ops_listen;
 };
 
 /* Fill with defaults. */
@@ -70,6 +71,17 @@ bool config_load_file(struct config *c, const char *path, char *err, size_t n);
 bool config_set(struct config *c, const char *key, const char *value, char *err, size_t n);
 /* Cross-option checks (required TLS files, database, time zone, ...). */
 bool config_validate(const struct config *c, bool need_tls, char *err, size_t n);
+
+/* A deep copy (false: out of memory, dst left empty). */
+bool config_copy(struct config *dst, const struct config *src);
+/* Call changed() for every option whose value differs between old and
+ * fresh, with whether SIGHUP applies it; returns how many differ. */
+size_t config_changes(const struct config *old, const struct config *fresh,
+                      void (*changed)(const char *name, bool reloadable, void *arg), void *arg);
+/* Copy the reloadable options of src into dst (false: out of memory). */
+bool config_apply_reloadable(struct config *dst, const struct config *src);
+/* The option table marks name reloadable (SIGHUP applies it). */
+bool config_reloadable(const char *name);
 
 /* Print every option (name = value); sensitive ones masked. */
 void config_dump(const struct config *c, FILE *out);

@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,9 @@
 
 static _Atomic int log_fd = 2;
 static _Atomic int log_level = LOG_INFO;
+/* stderr is journald's stream (JOURNAL_STREAM names its device and inode):
+ * lines start with a syslog priority "<N>" and carry no timestamp of ours */
+static _Atomic bool log_journal;
 static unsigned char hash_key[32];
 static size_t hash_key_len;
 static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
@@ -44,6 +49,24 @@ const char *log_level_name(enum log_level l)
     return level_names[l];
 }
 
+/* JOURNAL_STREAM is "device:inode" of the stream systemd connected; it
+ * only counts when stderr is still that stream (not redirected since) */
+static bool stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    char extra;
+    struct stat st;
+    if (!js || sscanf(js, "%llu:%llu%c", &dev, &ino, &extra) != 2 || fstat(2, &st) != 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+bool log_journal_mode(void)
+{
+    return atomic_load(&log_journal);
+}
+
 bool log_open(const char *path)
 {
     int fd = 2;
@@ -52,6 +75,7 @@ bool log_open(const char *path)
         if (fd < 0)
             return false;
     }
+    atomic_store(&log_journal, fd == 2 && stderr_is_journal());
     int old = atomic_exchange(&log_fd, fd);
     if (old > 2)
         close(old);
@@ -134,12 +158,20 @@ void log_vctx(enum log_level l, const char *prefix, const char *fmt, va_list ap)
     if (!log_enabled(l))
         return;
     char line[2048];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    char when[PTIMESTAMP_STRLEN_MAX + 1]; /* YYYY-MM-DDTHH:MM:SS.mmmZ */
-    timestamp_format_utc(ts.tv_sec, (int32_t)ts.tv_nsec, 3, when);
-    int n = snprintf(line, sizeof line, "%s %-5s %s%s", when, level_names[l], prefix ? prefix : "",
+    int n;
+    if (atomic_load(&log_journal)) {
+        /* syslog priorities: err, warning, info, debug */
+        static const int priority[] = {3, 4, 6, 7};
+        n = snprintf(line, sizeof line, "<%d>%s%s", priority[l], prefix ? prefix : "",
                      prefix && *prefix ? " " : "");
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        char when[PTIMESTAMP_STRLEN_MAX + 1]; /* YYYY-MM-DDTHH:MM:SS.mmmZ */
+        timestamp_format_utc(ts.tv_sec, (int32_t)ts.tv_nsec, 3, when);
+        n = snprintf(line, sizeof line, "%s %-5s %s%s", when, level_names[l], prefix ? prefix : "",
+                     prefix && *prefix ? " " : "");
+    }
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;

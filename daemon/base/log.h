@@ -20,8 +20,13 @@ const char *log_level_name(enum log_level l);
 
 /* Open path (append) or use stderr when path is NULL or empty. Returns false
  * and leaves the previous destination in place when the file cannot be
- * opened. Safe to call again to reopen (log rotation). */
+ * opened. Safe to call again to reopen (log rotation). On stderr, when
+ * JOURNAL_STREAM names stderr's device:inode (systemd's journal stream),
+ * lines get a "<N>" syslog priority prefix (3 error, 4 warn, 6 info,
+ * 7 debug) and no timestamp (journald has its own). */
 bool log_open(const char *path);
+/* log_open chose the journald format */
+bool log_journal_mode(void);
 void log_set_level(enum log_level l);
 bool log_enabled(enum log_level l);
 /* Key for log_ssin_hash; random when never set. */

@@ -23,6 +23,7 @@
 #include "proto/answer_sig.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "base/sign.h"
 #include "db/db_internal.h"
 #include "db/pgarray.h"
@@ -105,6 +106,8 @@ static void flush_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct flush *f = arg;
     bool ok = o == PG_OK && (size_t)PQntuples(res) == f->n;
+    if (ok)
+        metrics_add(MC_AUDIT_CONSULTATIONS, f->n);
     if (o == PG_OK && !ok)
         log_error("agreements: %zu recorded for %zu answers", (size_t)PQntuples(res), f->n);
     o = store_outcome(&Q_AGREEMENT_INSERT_MANY, o, res);
@@ -188,6 +191,7 @@ static void numbers_cb(void *arg, enum pg_outcome o, const PGresult *res)
 static void flush_some(struct agreement_queue *q)
 {
     size_t n = q->n_pending < FLUSH_MAX ? q->n_pending : FLUSH_MAX;
+    metrics_batch(MB_AGREEMENTS, n);
     struct flush *f = xcalloc(1, sizeof *f);
     f->q = q;
     f->items = xcalloc(n, sizeof *f->items);

@@ -33,6 +33,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 
 enum pgc_state { PGC_DOWN, PGC_CONNECTING, PGC_PREPARING, PGC_IDLE, PGC_BUSY };
 
@@ -44,6 +45,7 @@ struct pg_query {
     void *arg;
     int64_t deadline_ms;      /* of the wait for a free connection */
     int64_t wait_deadline_ms; /* of the whole wait, until the result */
+    int64_t queued_ms;        /* when it had to wait for a connection (0: it did not) */
     int resent;
     enum pg_outcome outcome;
     PGresult *res;
@@ -128,6 +130,8 @@ static void query_complete(struct pg_pool *p, struct pg_query *q, enum pg_outcom
 {
     q->outcome = o;
     q->res = res;
+    if (pg_outcome_transient(o) || o == PG_LOST)
+        metrics_inc(MC_POOL_ERRORS);
     TAILQ_INSERT_TAIL(&p->done, q, link);
     event_active(p->ev_done, EV_READ, 0);
 }
@@ -258,8 +262,12 @@ static void conn_fail(struct pg_conn *c, const char *why)
     c->q = NULL;
     conn_close(c);
     c->state = PGC_DOWN;
+    metrics_inc(MC_POOL_CONNECT_FAILURES);
     if (was_up) {
         p->n_up--;
+        metrics_gauge_add(MG_POOL_UP, -1);
+        if (p->n_up == 0)
+            metrics_gauge_add(MG_POOLS_DOWN, 1);
         log_warn("%s db%d: connection lost (%s): %s", p->tag, c->idx, why, msg);
     } else {
         log_debug("%s db%d: connection failed (%s): %s", p->tag, c->idx, why, msg);
@@ -292,6 +300,9 @@ static void conn_ready(struct pg_conn *c)
     c->state = PGC_IDLE;
     c->retry_ms = 50;
     p->n_up++;
+    metrics_gauge_add(MG_POOL_UP, 1);
+    if (p->n_up == 1)
+        metrics_gauge_add(MG_POOLS_DOWN, -1);
     if (p->failing)
         log_info("%s: database available again", p->tag);
     p->failing = false;
@@ -514,6 +525,8 @@ static void pool_dispatch(struct pg_pool *p)
             continue;
         struct pg_query *q = TAILQ_FIRST(&p->waiting);
         TAILQ_REMOVE(&p->waiting, q, link);
+        if (q->queued_ms)
+            metrics_add(MC_POOL_WAIT_US, (uint64_t)(mono_ms() - q->queued_ms) * 1000);
         conn_send(c, q);
     }
 }
@@ -535,6 +548,7 @@ void pg_submit_n(struct pg_pool *p, const struct pg_stmt *stmt, const char *cons
     for (int i = 0; i < stmt->nparams; i++)
         q->params[i] = params[i] ? xstrdup(params[i]) : NULL;
     if (p->failing) {
+        metrics_inc(MC_POOL_QUERIES);
         query_complete(p, q, PG_UNAVAILABLE, NULL);
         return;
     }
@@ -542,7 +556,12 @@ void pg_submit_n(struct pg_pool *p, const struct pg_stmt *stmt, const char *cons
     q->deadline_ms = now + p->opts.queue_timeout_ms;
     q->wait_deadline_ms = now + p->opts.wait_timeout_ms;
     TAILQ_INSERT_TAIL(&p->waiting, q, link);
+    metrics_inc(MC_POOL_QUERIES);
     pool_dispatch(p);
+    if (TAILQ_LAST(&p->waiting, pg_query_list) == q) { /* no free connection */
+        q->queued_ms = now;
+        metrics_inc(MC_POOL_WAITS);
+    }
 }
 
 bool pg_pool_up(const struct pg_pool *p)
@@ -566,6 +585,9 @@ struct pg_pool *pg_pool_new(struct event_base *base, const char *conninfo,
     p->conninfo = xstrdup(conninfo);
     p->n = opts->size;
     p->conns = xcalloc((size_t)p->n, sizeof *p->conns);
+    metrics_gauge_add(MG_POOLS, 1);
+    metrics_gauge_add(MG_POOLS_DOWN, 1);
+    metrics_gauge_add(MG_POOL_CONNS, p->n);
     p->ev_done = event_new(base, -1, 0, done_cb, p);
     p->ev_tick = event_new(base, -1, EV_PERSIST, tick_cb, p);
     if (!p->ev_done || !p->ev_tick) {
@@ -594,6 +616,10 @@ void pg_pool_free(struct pg_pool *p)
 {
     if (!p)
         return;
+    metrics_gauge_add(MG_POOLS, -1);
+    metrics_gauge_add(MG_POOLS_DOWN, p->n_up == 0 ? -1 : 0);
+    metrics_gauge_add(MG_POOL_UP, -p->n_up);
+    metrics_gauge_add(MG_POOL_CONNS, -p->n);
     for (int i = 0; p->conns && i < p->n; i++) {
         struct pg_conn *c = &p->conns[i];
         if (c->q) {

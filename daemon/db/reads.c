@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "db/db_internal.h"
 #include "db/pg.h"
 #include "db/pgarray.h"
@@ -58,6 +59,8 @@ static void flush_cb(void *arg, enum pg_outcome o, const PGresult *res)
     struct flush *f = arg;
     bool ok = o == PG_OK && PQntuples(res) == 1 &&
               store_int(res, 0, store_col(res, "n")) == (int64_t)f->n;
+    if (ok)
+        metrics_add(MC_AUDIT_READS, f->n);
     if (o == PG_OK && !ok)
         log_error("reads: the trail took a different number of records than %zu", f->n);
     o = store_outcome(&Q_AUDIT_READS_APPEND, o, res);
@@ -73,6 +76,7 @@ static void flush_cb(void *arg, enum pg_outcome o, const PGresult *res)
 static void flush_some(struct read_queue *q)
 {
     size_t n = q->n_pending < FLUSH_MAX ? q->n_pending : FLUSH_MAX;
+    metrics_batch(MB_READS, n);
     struct flush *f = xcalloc(1, sizeof *f);
     f->items = xcalloc(n, sizeof *f->items);
     struct pgarray a[4];

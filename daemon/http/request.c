@@ -20,6 +20,7 @@
 #include "base/hex.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "http/exchange.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -42,6 +43,7 @@ struct request {
     struct arena *arena; /* everything below that is not a fixed field */
     bool answered;
     int64_t start_ms;
+    int64_t start_us;      /* for the latency metric */
     struct http_head head; /* points into head_buf */
     char *head_buf;
     char *path;
@@ -107,6 +109,7 @@ struct request *request_new(struct conn *c, struct http_conn *hc)
     r->conn = c;
     r->hc = hc;
     r->start_ms = mono_ms();
+    r->start_us = mono_us();
     r->today = clock_today();
     unsigned char rnd[8];
     if (RAND_bytes(rnd, sizeof rnd) != 1)
@@ -548,6 +551,8 @@ static bool answer_done(struct request *r, int status, size_t len)
 {
     r->answered = true;
     access_log(r, status, len);
+    metrics_request(r->path ? router_index(r->head.method, r->path) : -1, status,
+                    mono_us() - r->start_us);
     if (conn_state(r->conn) == CS_ORPHAN) {
         http_conn_finish(r->hc); /* frees r */
         return false;

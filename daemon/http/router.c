@@ -160,6 +160,26 @@ void router_dispatch(struct request *r)
         router_route(r);
 }
 
+int router_index(enum http_method m, const char *path)
+{
+    if (m == HM_HEAD)
+        m = HM_GET;
+    for (size_t i = 0; i < n_routes; i++)
+        if (routes[i].method == m && match(routes[i].pattern, path, NULL))
+            return (int)i;
+    return -1;
+}
+
+size_t router_n_routes(void)
+{
+    return n_routes;
+}
+
+const struct route *router_route_at(size_t i)
+{
+    return i < n_routes ? &routes[i] : NULL;
+}
+
 int64_t router_body_limit(enum http_method m, const char *path, const struct config *cfg)
 {
     for (size_t i = 0; i < n_routes; i++)

@@ -41,6 +41,12 @@ struct router_auth {
 };
 void router_set_auth(const struct router_auth *a);
 
+/* The index in the route table of the route that serves method and path
+ * (HEAD: the GET route), -1 when none does (metrics). */
+int router_index(enum http_method m, const char *path);
+size_t router_n_routes(void);
+const struct route *router_route_at(size_t i);
+
 /* A complete request (framing.c): authenticate, then route. */
 void router_dispatch(struct request *r);
 /* An authenticated request: match, check, run the handler. */

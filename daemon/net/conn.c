@@ -33,6 +33,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "net/tls.h"
 #include "net/worker.h"
 
@@ -159,6 +160,7 @@ void conn_set_state(struct conn *c, enum conn_state s)
     enum conn_state old = c->state;
     ASSERT(next_ok[old] & BIT(s));
     c->state = s;
+    metrics_conn_state((int)old, (int)s);
     if (old == CS_HANDSHAKE) {
         TAILQ_REMOVE(&c->set->handshakes, c, hs_link);
         c->set->n_handshakes--;
@@ -219,6 +221,22 @@ void conn_set_state(struct conn *c, enum conn_state s)
 enum conn_state conn_state(const struct conn *c)
 {
     return c->state;
+}
+
+const char *conn_state_name(enum conn_state s)
+{
+    static const char *const names[] = {
+        [CS_HANDSHAKE] = "handshake", [CS_IDLE] = "idle",          [CS_READ_HEAD] = "read_head",
+        [CS_READ_BODY] = "read_body", [CS_DISPATCHED] = "handled", [CS_STREAMING] = "streaming",
+        [CS_WRITING] = "writing",     [CS_LINGER] = "linger",      [CS_ORPHAN] = "orphan",
+        [CS_CLOSED] = "closed",
+    };
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : NULL;
+}
+
+bool conn_state_in_flight(enum conn_state s)
+{
+    return in_flight(s);
 }
 
 void conn_close(struct conn *c, const char *reason)
@@ -415,6 +433,7 @@ static void conn_free(struct conn *c)
         bufferevent_free(c->bev);
     if (c->timer)
         event_free(c->timer);
+    metrics_conn_state((int)c->state, -1);
     if (!c->on_reap)
         c->set->n_conns--;
     free(c);
@@ -493,6 +512,8 @@ static void conn_start(struct conn *c, int64_t first_timeout_ms)
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     conn_arm(c, first_timeout_ms);
+    metrics_inc(MC_CONN_OPENED);
+    metrics_conn_state(-1, (int)c->state);
     c->set->n_conns++;
     TAILQ_INSERT_TAIL(&c->set->conns, c, link);
     if (c->state == CS_HANDSHAKE) {

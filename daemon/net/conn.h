@@ -66,6 +66,10 @@ void conn_set_protocol(const struct conn_protocol *p);
  * closes the socket; CLOSED also puts the connection on the reap list. */
 void conn_set_state(struct conn *c, enum conn_state s);
 enum conn_state conn_state(const struct conn *c);
+/* "handshake", "idle", ... (metrics); NULL past CS_CLOSED */
+const char *conn_state_name(enum conn_state s);
+/* a request is in flight in that state (received, being handled or answered) */
+bool conn_state_in_flight(enum conn_state s);
 /* Close the socket (logged at debug with reason): ORPHAN when a request is
  * being handled (DISPATCHED, STREAMING), else CLOSED. */
 void conn_close(struct conn *c, const char *reason);

@@ -5,8 +5,17 @@
  * event base; the workers block them). SIGTERM/SIGINT: every worker stops
  * accepting, closes idle connections, finishes the requests in flight
  * (bounded by shutdown_timeout_ms) and stops; the process exits 0. A second
- * SIGTERM/SIGINT exits at once (status 1). SIGHUP reloads the TLS files and
- * log_level; SIGUSR1 reopens the log file.
+ * SIGTERM/SIGINT exits at once (status 1). SIGHUP re-reads the config file
+ * (and the --key=value flags over it): the options the table marks
+ * reloadable are handed to every worker (each takes its copy on its own
+ * thread), the TLS files are loaded again, and every other option that
+ * changed is logged by name as needing a restart; SIGUSR1 reopens the log
+ * file.
+ *
+ * systemd (sd_notify, a no-op without NOTIFY_SOCKET): READY=1 once the
+ * listeners are open and every worker's pool has a connection up;
+ * RELOADING=1 (with MONOTONIC_USEC) then READY=1 around a SIGHUP;
+ * STOPPING=1 at the first SIGTERM/SIGINT.
  */
 #include "net/server.h"
 
@@ -26,9 +35,12 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include <systemd/sd-daemon.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "net/tls.h"
 #include "net/worker.h"
 
@@ -42,8 +54,24 @@ struct server {
     int n_workers;
     atomic_int n_done;
     struct event *ev_worker_done;
+    struct event *ev_ready; /* polls until the pools are up, then READY=1 */
+    int64_t started_ms;
+    bool ready, waiting_logged;
     int n_term;
 };
+
+static const struct server_hooks *main_hooks;
+static atomic_bool draining;
+
+void server_set_hooks(const struct server_hooks *h)
+{
+    main_hooks = h;
+}
+
+bool server_draining(void)
+{
+    return atomic_load(&draining);
+}
 
 /* ---- listening sockets ----------------------------------------------------------- */
 
@@ -132,6 +160,7 @@ static bool open_listeners(const char *listen, int n, int *fds)
 
 static void begin_shutdown(struct server *s)
 {
+    atomic_store(&draining, true);
     for (int i = 0; i < s->n_workers; i++) {
         worker_drain(s->workers[i]);
     }
@@ -149,14 +178,36 @@ static void term_cb(evutil_socket_t sig, short what, void *arg)
     }
     log_info("%s: draining (up to %lld ms), then exiting", sig == SIGINT ? "SIGINT" : "SIGTERM",
              (long long)s->cfg->shutdown_timeout_ms);
+    sd_notify(0, "STOPPING=1\nSTATUS=draining");
     begin_shutdown(s);
 }
 
-static void swap_str(char **a, char **b)
+/* what a reload changed, for its log lines */
+struct reload_note {
+    char applied[512];
+    size_t n_applied, n_restart;
+};
+
+static void reload_changed(const char *name, bool reloadable, void *arg)
 {
-    char *t = *a;
-    *a = *b;
-    *b = t;
+    struct reload_note *rn = arg;
+    if (!reloadable) {
+        /* the name only: the value may be a secret */
+        log_warn("SIGHUP: %s changed; it takes effect at the next restart", name);
+        rn->n_restart++;
+        return;
+    }
+    size_t l = strlen(rn->applied);
+    snprintf(rn->applied + l, sizeof rn->applied - l, "%s%s", l ? ", " : "", name);
+    rn->n_applied++;
+}
+
+static void notify_ready(const struct server *s)
+{
+    char st[160];
+    snprintf(st, sizeof st, "READY=1\nSTATUS=listening on %s, %d worker(s)", s->cfg->listen,
+             s->n_workers);
+    sd_notify(0, st);
 }
 
 static void hup_cb(evutil_socket_t sig, short what, void *arg)
@@ -166,6 +217,9 @@ static void hup_cb(evutil_socket_t sig, short what, void *arg)
     struct server *s = arg;
     struct config fresh;
     char err[512];
+    char msg[64];
+    snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)mono_us());
+    sd_notify(0, msg);
     config_init(&fresh);
     if (s->config_path && !config_load_file(&fresh, s->config_path, err, sizeof err)) {
         log_error("SIGHUP: %s; keeping the running configuration", err);
@@ -177,27 +231,32 @@ static void hup_cb(evutil_socket_t sig, short what, void *arg)
         char key[64];
         snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
         if (!config_set(&fresh, key, eq + 1, err, sizeof err)) {
-            log_error("SIGHUP: %s", err);
+            log_error("SIGHUP: %s; keeping the running configuration", err);
             goto out;
         }
     }
     enum log_level lvl;
     if (!config_validate(&fresh, true, err, sizeof err) ||
         !log_level_from_name(fresh.log_level, &lvl) || !tls_load(&fresh, err, sizeof err)) {
-        log_error("SIGHUP: %s; keeping the previous TLS context", err);
+        log_error("SIGHUP: %s; keeping the running configuration and TLS context", err);
+        goto out;
+    }
+    struct reload_note rn = {.applied = ""};
+    config_changes(s->cfg, &fresh, reload_changed, &rn);
+    if (!config_apply_reloadable(s->cfg, &fresh)) {
+        log_error("SIGHUP: out of memory; keeping the running configuration");
         goto out;
     }
     log_set_level(lvl);
-    /* only the main thread reads these strings */
-    swap_str(&s->cfg->tls_cert, &fresh.tls_cert);
-    swap_str(&s->cfg->tls_key, &fresh.tls_key);
-    swap_str(&s->cfg->tls_ca, &fresh.tls_ca);
-    swap_str(&s->cfg->tls_crl, &fresh.tls_crl);
-    swap_str(&s->cfg->log_level, &fresh.log_level);
-    log_info("SIGHUP: TLS certificate, key, CA, CRL and log_level reloaded "
-             "(other options need a restart)");
+    for (int i = 0; i < s->n_workers; i++)
+        worker_reload(s->workers[i], s->cfg);
+    log_info("SIGHUP: TLS files reloaded; %s%s%s", rn.n_applied ? "applied: " : "",
+             rn.n_applied ? rn.applied : "no reloadable option changed",
+             rn.n_restart ? " (see the warnings for the options that need a restart)" : "");
 out:
     config_free(&fresh);
+    if (s->ready)
+        notify_ready(s);
 }
 
 static void usr1_cb(evutil_socket_t sig, short what, void *arg)
@@ -225,6 +284,29 @@ static void worker_done_cb(evutil_socket_t fd, short what, void *arg)
     struct server *s = arg;
     if (atomic_load(&s->n_done) == s->n_workers)
         event_base_loopexit(s->base, NULL);
+}
+
+/* READY=1 once every worker's pool has a connection up (the listeners
+ * are open before the workers start) */
+static void ready_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct server *s = arg;
+    if (s->ready)
+        return;
+    if (metrics_gauge(MG_POOLS) >= s->n_workers && metrics_gauge(MG_POOLS_DOWN) == 0) {
+        s->ready = true;
+        evtimer_del(s->ev_ready);
+        notify_ready(s);
+        log_info("ready: every worker has a database connection");
+        return;
+    }
+    if (!s->waiting_logged && mono_ms() - s->started_ms > 5000) {
+        s->waiting_logged = true;
+        log_warn("no database connection yet: waiting before telling systemd READY=1");
+        sd_notify(0, "STATUS=waiting for the database");
+    }
 }
 
 /* ---- run ------------------------------------------------------------------------------ */
@@ -311,10 +393,16 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
     struct event *ev_hup = s.base ? evsignal_new(s.base, SIGHUP, hup_cb, &s) : NULL;
     struct event *ev_usr1 = s.base ? evsignal_new(s.base, SIGUSR1, usr1_cb, &s) : NULL;
     s.ev_worker_done = s.base ? event_new(s.base, -1, 0, worker_done_cb, &s) : NULL;
-    if (!ev_term || !ev_int || !ev_hup || !ev_usr1 || !s.ev_worker_done ||
+    s.ev_ready = s.base ? event_new(s.base, -1, EV_PERSIST, ready_cb, &s) : NULL;
+    if (!ev_term || !ev_int || !ev_hup || !ev_usr1 || !s.ev_worker_done || !s.ev_ready ||
         event_add(ev_term, NULL) || event_add(ev_int, NULL) || event_add(ev_hup, NULL) ||
         event_add(ev_usr1, NULL)) {
         log_error("cannot set up signal handling");
+        goto out;
+    }
+    /* the operator listener (ops/), on this thread's loop */
+    if (main_hooks && main_hooks->start && !main_hooks->start(s.base, cfg)) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         goto out;
     }
 
@@ -341,6 +429,9 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
         log_info("medaidd listening on %s with %d worker(s), pool of %lld per worker", cfg->listen,
                  s.n_workers, (long long)cfg->db_pool_size);
         rc = 0;
+        s.started_ms = mono_ms();
+        struct timeval tv = clock_tv(50);
+        event_add(s.ev_ready, &tv);
     }
     if (s.n_workers > 0)
         event_base_dispatch(s.base);
@@ -361,6 +452,10 @@ out:
         event_free(ev_usr1);
     if (s.ev_worker_done)
         event_free(s.ev_worker_done);
+    if (s.ev_ready)
+        event_free(s.ev_ready);
+    if (main_hooks && main_hooks->stop)
+        main_hooks->stop();
     if (s.base)
         event_base_free(s.base);
     if (*cfg->pid_file)

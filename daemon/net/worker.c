@@ -19,6 +19,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "net/conn.h"
 
 struct worker {
@@ -28,8 +29,11 @@ struct worker {
     bool own_base;
     struct event_base *base;
     struct evconnlistener *listener;
-    const struct config *cfg;
-    void *app; /* the upper layers' (the database handle) */
+    const struct config *cfg; /* own_cfg, or the caller's (worker_new_on) */
+    struct config own_cfg;    /* this thread's copy: reloads change it between loop turns */
+    bool owns_cfg;
+    _Atomic(struct config *) reload; /* set by worker_reload, taken by cmd_cb */
+    void *app;                       /* the upper layers' (the database handle) */
     struct conn_set *conns;
     struct event *ev_reap;
     struct event *ev_cmd; /* activated by the main thread */
@@ -135,9 +139,14 @@ static void notes_cb(evutil_socket_t fd, short what, void *arg)
     notes_flush(arg);
 }
 
+_Static_assert(WN_REFUSED_FULL == (int)MC_CONN_REFUSED_FULL &&
+                   WN_ACCEPT_ERROR == (int)MC_ACCEPT_ERROR && WN_COUNT == (int)MC_CONN_OPENED,
+               "worker notes and their metrics in the same order");
+
 void worker_note(struct worker *w, enum worker_note n, const char *detail)
 {
     w->notes[n]++;
+    metrics_inc((enum metric_counter)n);
     if (detail)
         snprintf(w->note_detail[n], sizeof w->note_detail[n], "%s", detail);
     if (w->ev_notes && !evtimer_pending(w->ev_notes, NULL)) {
@@ -200,6 +209,13 @@ static void cmd_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct worker *w = arg;
+    struct config *fresh = atomic_exchange(&w->reload, NULL);
+    if (fresh) {
+        if (w->owns_cfg && !config_apply_reloadable(&w->own_cfg, fresh))
+            log_error("%s: out of memory applying the reloaded options", w->tag);
+        config_free(fresh);
+        free(fresh);
+    }
     if (atomic_load(&w->cmd) != CMD_DRAIN || w->draining)
         return;
     w->draining = true;
@@ -211,6 +227,24 @@ static void cmd_cb(evutil_socket_t fd, short what, void *arg)
     struct timeval tv = clock_tv(w->cfg->shutdown_timeout_ms);
     evtimer_add(w->ev_drain_deadline, &tv);
     worker_check_drained(w);
+}
+
+void worker_reload(struct worker *w, const struct config *fresh)
+{
+    struct config *copy = xcalloc(1, sizeof *copy);
+    if (!config_copy(copy, fresh)) {
+        free(copy);
+        log_error("%s: out of memory copying the reloaded options", w->tag);
+        return;
+    }
+    /* a reload the worker has not taken yet is replaced (never freed twice:
+     * whoever exchanges it out owns it) */
+    struct config *older = atomic_exchange(&w->reload, copy);
+    if (older) {
+        config_free(older);
+        free(older);
+    }
+    event_active(w->ev_cmd, EV_READ, 0);
 }
 
 void worker_drain(struct worker *w)
@@ -241,7 +275,12 @@ struct worker *worker_new(int idx, const struct config *cfg, int listen_fd)
     struct worker *w = xcalloc(1, sizeof *w);
     w->idx = idx;
     snprintf(w->tag, sizeof w->tag, "w%d", idx);
-    w->cfg = cfg;
+    if (!config_copy(&w->own_cfg, cfg)) {
+        free(w);
+        return NULL;
+    }
+    w->owns_cfg = true;
+    w->cfg = &w->own_cfg;
     w->own_base = true;
     w->base = event_base_new();
     if (!w->base || !worker_setup(w, listen_fd)) {
@@ -296,13 +335,22 @@ void worker_free(struct worker *w)
     }
     if (w->base && w->own_base)
         event_base_free(w->base);
+    struct config *pending = atomic_exchange(&w->reload, NULL);
+    if (pending) {
+        config_free(pending);
+        free(pending);
+    }
+    if (w->owns_cfg)
+        config_free(&w->own_cfg);
     free(w);
 }
 
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    metrics_gauge_add(MG_WORKERS_ACTIVE, 1);
     event_base_dispatch(w->base);
+    metrics_gauge_add(MG_WORKERS_ACTIVE, -1);
     notes_flush(w);
     worker_release(w);
     w->done(w->done_arg);

@@ -31,6 +31,9 @@ struct worker *worker_new_on(struct event_base *base, const struct config *cfg);
 void worker_free(struct worker *w);
 bool worker_start(struct worker *w, void (*done)(void *arg), void *arg);
 void worker_join(struct worker *w);
+/* From the main thread: the worker takes the reloadable options of fresh
+ * (copied here) into its own copy of the configuration, on its own thread. */
+void worker_reload(struct worker *w, const struct config *fresh);
 /* From any thread: stop accepting, finish what is in flight, stop. */
 void worker_drain(struct worker *w);
 

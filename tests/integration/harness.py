@@ -206,6 +206,7 @@ class Env:
             "pid_file": self.tmp / f"{name}.pid",
             # every answer is signed (scripts/lib.sh dev_ca makes the key)
             "agreement_signing_key": self.certs / "agreement-signing.pem",
+            "ops_listen": "",  # the operator listener: on only where a test asks (tests_ops)
         }
         opts.update(overrides)
         path = self.tmp / f"{name}.conf"
@@ -315,13 +316,14 @@ class Daemon:
         self.stderr_path = env.tmp / f"{name}.stderr"
         env.daemons.append(self)
         self._n = 0
+        self.extra_env = {}  # added to the daemon's environment (NOTIFY_SOCKET, ...)
 
     def start(self, wait=30):
         self.stderr_file = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen([str(self.env.medaidd), "-c", str(self.conf)],
                                      stdin=subprocess.DEVNULL, stdout=self.stderr_file,
                                      stderr=subprocess.STDOUT, cwd=str(ROOT),
-                                     env=self.env.daemon_env())
+                                     env={**self.env.daemon_env(), **self.extra_env})
         deadline = time.monotonic() + wait
         last = None
         while time.monotonic() < deadline:
