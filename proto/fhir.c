@@ -5,6 +5,7 @@
 #include "fhir.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -579,6 +580,24 @@ char *fhir_eligibility_response(const char *answer_text, size_t answer_len,
         cJSON *err = cJSON_CreateObject();
         cJSON_AddItemToObject(err, "code", refusal_cc(reason));
         cJSON_AddItemToArray(errs, err);
+    }
+    if (cJSON_IsObject(member(answer, "signature")) && ok) {
+        /* The agreement as recorded and signed (docs/verifying.md): what
+         * `medaid agreement verify` or openssl checks; the resource itself is
+         * derived from it and carries no signature of its own. */
+        char *text = malloc(answer_len + 1);
+        if (text) {
+            memcpy(text, answer_text, answer_len);
+            text[answer_len] = '\0';
+            cJSON *exts = cJSON_AddArrayToObject(r, "extension");
+            cJSON *x = cJSON_CreateObject();
+            jx_add_str(x, "url", FHIR_EXT_BASE "signed-agreement");
+            jx_add_str(x, "valueString", text);
+            cJSON_AddItemToArray(exts, x);
+            free(text);
+        } else {
+            ok = false;
+        }
     }
     cJSON_Delete(answer);
     if (!ok) {

@@ -164,6 +164,11 @@ def _check(method, target, status, headers, body):
             msg = "405 without Allow"
             _fail(op_name, status, msg)
             return msg
+        if path == "/fhir" or path.startswith("/fhir/"):
+            # under /fhir every refusal is an OperationOutcome (docs/fhir.md)
+            return _check_body(doc, cls, op_name, status, headers, body, method,
+                               {"content": {"application/fhir+json": {
+                                   "schema": {"$ref": "#/components/schemas/FhirOperationOutcome"}}}})
         return _check_body(doc, cls, op_name, status, headers, body, method,
                            {"content": {"application/problem+json": {
                                "schema": {"$ref": "#/components/schemas/Problem"}}}})

@@ -141,6 +141,18 @@ def response(r):
 def agreement_of(d, j):
     g = d.request("provider", "GET", f"/v1/agreements/{j['preAuthRef']}")
     expect(g.status == 200 and g.json.get("agreement") == j["preAuthRef"], f"agreement: {g!r}")
+    # the resource carries the signed agreement: the same as GET gives, and it verifies
+    ext = [x for x in j.get("extension", []) if x.get("url", "").endswith("/signed-agreement")]
+    expect(len(ext) == 1, f"signed-agreement extension: {j.get('extension')!r}")
+    expect(json.loads(ext[0]["valueString"]) == g.json, "the extension is the recorded agreement")
+    keys = d.request("provider", "GET", "/v1/keys")
+    expect(keys.status == 200, repr(keys))
+    a = d.env.tmp / f"fhir-{j['preAuthRef']}.json"
+    k = d.env.tmp / "fhir-keys.json"
+    a.write_text(ext[0]["valueString"])
+    k.write_bytes(keys.body)
+    p = d.client("provider", "agreement", "verify", str(a), "--keys", str(k))
+    expect(p.returncode == 0, f"verify the FHIR answer's agreement: {p.stdout}{p.stderr}")
     return g.json
 
 
@@ -236,8 +248,10 @@ def answers(env, tap, d):
                        {"ssin": s, "service_date": t0, "care_type": "general_practice",
                         "items": [{"code": c, "quantity": q} for c, q in items]})
         expect(v1.status == 200, repr(v1))
-        strip = {k: v for k, v in v1.json.items() if k != "agreement"}
-        expect(strip == {k: v for k, v in a.items() if k != "agreement"},
+        # two agreements: their numbers and so their signatures differ
+        other = ("agreement", "signature")
+        strip = {k: v for k, v in v1.json.items() if k not in other}
+        expect(strip == {k: v for k, v in a.items() if k not in other},
                f"/v1/coverage {v1.json!r} vs FHIR's agreement {a!r}")
         ins = j["insurance"][0]
         expect(ins["coverage"]["identifier"]["value"] == a["decision"]["id"], repr(ins))
