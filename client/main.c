@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "args.h"
@@ -121,6 +122,10 @@ static int run_parsed(const struct parsed *p, struct ctx *c)
         printf("medaid %s (%s)\n", MEDAID_VERSION, api_backend_version());
         return EXIT_OK;
     }
+    if (p->gflag[G_COMPLETION_WORDS]) {
+        completion_words();
+        return EXIT_OK;
+    }
     if (!p->group)
         return usage_error("missing command");
     if (!p->cmd) {
@@ -142,7 +147,9 @@ static int run_parsed(const struct parsed *p, struct ctx *c)
         config_free(&cfg);
         return local_error("cannot initialise libcurl");
     }
+    output_set_pretty(c->format == OUT_JSON && isatty(STDOUT_FILENO));
     rc = p->cmd->run(c);
+    args_forget_secrets();
     api_global_cleanup();
     config_free(&cfg);
     return rc;

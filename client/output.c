@@ -42,8 +42,31 @@ const char *output_format_name(enum output_format f)
     return "?";
 }
 
+static bool pretty;
+
+void output_set_pretty(bool on)
+{
+    pretty = on;
+}
+
+bool output_pretty(void)
+{
+    return pretty;
+}
+
 void output_raw(FILE *out, const char *body, size_t len)
 {
+    if (pretty) {
+        cJSON *doc = cJSON_ParseWithLength(body, len);
+        char *text = doc ? cJSON_Print(doc) : NULL;
+        cJSON_Delete(doc);
+        if (text) {
+            fputs(text, out);
+            fputc('\n', out);
+            cJSON_free(text);
+            return;
+        }
+    }
     fwrite(body, 1, len, out);
     if (len == 0 || body[len - 1] != '\n')
         fputc('\n', out);

@@ -22,8 +22,11 @@ enum output_format { OUT_JSON, OUT_TABLE, OUT_NDJSON, OUT_CSV };
 bool output_format_from_name(const char *s, enum output_format *out);
 const char *output_format_name(enum output_format f);
 
-/* the body as received, then "\n" if it does not end with one */
+/* the body as received, then "\n" if it does not end with one; indented
+ * (when it is JSON) after output_set_pretty(true), for a terminal */
 void output_raw(FILE *out, const char *body, size_t len);
+void output_set_pretty(bool on);
+bool output_pretty(void);
 
 /* table renderings */
 void output_decision_table(FILE *out, const struct cJSON *decision);
