@@ -486,8 +486,8 @@ void api_exchange(const struct api_options *o, const struct api_request *rq,
             snprintf(why, sizeof why, "HTTP %ld", res->status);
         else
             snprintf(why, sizeof why, "not reached");
-        fprintf(stderr, "medaid: %s; retry %d of %d in %ld.%01ld s\n", why, attempt + 1, o->retry,
-                wait / 1000, (wait % 1000) / 100);
+        fprintf(stderr, "medaid: retrying (%s): attempt %d of %d in %ld.%01ld s\n", why,
+                attempt + 2, o->retry + 1, wait / 1000, (wait % 1000) / 100);
         api_response_free(res);
         struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
