@@ -60,6 +60,13 @@ enum audit_list {
 void output_audit_header(FILE *out, enum output_format f, enum audit_list l);
 void output_audit_row(FILE *out, enum output_format f, enum audit_list l, const struct cJSON *item);
 
+/* The list of an answer (the answer when it is an array, else its first
+ * member that is one) as ndjson (one compact item per line) or csv (a
+ * header of the items' members in order of first appearance, strings as
+ * they are, null empty, other values as compact JSON); false when there is
+ * no list. */
+bool output_list(FILE *out, enum output_format f, const struct cJSON *doc);
+
 /* any JSON value as flattened `a.b[0].c  value` lines */
 void output_generic_table(FILE *out, const struct cJSON *value);
 
