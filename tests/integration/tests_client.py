@@ -447,11 +447,15 @@ def list_tests(env, tap, d):
             pn = medaid(d, ["--format", "ndjson", *args], e)
             expect(pn.returncode == 0, f"{args} ndjson: {pn.stderr}")
             lines = [json.loads(x) for x in pn.stdout.splitlines()]
-            expect(lines == items, f"{args}: ndjson {lines} != json {items}")
+            # audit reads records each call of itself: its list grows by one each time
+            grows = args[:2] == ["audit", "reads"]
+            expect(lines[:len(items)] == items and (grows or len(lines) == len(items)),
+                   f"{args}: ndjson {lines} != json {items}")
             pc = medaid(d, ["--format", "csv", *args], e)
             expect(pc.returncode == 0, f"{args} csv: {pc.stderr}")
             rows = list(csv.DictReader(io.StringIO(pc.stdout)))
-            expect(len(rows) == len(items), f"{args}: {len(rows)} csv rows for {len(items)}")
+            expect(len(rows) == len(items) + (2 if grows else 0),
+                   f"{args}: {len(rows)} csv rows for {len(items)}")
             for row, it in zip(rows, items):
                 for k, v in it.items():
                     want = "" if v is None else v if isinstance(v, str) else json.dumps(
