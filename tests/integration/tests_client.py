@@ -420,7 +420,8 @@ def list_tests(env, tap, d):
     expect(p.returncode == 0, f"suspend: {p.stderr}")
     r = import_csv(d, SAMPLE.read_text())
     expect(r.status == 200, f"tariffs: {r!r}")
-    code = SAMPLE.read_text().splitlines()[1].split(",")[0]
+    code = next(ln for ln in SAMPLE.read_text().splitlines()
+                if ln[:6].isdigit()).split(",")[0]
     # audit reads first: the ocmw's reads below are recorded in the trail it lists
     p = medaid(d, ["decision", "history", dec["id"]], eo)
     expect(p.returncode == 0, f"history: {p.stderr}")
