@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -215,8 +216,8 @@ static enum api_outcome classify(CURLcode rc)
             goto setopt_failed;                                                                    \
     } while (0)
 
-void api_exchange(const struct api_options *o, const struct api_request *rq,
-                  struct api_response *res)
+static void exchange_once(const struct api_options *o, const struct api_request *rq,
+                          struct api_response *res)
 {
     char errbuf[CURL_ERROR_SIZE];
     struct sink sink = {0};
@@ -224,6 +225,7 @@ void api_exchange(const struct api_options *o, const struct api_request *rq,
     char *url = NULL;
     char line[512];
     CURL *c = NULL;
+    bool p12 = o->cert_type && strcmp(o->cert_type, "P12") == 0;
 
     memset(res, 0, sizeof *res);
     errbuf[0] = '\0';
@@ -234,6 +236,10 @@ void api_exchange(const struct api_options *o, const struct api_request *rq,
     }
     if (strpbrk(o->url, "?# \t\r\n")) {
         set_error(res, API_LOCAL, "URL must not contain a query, fragment or blanks: %s", o->url);
+        return;
+    }
+    if (p12 && o->key) {
+        set_error(res, API_LOCAL, "--cert-type P12: the key is in the PKCS#12 file; no --key");
         return;
     }
     if (!check_readable(res, "client certificate", o->cert) ||
@@ -271,15 +277,15 @@ void api_exchange(const struct api_options *o, const struct api_request *rq,
         SETOPT(c, CURLOPT_CAINFO, o->ca);
     if (o->cert) {
         SETOPT(c, CURLOPT_SSLCERT, o->cert);
-        SETOPT(c, CURLOPT_SSLCERTTYPE, "PEM");
+        SETOPT(c, CURLOPT_SSLCERTTYPE, p12 ? "P12" : "PEM");
     }
-    if (o->key) {
+    if (o->key && !p12) {
         SETOPT(c, CURLOPT_SSLKEY, o->key);
         SETOPT(c, CURLOPT_SSLKEYTYPE, "PEM");
     }
-    /* An empty pass phrase makes an encrypted key fail instead of letting
-     * OpenSSL prompt on the terminal: medaid never prompts. */
-    SETOPT(c, CURLOPT_KEYPASSWD, "");
+    /* Without a pass phrase, an empty one makes an encrypted key fail instead
+     * of letting OpenSSL prompt on the terminal: medaid never prompts. */
+    SETOPT(c, CURLOPT_KEYPASSWD, o->key_password ? o->key_password : "");
 
     /* Response: capped body (a streamed one is not kept, so not capped). */
     if (!rq->on_body)
@@ -356,6 +362,11 @@ void api_exchange(const struct api_options *o, const struct api_request *rq,
                       sink.streamed, why);
         } else if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
             set_error(res, API_BAD_ANSWER, "answer larger than %u MiB", API_MAX_RESPONSE >> 20);
+        } else if (rc == CURLE_SSL_CERTPROBLEM) {
+            set_error(res, API_LOCAL,
+                      "cannot use the client certificate or key (wrong pass phrase, or not %s?): "
+                      "%s",
+                      p12 ? "a PKCS#12 file" : "PEM", why);
         } else {
             set_error(res, classify(rc), "%s: %s", url, why);
         }
@@ -398,6 +409,90 @@ out:
     if (c)
         curl_easy_cleanup(c);
     free(url);
+}
+
+/* ---- retries -------------------------------------------------------------- */
+
+#define RETRY_BASE_MS 500L
+#define RETRY_CAP_MS  30000L
+
+static bool has_idempotency_key(const struct api_request *rq)
+{
+    for (size_t i = 0; rq->headers && rq->headers[i]; i++)
+        if (starts_with_ci(rq->headers[i], "Idempotency-Key:"))
+            return true;
+    return false;
+}
+
+static bool retryable(const struct api_request *rq, const struct api_response *res)
+{
+    if (res->streamed > 0)
+        return false;
+    if (strcmp(rq->method, "GET") != 0 && !has_idempotency_key(rq))
+        return false; /* never repeat a write the server could not recognise */
+    if (res->outcome == API_UNREACHABLE)
+        return true;
+    return res->outcome == API_ANSWERED && (res->status == 503 || res->status == 429);
+}
+
+/* Retry-After in whole seconds (an HTTP date is not followed: backoff) */
+static long retry_after_ms(const struct api_response *res)
+{
+    const char *ra = res->retry_after;
+    if (!ra || !isdigit((unsigned char)*ra))
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(ra, &end, 10);
+    if (errno || *end || v < 0)
+        return -1;
+    return v > RETRY_CAP_MS / 1000 ? RETRY_CAP_MS : v * 1000;
+}
+
+static unsigned long jitter_seed(void)
+{
+    unsigned char b[sizeof(unsigned long)];
+    FILE *f = fopen("/dev/urandom", "rb");
+    unsigned long v = (unsigned long)getpid();
+    if (f) {
+        if (fread(b, 1, sizeof b, f) == sizeof b)
+            memcpy(&v, b, sizeof v);
+        fclose(f);
+    }
+    return v;
+}
+
+void api_exchange(const struct api_options *o, const struct api_request *rq,
+                  struct api_response *res)
+{
+    unsigned long seed = 0;
+    for (int attempt = 0;; attempt++) {
+        exchange_once(o, rq, res);
+        if (attempt >= o->retry || !retryable(rq, res))
+            return;
+        /* exponential backoff, full jitter over its upper half */
+        long cap = RETRY_BASE_MS << (attempt < 6 ? attempt : 6);
+        if (cap > RETRY_CAP_MS)
+            cap = RETRY_CAP_MS;
+        if (!seed)
+            seed = jitter_seed() | 1;
+        seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+        long wait = cap / 2 + (long)((seed >> 33) % (unsigned long)(cap / 2 + 1));
+        long ra = retry_after_ms(res);
+        if (ra > wait)
+            wait = ra;
+        char why[64];
+        if (res->outcome == API_ANSWERED)
+            snprintf(why, sizeof why, "HTTP %ld", res->status);
+        else
+            snprintf(why, sizeof why, "not reached");
+        fprintf(stderr, "medaid: retrying (%s): attempt %d of %d in %ld.%01ld s\n", why,
+                attempt + 2, o->retry + 1, wait / 1000, (wait % 1000) / 100);
+        api_response_free(res);
+        struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
 }
 
 void api_response_free(struct api_response *res)

@@ -30,14 +30,17 @@ enum exit_code {
 #define API_MAX_RESPONSE (64u * 1024u * 1024u) /* response body cap */
 
 struct api_options {
-    const char *url;        /* base URL, e.g. https://localhost:8443 */
-    const char *cert;       /* client certificate (PEM), may be NULL */
-    const char *key;        /* client private key (PEM), may be NULL */
-    const char *ca;         /* CA that signed the server certificate, may be NULL */
-    const char *lang;       /* Accept-Language value, may be NULL */
-    const char *request_id; /* X-Request-Id to send, may be NULL */
-    long timeout;           /* seconds, whole exchange */
-    bool verbose;           /* status and request id on stderr */
+    const char *url;          /* base URL, e.g. https://localhost:8443 */
+    const char *cert;         /* client certificate (PEM), may be NULL */
+    const char *key;          /* client private key (PEM), may be NULL */
+    const char *ca;           /* CA that signed the server certificate, may be NULL */
+    const char *lang;         /* Accept-Language value, may be NULL */
+    const char *request_id;   /* X-Request-Id to send, may be NULL */
+    long timeout;             /* seconds, whole exchange */
+    bool verbose;             /* status and request id on stderr */
+    const char *cert_type;    /* "PEM" (default when NULL) or "P12" (cert and key in one file) */
+    const char *key_password; /* pass phrase of an encrypted key or PKCS#12 file, may be NULL */
+    int retry;                /* extra attempts on 503, 429 and connection failures */
 };
 
 /*
@@ -92,7 +95,12 @@ void api_global_cleanup(void);
 /* "libcurl/7.88.1 OpenSSL/3.0.x ..." */
 const char *api_backend_version(void);
 
-/* Perform one exchange. Always fills *res (free it with api_response_free). */
+/* Perform one exchange. Always fills *res (free it with api_response_free).
+ * With o->retry > 0, a 503, a 429 or a failure to reach the server is tried
+ * again up to o->retry times, after an exponential backoff with jitter (or
+ * the answer's Retry-After), when the request is safe to repeat: a GET, or
+ * a write that carries an Idempotency-Key (the same key each time). A stream
+ * that already handed bytes to on_body is never repeated. */
 void api_exchange(const struct api_options *o, const struct api_request *rq,
                   struct api_response *res);
 void api_response_free(struct api_response *res);

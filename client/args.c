@@ -34,21 +34,24 @@ static const struct {
 
 const struct opt_def gopts[G__COUNT] = {
     [G_URL] = {"url", 0, "URL", "server base URL (MEDAID_URL; default " CONFIG_DEFAULT_URL ")"},
-    [G_CERT] = {"cert", 0, "FILE", "client certificate, PEM (MEDAID_CERT)"},
-    [G_KEY] = {"key", 0, "FILE", "client private key, PEM, unencrypted (MEDAID_KEY)"},
+    [G_CERT] = {"cert", 0, "FILE", "client certificate: PEM, or P12 (MEDAID_CERT)"},
+    [G_KEY] = {"key", 0, "FILE", "client private key, PEM, may be encrypted (MEDAID_KEY)"},
     [G_CA] = {"ca", 0, "FILE", "CA that signed the server certificate (MEDAID_CA)"},
     [G_CONFIG] = {"config", 0, "FILE",
                   "config file (MEDAID_CONFIG; default ~/.config/medaid/medaid.conf)"},
-    [G_FORMAT] = {"format", 0, "FMT",
-                  "output format: json (default) or table; also ndjson and csv for the audit "
-                  "lists"},
-    [G_LANG] = {"lang", 0, "LANG", "language of messages: en, nl or fr (Accept-Language)"},
-    [G_TIMEOUT] = {"timeout", 0, "SECONDS",
-                   "give up after SECONDS (default 30; audit streams: SECONDS without data)"},
+    [G_FORMAT] = {"format", 0, "FMT", "json (default), table; lists: ndjson, csv (MEDAID_FORMAT)"},
+    [G_LANG] = {"lang", 0, "LANG", "messages in en, nl, fr or de (MEDAID_LANG)"},
+    [G_TIMEOUT] = {"timeout", 0, "SECONDS", "give up after SECONDS (30; streams: without data)"},
     [G_REQUEST_ID] = {"request-id", 0, "ID", "send ID as X-Request-Id"},
+    [G_CERT_TYPE] = {"cert-type", 0, "TYPE", "PEM (default) or P12: cert and key in one file"},
+    [G_KEY_PASSWORD_FILE] = {"key-password-file", 0, "FILE",
+                             "the key's pass phrase: the first line of FILE"},
+    [G_RETRY] = {"retry", 0, "N", "retry 503, 429, no connection N times (0-10)"},
+    [G_PROFILE] = {"profile", 0, "NAME", "the config file's [profile NAME] section"},
     [G_VERBOSE] = {"verbose", 'v', NULL, "print the HTTP status and X-Request-Id on stderr"},
     [G_HELP] = {"help", 'h', NULL, "show this help (or a command's) and exit"},
     [G_VERSION] = {"version", 0, NULL, "show the version and exit"},
+    [G_COMPLETION_WORDS] = {"completion-words", 0, NULL, "the words of shell completion, and exit"},
 };
 
 int usage_error(const char *fmt, ...)
@@ -177,12 +180,17 @@ void help_all(void)
     }
     printf("\nOptions (before or after the command):\n");
     print_opts(stdout, gopts, G__COUNT);
-    printf("\nEnvironment: MEDAID_URL, MEDAID_CERT, MEDAID_KEY, MEDAID_CA, MEDAID_CONFIG.\n"
-           "Precedence: options, then environment, then the config file (keys url, cert,\n"
-           "key, ca as 'key = value' lines).\n"
-           "\nOutput: json prints the server's answer exactly as received; table prints\n"
-           "aligned key/value lines; the audit lists also take ndjson and csv (see\n"
-           "'medaid audit consultations --help'). Errors are reported on stderr.\n"
+    printf("\nEnvironment: MEDAID_URL, MEDAID_CERT, MEDAID_KEY, MEDAID_CA, MEDAID_CERT_TYPE,\n"
+           "MEDAID_KEY_PASSWORD_FILE, MEDAID_KEY_PASSWORD, MEDAID_FORMAT, MEDAID_LANG,\n"
+           "MEDAID_TIMEOUT, MEDAID_RETRY, MEDAID_CONFIG, MEDAID_PROFILE.\n"
+           "Precedence: options, then environment, then the profile's section of the config\n"
+           "file, then its top (keys url, cert, key, ca, cert_type, key_password_file,\n"
+           "format, lang, timeout, retry as 'key = value' lines; '[profile NAME]' starts a\n"
+           "section), then the defaults.\n"
+           "\nOutput: json prints the server's answer as received (indented when stdout is\n"
+           "a terminal); table prints aligned key/value lines; the lists also take ndjson\n"
+           "and csv (see 'medaid audit consultations --help'). Errors are reported on\n"
+           "stderr.\n"
            "\nExit codes:\n");
     for (size_t i = 0; i < sizeof exit_doc / sizeof exit_doc[0]; i++)
         printf("  %d  %s\n", (int)exit_doc[i].code, exit_doc[i].meaning);
@@ -360,14 +368,71 @@ int parse_args(int argc, char **argv, struct parsed *p, struct ctx *c)
     return EXIT_OK;
 }
 
+static char key_password[1024];
+
+void args_forget_secrets(void)
+{
+    explicit_bzero(key_password, sizeof key_password);
+}
+
+/* the first line of path, without its end of line */
+static int read_password_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return local_error("cannot read the key password file %s: %s", path, strerror(errno));
+    bool ok = fgets(key_password, sizeof key_password, f) != NULL;
+    bool err = ferror(f);
+    fclose(f);
+    if (err)
+        return local_error("cannot read the key password file %s", path);
+    size_t n = ok ? strlen(key_password) : 0;
+    if (n == sizeof key_password - 1 && key_password[n - 1] != '\n')
+        return local_error("the key password file %s: a line longer than %zu bytes", path,
+                           sizeof key_password - 2);
+    while (n > 0 && (key_password[n - 1] == '\n' || key_password[n - 1] == '\r'))
+        key_password[--n] = '\0';
+    return EXIT_OK;
+}
+
+#define RETRY_MAX 10
+
 int args_globals(const struct parsed *p, struct ctx *c, struct config *cfg)
 {
+    struct config_flags flags = {
+        .v =
+            {
+                [CK_URL] = p->gval[G_URL],
+                [CK_CERT] = p->gval[G_CERT],
+                [CK_KEY] = p->gval[G_KEY],
+                [CK_CA] = p->gval[G_CA],
+                [CK_CERT_TYPE] = p->gval[G_CERT_TYPE],
+                [CK_KEY_PASSWORD_FILE] = p->gval[G_KEY_PASSWORD_FILE],
+                [CK_FORMAT] = p->gval[G_FORMAT],
+                [CK_LANG] = p->gval[G_LANG],
+                [CK_TIMEOUT] = p->gval[G_TIMEOUT],
+                [CK_RETRY] = p->gval[G_RETRY],
+            },
+        .config = p->gval[G_CONFIG],
+        .profile = p->gval[G_PROFILE],
+    };
+    char err[512];
+    if (!config_resolve(&flags, cfg, err, sizeof err))
+        return local_error("%s", err);
+    int rc = EXIT_USAGE;
+
     c->format = OUT_JSON;
-    if (p->gval[G_FORMAT] && !output_format_from_name(p->gval[G_FORMAT], &c->format))
-        return usage_error("--format: expected json, table, ndjson or csv, not '%s'",
-                           p->gval[G_FORMAT]);
+    const char *fmt = cfg->v[CK_FORMAT];
+    if (fmt && !output_format_from_name(fmt, &c->format)) {
+        usage_error("--format: expected json, table, ndjson or csv, not '%s'", fmt);
+        goto fail;
+    }
     unsigned formats = p->cmd->formats ? p->cmd->formats : FMT_JSON_TABLE;
-    if (!(formats & FMT(c->format))) {
+    if (!(formats & FMT(c->format)) && !p->gval[G_FORMAT]) {
+        /* a default from the environment or the config file: where the command
+         * does not take it, its own default */
+        c->format = OUT_JSON;
+    } else if (!(formats & FMT(c->format))) {
         fprintf(stderr,
                 "medaid: --format %s: not for '%s%s%s'; it takes:", output_format_name(c->format),
                 p->cmd->group, p->cmd->name ? " " : "", p->cmd->name ? p->cmd->name : "");
@@ -375,41 +440,101 @@ int args_globals(const struct parsed *p, struct ctx *c, struct config *cfg)
             if (formats & FMT(f))
                 fprintf(stderr, " %s", output_format_name((enum output_format)f));
         fputs("\nTry 'medaid --help'.\n", stderr);
-        return EXIT_USAGE;
+        goto fail;
     }
-    const char *lang = p->gval[G_LANG];
-    if (lang && strcmp(lang, "en") != 0 && strcmp(lang, "nl") != 0 && strcmp(lang, "fr") != 0)
-        return usage_error("--lang: expected en, nl or fr, not '%s'", lang);
+    const char *lang = cfg->v[CK_LANG];
+    if (lang && strcmp(lang, "en") != 0 && strcmp(lang, "nl") != 0 && strcmp(lang, "fr") != 0 &&
+        strcmp(lang, "de") != 0) {
+        usage_error("--lang: expected en, nl, fr or de, not '%s'", lang);
+        goto fail;
+    }
     long timeout = DEFAULT_TIMEOUT;
-    if (p->gval[G_TIMEOUT] && !parse_long(p->gval[G_TIMEOUT], 1, TIMEOUT_MAX, &timeout))
-        return usage_error("--timeout: expected whole seconds from 1 to %d, not '%s'", TIMEOUT_MAX,
-                           p->gval[G_TIMEOUT]);
-    if (p->gval[G_REQUEST_ID] && !header_safe(p->gval[G_REQUEST_ID], REQ_ID_MAX))
-        return usage_error("--request-id: 1 to %d visible ASCII characters", REQ_ID_MAX);
-
-    struct config_flags flags = {
-        .url = p->gval[G_URL],
-        .cert = p->gval[G_CERT],
-        .key = p->gval[G_KEY],
-        .ca = p->gval[G_CA],
-        .config = p->gval[G_CONFIG],
-    };
-    char err[512];
-    if (!config_resolve(&flags, cfg, err, sizeof err))
-        return local_error("%s", err);
+    if (cfg->v[CK_TIMEOUT] && !parse_long(cfg->v[CK_TIMEOUT], 1, TIMEOUT_MAX, &timeout)) {
+        usage_error("--timeout: expected whole seconds from 1 to %d, not '%s'", TIMEOUT_MAX,
+                    cfg->v[CK_TIMEOUT]);
+        goto fail;
+    }
+    long retry = 0;
+    if (cfg->v[CK_RETRY] && !parse_long(cfg->v[CK_RETRY], 0, RETRY_MAX, &retry)) {
+        usage_error("--retry: expected a whole number from 0 to %d, not '%s'", RETRY_MAX,
+                    cfg->v[CK_RETRY]);
+        goto fail;
+    }
+    const char *cert_type = cfg->v[CK_CERT_TYPE];
+    if (cert_type && strcmp(cert_type, "PEM") != 0 && strcmp(cert_type, "P12") != 0) {
+        usage_error("--cert-type: expected PEM or P12, not '%s'", cert_type);
+        goto fail;
+    }
+    if (p->gval[G_REQUEST_ID] && !header_safe(p->gval[G_REQUEST_ID], REQ_ID_MAX)) {
+        usage_error("--request-id: 1 to %d visible ASCII characters", REQ_ID_MAX);
+        goto fail;
+    }
+    /* the pass phrase: --key-password-file, else MEDAID_KEY_PASSWORD, else
+     * MEDAID_KEY_PASSWORD_FILE or the config file's key_password_file */
+    const char *pw_env = getenv("MEDAID_KEY_PASSWORD");
+    bool have_pw = false;
+    if (!p->gval[G_KEY_PASSWORD_FILE] && pw_env && *pw_env) {
+        if (strlen(pw_env) >= sizeof key_password) {
+            local_error("MEDAID_KEY_PASSWORD: longer than %zu bytes", sizeof key_password - 1);
+            goto fail;
+        }
+        snprintf(key_password, sizeof key_password, "%s", pw_env);
+        have_pw = true;
+    } else if (cfg->v[CK_KEY_PASSWORD_FILE]) {
+        if (read_password_file(cfg->v[CK_KEY_PASSWORD_FILE]) != EXIT_OK)
+            goto fail;
+        have_pw = true;
+    }
 
     c->api = (struct api_options){
-        .url = cfg->url,
-        .cert = cfg->cert,
-        .key = cfg->key,
-        .ca = cfg->ca,
+        .url = cfg->v[CK_URL],
+        .cert = cfg->v[CK_CERT],
+        .key = cfg->v[CK_KEY],
+        .ca = cfg->v[CK_CA],
         .lang = lang,
         .request_id = p->gval[G_REQUEST_ID],
         .timeout = timeout,
         .verbose = p->gflag[G_VERBOSE],
+        .cert_type = cert_type,
+        .key_password = have_pw ? key_password : NULL,
+        .retry = (int)retry,
     };
     if (c->api.verbose && cfg->file)
         fprintf(stderr, "medaid: config file %s\n", cfg->file);
 
     return EXIT_OK;
+fail:
+    config_free(cfg);
+    return rc;
+}
+
+static void print_values(const char *opt, const char *const *values)
+{
+    for (size_t i = 0; values[i]; i++)
+        printf("value --%s %s\n", opt, values[i]);
+}
+
+void completion_words(void)
+{
+    for (size_t i = 0; i < G__COUNT; i++)
+        if (i != G_COMPLETION_WORDS)
+            printf("option --%s\n", gopts[i].name);
+    for (size_t i = 0; i < n_commands; i++) {
+        const struct command *cmd = &commands[i];
+        bool first = true;
+        for (size_t k = 0; k < i; k++)
+            first = first && strcmp(commands[k].group, cmd->group) != 0;
+        if (first)
+            printf("group %s\n", cmd->group);
+        if (cmd->name)
+            printf("command %s %s\n", cmd->group, cmd->name);
+        for (size_t k = 0; cmd->opts && k < MAX_CMD_OPTS && cmd->opts[k].name; k++)
+            printf("copt %s %s --%s\n", cmd->group, cmd->name ? cmd->name : "-", cmd->opts[k].name);
+    }
+    static const char *const formats[] = {"json", "table", "ndjson", "csv", NULL};
+    static const char *const langs[] = {"en", "nl", "fr", "de", NULL};
+    static const char *const types[] = {"PEM", "P12", NULL};
+    print_values("format", formats);
+    print_values("lang", langs);
+    print_values("cert-type", types);
 }

@@ -22,9 +22,14 @@ enum gopt {
     G_LANG,
     G_TIMEOUT,
     G_REQUEST_ID,
+    G_CERT_TYPE,
+    G_KEY_PASSWORD_FILE,
+    G_RETRY,
+    G_PROFILE,
     G_VERBOSE,
     G_HELP,
     G_VERSION,
+    G_COMPLETION_WORDS,
     G__COUNT
 };
 
@@ -48,6 +53,14 @@ int parse_args(int argc, char **argv, struct parsed *p, struct ctx *c);
  * is printed and its exit code returned. */
 struct config;
 int args_globals(const struct parsed *p, struct ctx *c, struct config *cfg);
+
+/* Forget the key's pass phrase (overwrite it), once no exchange is left. */
+void args_forget_secrets(void);
+
+/* `medaid --completion-words`: the words a shell completes, one per line:
+ * "group NAME", "command GROUP NAME", "option --NAME" (global), "copt GROUP
+ * NAME --OPT" (a command's), "value --OPT V" (the values of an option) */
+void completion_words(void);
 
 /* help: every command, the commands of a group, one command */
 void help_all(void);

@@ -54,7 +54,11 @@ void emit(const struct ctx *c, const struct api_response *res, const cJSON *doc,
 {
     if (c->format == OUT_JSON)
         output_raw(stdout, res->body, res->len);
-    else
+    else if (c->format == OUT_NDJSON || c->format == OUT_CSV) {
+        if (!output_list(stdout, c->format, doc))
+            fprintf(stderr, "medaid: the answer holds no list to print as %s\n",
+                    output_format_name(c->format));
+    } else
         (render ? render : output_generic_table)(stdout, doc);
 }
 

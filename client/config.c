@@ -1,5 +1,5 @@
 /*
- * config: flags > environment > config file > default.
+ * config: flags > environment > profile > config file > default.
  */
 #include "config.h"
 
@@ -12,10 +12,48 @@
 
 #define CONFIG_MAX_BYTES (64 * 1024)
 
-enum key { K_URL, K_CERT, K_KEY, K_CA, K__COUNT };
-static const char *const key_names[K__COUNT] = {"url", "cert", "key", "ca"};
-static const char *const key_env[K__COUNT] = {"MEDAID_URL", "MEDAID_CERT", "MEDAID_KEY",
-                                              "MEDAID_CA"};
+#define K__COUNT    CK__COUNT
+#define PROFILE_MAX 64
+
+static const char *const key_names[K__COUNT] = {
+    [CK_URL] = "url",
+    [CK_CERT] = "cert",
+    [CK_KEY] = "key",
+    [CK_CA] = "ca",
+    [CK_CERT_TYPE] = "cert_type",
+    [CK_KEY_PASSWORD_FILE] = "key_password_file",
+    [CK_FORMAT] = "format",
+    [CK_LANG] = "lang",
+    [CK_TIMEOUT] = "timeout",
+    [CK_RETRY] = "retry",
+};
+static const char *const key_env[K__COUNT] = {
+    [CK_URL] = "MEDAID_URL",
+    [CK_CERT] = "MEDAID_CERT",
+    [CK_KEY] = "MEDAID_KEY",
+    [CK_CA] = "MEDAID_CA",
+    [CK_CERT_TYPE] = "MEDAID_CERT_TYPE",
+    [CK_KEY_PASSWORD_FILE] = "MEDAID_KEY_PASSWORD_FILE",
+    [CK_FORMAT] = "MEDAID_FORMAT",
+    [CK_LANG] = "MEDAID_LANG",
+    [CK_TIMEOUT] = "MEDAID_TIMEOUT",
+    [CK_RETRY] = "MEDAID_RETRY",
+};
+
+const char *config_key_name(enum config_key k)
+{
+    return key_names[k];
+}
+
+const char *config_key_env(enum config_key k)
+{
+    return key_env[k];
+}
+
+static bool is_path_key(int k)
+{
+    return k == CK_CERT || k == CK_KEY || k == CK_CA || k == CK_KEY_PASSWORD_FILE;
+}
 
 static bool fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -86,8 +124,12 @@ static char *resolve_path(const char *file, const char *v)
     return str_printf("%.*s/%s", (int)(slash - file), file, v);
 }
 
-static bool read_file(const char *path, char *vals[K__COUNT], char *err, size_t errlen)
+/* vals: the top-level keys; pvals: those of [profile `profile`] (when not
+ * NULL); *found: that section exists */
+static bool read_file(const char *path, const char *profile, char *vals[K__COUNT],
+                      char *pvals[K__COUNT], bool *found, char *err, size_t errlen)
 {
+    char **cur = vals; /* NULL: inside another profile's section (skipped) */
     FILE *f = fopen(path, "r");
     if (!f)
         return fail(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
@@ -113,6 +155,29 @@ static bool read_file(const char *path, char *vals[K__COUNT], char *err, size_t 
         char *s = trim(line);
         if (*s == '\0' || *s == '#')
             continue;
+        if (*s == '[') {
+            size_t sl = strlen(s);
+            const char *kw = "[profile ";
+            if (sl < strlen(kw) + 2 || strncmp(s, kw, strlen(kw)) != 0 || s[sl - 1] != ']') {
+                ok = fail(err, errlen, "%s:%d: expected '[profile NAME]'", path, lineno);
+                break;
+            }
+            s[sl - 1] = '\0';
+            char *name = trim(s + strlen(kw));
+            if (!*name || strlen(name) > PROFILE_MAX || strpbrk(name, " \t[]")) {
+                ok = fail(err, errlen, "%s:%d: a profile name is 1 to %d characters, no blanks",
+                          path, lineno, PROFILE_MAX);
+                break;
+            }
+            bool mine = profile && strcmp(name, profile) == 0;
+            if (mine && *found) {
+                ok = fail(err, errlen, "%s:%d: [profile %s] given twice", path, lineno, name);
+                break;
+            }
+            *found = *found || mine;
+            cur = mine ? pvals : NULL;
+            continue;
+        }
         char *eq = strchr(s, '=');
         if (!eq) {
             ok = fail(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
@@ -125,20 +190,24 @@ static bool read_file(const char *path, char *vals[K__COUNT], char *err, size_t 
             if (strcmp(k, key_names[i]) == 0)
                 idx = i;
         if (idx < 0) {
-            ok = fail(err, errlen, "%s:%d: unknown key '%s' (known: url, cert, key, ca)", path,
-                      lineno, k);
+            ok = fail(err, errlen,
+                      "%s:%d: unknown key '%s' (known: url, cert, key, ca, cert_type, "
+                      "key_password_file, format, lang, timeout, retry)",
+                      path, lineno, k);
             break;
         }
         if (*v == '\0') {
             ok = fail(err, errlen, "%s:%d: empty value for '%s'", path, lineno, k);
             break;
         }
-        if (vals[idx]) {
+        if (!cur)
+            continue;
+        if (cur[idx]) {
             ok = fail(err, errlen, "%s:%d: '%s' given twice", path, lineno, k);
             break;
         }
-        vals[idx] = idx == K_URL ? strdup(v) : resolve_path(path, v);
-        if (!vals[idx])
+        cur[idx] = is_path_key(idx) ? resolve_path(path, v) : strdup(v);
+        if (!cur[idx])
             ok = fail(err, errlen, "out of memory");
     }
     if (ok && ferror(f))
@@ -150,11 +219,13 @@ static bool read_file(const char *path, char *vals[K__COUNT], char *err, size_t 
 bool config_resolve(const struct config_flags *flags, struct config *out, char *err, size_t errlen)
 {
     char *file_vals[K__COUNT] = {NULL};
-    const char *flag_vals[K__COUNT] = {flags->url, flags->cert, flags->key, flags->ca};
+    char *prof_vals[K__COUNT] = {NULL};
+    const char *const *flag_vals = flags->v;
     char *path = NULL;
-    bool ok = true;
+    bool ok = true, found = false;
 
     memset(out, 0, sizeof *out);
+    const char *profile = flags->profile ? flags->profile : env_nonempty("MEDAID_PROFILE");
 
     const char *explicit_path = flags->config ? flags->config : env_nonempty("MEDAID_CONFIG");
     if (explicit_path) {
@@ -170,11 +241,16 @@ bool config_resolve(const struct config_flags *flags, struct config *out, char *
         }
     }
     if (path) {
-        ok = read_file(path, file_vals, err, errlen);
+        ok = read_file(path, profile, file_vals, prof_vals, &found, err, errlen);
+        if (ok && profile && !found)
+            ok = fail(err, errlen, "no [profile %s] in %s", profile, path);
         if (ok)
             out->file = path;
         else
             free(path);
+    } else if (profile) {
+        ok = fail(err, errlen, "profile %s: no config file (--config, MEDAID_CONFIG, or %s)",
+                  profile, "~/.config/medaid/medaid.conf");
     }
 
     char *resolved[K__COUNT] = {NULL};
@@ -190,22 +266,23 @@ bool config_resolve(const struct config_flags *flags, struct config *out, char *
             resolved[i] = strdup(v);
             if (!resolved[i])
                 ok = fail(err, errlen, "out of memory");
+        } else if (prof_vals[i]) {
+            resolved[i] = prof_vals[i];
+            prof_vals[i] = NULL;
         } else if (file_vals[i]) {
             resolved[i] = file_vals[i];
             file_vals[i] = NULL;
-        } else if (i == K_URL) {
+        } else if (i == CK_URL) {
             resolved[i] = strdup(CONFIG_DEFAULT_URL);
             if (!resolved[i])
                 ok = fail(err, errlen, "out of memory");
         }
     }
-    for (int i = 0; i < K__COUNT; i++)
+    for (int i = 0; i < K__COUNT; i++) {
         free(file_vals[i]);
-
-    out->url = resolved[K_URL];
-    out->cert = resolved[K_CERT];
-    out->key = resolved[K_KEY];
-    out->ca = resolved[K_CA];
+        free(prof_vals[i]);
+        out->v[i] = resolved[i];
+    }
     if (!ok)
         config_free(out);
     return ok;
@@ -213,10 +290,8 @@ bool config_resolve(const struct config_flags *flags, struct config *out, char *
 
 void config_free(struct config *c)
 {
-    free(c->url);
-    free(c->cert);
-    free(c->key);
-    free(c->ca);
+    for (int i = 0; i < K__COUNT; i++)
+        free(c->v[i]);
     free(c->file);
     memset(c, 0, sizeof *c);
 }

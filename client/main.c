@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "args.h"
@@ -38,9 +39,9 @@ const struct command commands[] = {
     {"decision", "show", cmd_decision_show, "ID [--version N]", "show a decision",
      decision_show_opts, 1, 1},
     {"decision", "history", cmd_decision_history, "ID",
-     "list every version of a decision, with who recorded it and when", NULL, 1, 1},
+     "list every version of a decision, with who recorded it and when", NULL, 1, 1, FMT_ALL},
     {"beneficiary", "decisions", cmd_beneficiary_decisions, "SSIN",
-     "list a person's decisions (OCMW: a summary; auditor: in full)", NULL, 1, 1},
+     "list a person's decisions (OCMW: a summary; auditor: in full)", NULL, 1, 1, FMT_ALL},
     {"coverage", NULL, cmd_coverage,
      "--ssin SSIN --date YYYY-MM-DD --care-type TYPE [--item CODE[:QTY[:SUPPL[:STYPE]]]]... "
      "| [FILE|-]",
@@ -64,7 +65,7 @@ const struct command commands[] = {
     {"tariffs", "import", cmd_tariffs_import, "FILE|- [--format-in csv|json]",
      "import tariff lines from CSV or JSON (admin)", tariffs_import_opts, 1, 1},
     {"tariffs", "show", cmd_tariffs_show, "CODE [--date YYYY-MM-DD]",
-     "show the tariff lines of a nomenclature code", tariffs_show_opts, 1, 1},
+     "show the tariff lines of a nomenclature code", tariffs_show_opts, 1, 1, FMT_ALL},
     {"audit", "consultations", cmd_audit_consultations,
      "[--ssin SSIN] [--provider NIHII|KBO] [--ocmw KBO] [--service-from YYYY-MM-DD] "
      "[--service-to YYYY-MM-DD] [--recorded-from TS] [--recorded-to TS] [--outcome OUTCOME] "
@@ -87,7 +88,7 @@ const struct command commands[] = {
      audit_checkpoint_opts, 0, 0},
     {"audit", "reads", cmd_audit_reads, "--ssin SSIN [--limit N]",
      "who read a person's data: read records and coverage questions (auditor)", audit_reads_opts, 0,
-     0},
+     0, FMT_ALL},
     {"invoice", "submit", cmd_invoice_submit, "FILE|- [--idempotency-key KEY]",
      "submit an invoice from JSON (FILE or stdin): each line accepted or rejected (provider)",
      invoice_submit_opts, 1, 1},
@@ -125,6 +126,10 @@ static int run_parsed(const struct parsed *p, struct ctx *c)
         printf("medaid %s (%s)\n", MEDAID_VERSION, api_backend_version());
         return EXIT_OK;
     }
+    if (p->gflag[G_COMPLETION_WORDS]) {
+        completion_words();
+        return EXIT_OK;
+    }
     if (!p->group)
         return usage_error("missing command");
     if (!p->cmd) {
@@ -146,7 +151,9 @@ static int run_parsed(const struct parsed *p, struct ctx *c)
         config_free(&cfg);
         return local_error("cannot initialise libcurl");
     }
+    output_set_pretty(c->format == OUT_JSON && isatty(STDOUT_FILENO));
     rc = p->cmd->run(c);
+    args_forget_secrets();
     api_global_cleanup();
     config_free(&cfg);
     return rc;

@@ -42,8 +42,31 @@ const char *output_format_name(enum output_format f)
     return "?";
 }
 
+static bool pretty;
+
+void output_set_pretty(bool on)
+{
+    pretty = on;
+}
+
+bool output_pretty(void)
+{
+    return pretty;
+}
+
 void output_raw(FILE *out, const char *body, size_t len)
 {
+    if (pretty) {
+        cJSON *doc = cJSON_ParseWithLength(body, len);
+        char *text = doc ? cJSON_Print(doc) : NULL;
+        cJSON_Delete(doc);
+        if (text) {
+            fputs(text, out);
+            fputc('\n', out);
+            cJSON_free(text);
+            return;
+        }
+    }
     fwrite(body, 1, len, out);
     if (len == 0 || body[len - 1] != '\n')
         fputc('\n', out);
@@ -1088,4 +1111,97 @@ int output_error(void)
 bool output_error_reported(void)
 {
     return output_error_said;
+}
+
+/* ---- any list answer as ndjson or csv ---------------------------------------- */
+
+/* the list in an answer: the answer itself when it is an array, else its
+ * first member that is an array ("versions", "decisions", "tariffs", ...) */
+static const cJSON *list_of(const cJSON *doc)
+{
+    if (cJSON_IsArray(doc))
+        return doc;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, doc)
+    {
+        if (cJSON_IsArray(m))
+            return m;
+    }
+    return NULL;
+}
+
+/* a cell: strings as they are, null as "", other values as compact JSON */
+static void put_cell(FILE *out, const cJSON *v)
+{
+    if (!v || cJSON_IsNull(v))
+        return;
+    if (cJSON_IsString(v)) {
+        put_csv(out, v->valuestring);
+        return;
+    }
+    char *text = cJSON_PrintUnformatted(v);
+    if (text) {
+        put_csv(out, text);
+        cJSON_free(text);
+    }
+}
+
+bool output_list(FILE *out, enum output_format f, const cJSON *doc)
+{
+    const cJSON *list = list_of(doc), *it;
+    if (!list)
+        return false;
+    if (f == OUT_NDJSON) {
+        cJSON_ArrayForEach(it, list)
+        {
+            char *text = cJSON_PrintUnformatted(it);
+            if (!text)
+                return false;
+            fputs(text, out);
+            fputc('\n', out);
+            cJSON_free(text);
+        }
+        return true;
+    }
+    /* csv: the columns are the members of the items, in order of first appearance */
+    cJSON *cols = cJSON_CreateArray();
+    if (!cols)
+        return false;
+    cJSON_ArrayForEach(it, list)
+    {
+        const cJSON *m;
+        cJSON_ArrayForEach(m, it)
+        {
+            bool seen = false;
+            const cJSON *c;
+            cJSON_ArrayForEach(c, cols) seen = seen || strcmp(c->valuestring, m->string) == 0;
+            if (m->string && !seen)
+                cJSON_AddItemToArray(cols, cJSON_CreateString(m->string));
+        }
+    }
+    const cJSON *c;
+    bool first = true;
+    cJSON_ArrayForEach(c, cols)
+    {
+        if (!first)
+            fputc(',', out);
+        first = false;
+        put_csv(out, c->valuestring);
+    }
+    fputc('\n', out);
+    cJSON_ArrayForEach(it, list)
+    {
+        first = true;
+        cJSON_ArrayForEach(c, cols)
+        {
+            if (!first)
+                fputc(',', out);
+            first = false;
+            put_cell(out, cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, c->valuestring)
+                                             : NULL);
+        }
+        fputc('\n', out);
+    }
+    cJSON_Delete(cols);
+    return true;
 }

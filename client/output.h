@@ -22,8 +22,11 @@ enum output_format { OUT_JSON, OUT_TABLE, OUT_NDJSON, OUT_CSV };
 bool output_format_from_name(const char *s, enum output_format *out);
 const char *output_format_name(enum output_format f);
 
-/* the body as received, then "\n" if it does not end with one */
+/* the body as received, then "\n" if it does not end with one; indented
+ * (when it is JSON) after output_set_pretty(true), for a terminal */
 void output_raw(FILE *out, const char *body, size_t len);
+void output_set_pretty(bool on);
+bool output_pretty(void);
 
 /* table renderings */
 void output_decision_table(FILE *out, const struct cJSON *decision);
@@ -56,6 +59,13 @@ enum audit_list {
 };
 void output_audit_header(FILE *out, enum output_format f, enum audit_list l);
 void output_audit_row(FILE *out, enum output_format f, enum audit_list l, const struct cJSON *item);
+
+/* The list of an answer (the answer when it is an array, else its first
+ * member that is one) as ndjson (one compact item per line) or csv (a
+ * header of the items' members in order of first appearance, strings as
+ * they are, null empty, other values as compact JSON); false when there is
+ * no list. */
+bool output_list(FILE *out, enum output_format f, const struct cJSON *doc);
 
 /* any JSON value as flattened `a.b[0].c  value` lines */
 void output_generic_table(FILE *out, const struct cJSON *value);
