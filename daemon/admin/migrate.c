@@ -244,6 +244,11 @@ static const char *const grants[] = {
     /* 007: card consultations are added, never changed */
     "GRANT INSERT ON card_consultation TO",
     "REVOKE UPDATE, DELETE, TRUNCATE ON card_consultation FROM",
+    /* 012: the Merkle tree's nodes come only from audit_tree_extend; tree
+     * heads are added by the daemon, never changed */
+    "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_tree_leaf, audit_tree_node FROM",
+    "GRANT INSERT ON audit_tree_head TO",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_tree_head FROM",
     NULL,
 };
 

@@ -12,6 +12,7 @@
 #include "api/health.h"
 #include "api/invoices.h"
 #include "api/tariffs.h"
+#include "api/tree.h"
 #include "base/mem.h"
 #include "http/router.h"
 #include "proto/audit_query.h"
@@ -81,6 +82,12 @@ static const struct route routes[] = {
     {HM_POST, "/v1/invoices/*/payments", ROLE_BIT(ROLE_FUND), h_payment_add},
     {HM_GET, "/v1/statements", ROLE_BIT(ROLE_FUND) | ROLE_BIT(ROLE_OCMW) | ROLE_BIT(ROLE_AUDITOR),
      h_statement, .query = q_statement},
+    {HM_GET, "/v1/audit/tree-head", ROLE_BIT(ROLE_AUDITOR), h_audit_tree_head_get},
+    {HM_POST, "/v1/audit/tree-head", ROLE_BIT(ROLE_AUDITOR), h_audit_tree_head_make},
+    {HM_GET, "/v1/audit/proof/inclusion", ROLE_BIT(ROLE_AUDITOR), h_audit_proof_inclusion,
+     .query = tree_inclusion_params},
+    {HM_GET, "/v1/audit/proof/consistency", ROLE_BIT(ROLE_AUDITOR), h_audit_proof_consistency,
+     .query = tree_consistency_params},
 };
 
 void api_register_routes(void)

@@ -15,6 +15,7 @@
 #include "base/sign.h"
 #include "db/db_internal.h"
 #include "db/store.h"
+#include "db/tree.h"
 
 #define MAX_CHAINS 64
 
@@ -28,6 +29,7 @@ struct checkpointer {
     /* the timer's checkpoint still in the pool: freed with the checkpointer
      * when the worker stops first (the pool drops it without a callback) */
     struct make_call *inflight;
+    struct tree_make *tree_inflight; /* the same, for the interval's tree head */
 };
 
 char *checkpoint_text(const char *created_at, const char *key_id, const struct checkpoint_head *h,
@@ -46,6 +48,11 @@ char *checkpoint_text(const char *created_at, const char *key_id, const struct c
 bool db_checkpoints_enabled(const struct db *db)
 {
     return db->checkpoints && db->checkpoints->key;
+}
+
+const struct sign_key *db_checkpoint_key(const struct db *db)
+{
+    return db_checkpoints_enabled(db) ? db->checkpoints->key : NULL;
 }
 
 const char *db_checkpoint_key_id(const struct db *db)
@@ -234,6 +241,16 @@ static void timer_done(void *arg, enum pg_outcome o, const char *json)
         log_info("audit: checkpoint of the chain heads made");
 }
 
+static void tree_timer_done(void *arg, enum pg_outcome o, const char *json)
+{
+    struct checkpointer *c = arg;
+    c->tree_inflight = NULL; /* freed by db/tree.c after this call */
+    if (o != PG_OK)
+        log_warn("audit: the interval's tree head was not made (database outcome %d)", (int)o);
+    else if (json)
+        log_info("audit: signed tree head made");
+}
+
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -241,6 +258,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     struct checkpointer *c = arg;
     if (!c->inflight) /* else the last one is still waiting for the database */
         c->inflight = make(c->db, true, timer_done, c);
+    if (!c->tree_inflight)
+        c->tree_inflight = db_tree_head_make(c->db, c->interval_s, tree_timer_done, c);
     arm(c);
 }
 
@@ -283,6 +302,7 @@ void checkpointer_free(struct checkpointer *c)
         free(c->inflight->answer);
         free(c->inflight);
     }
+    db_tree_make_free(c->tree_inflight);
     sign_key_free(c->key);
     free(c);
 }

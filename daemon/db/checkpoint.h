@@ -46,6 +46,8 @@ char *checkpoint_text(const char *created_at, const char *key_id, const struct c
 bool db_checkpoints_enabled(const struct db *db);
 /* the key's id; NULL when disabled */
 const char *db_checkpoint_key_id(const struct db *db);
+/* the signing key (db/tree.c signs tree heads with it); NULL when disabled */
+const struct sign_key *db_checkpoint_key(const struct db *db);
 /* true when sig is the daemon's key's signature of text */
 bool db_checkpoint_signed(const struct db *db, const char *text, const char *sig);
 

@@ -31,6 +31,7 @@ PINNED = {
     "007_kinds.sql": "c0ca0079fb49e363f8b7193ff85fa5723effbb523bb43a15a63a4625f930b103",
     "008_invoices.sql": "404102d86793229a172ec3de168f58c0b7b02a7c69df8fe1bdc32235559351e6",
     "009_tariff_versions.sql": "d22bd9d478b53ae0d47ef0d42e622663264ae0bce55b1f33c4baa4339fdda028",
+    "012_merkle.sql": "13b7751161c8dd6fb735a0b80a75fcc889483eb109dc997beb23ddd02879337d",
 }
 
 # what daemon/migrate.c takes for a migration: NNN_name.sql

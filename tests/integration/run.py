@@ -34,6 +34,7 @@ import tests_lifecycle  # noqa: E402
 import tests_strict  # noqa: E402
 import tests_reads  # noqa: E402
 import tests_anchor  # noqa: E402
+import tests_merkle  # noqa: E402
 import tests_shutdown  # noqa: E402
 import tests_flood  # noqa: E402
 import tests_invoices  # noqa: E402
@@ -91,7 +92,7 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma-separated groups: api,lifecycle,agreements,audit,kinds,"
                          "audit_scripts,dbrules,strict,slow,database,shutdown,freeze,input,"
-                         "reads,anchor,sigterm,flood,invoices,tariffv")
+                         "reads,anchor,sigterm,flood,invoices,tariffv,merkle")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
@@ -129,6 +130,7 @@ def main():
             ("invoices", tests_invoices.run),
             ("tariffv", tests_tariffv.run),
             ("kinds", tests_kinds.run),
+            ("merkle", tests_merkle.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
