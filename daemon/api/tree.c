@@ -107,7 +107,7 @@ static bool size_param(struct request *r, struct verrs *e, const char *name, uin
         return false;
     }
     if (!merkle_parse_u64(v, out) || *out < lo) {
-        verrs_add(e, name, "invalid", "%s must be a whole number from %llu", name,
+        verrs_add(e, name, "invalid_value", "%s must be a whole number from %llu", name,
                   (unsigned long long)lo);
         return false;
     }
@@ -154,10 +154,10 @@ static void inclusion_cb(void *arg, enum pg_outcome o, const struct tree_inclusi
         struct verrs e;
         verrs_init(&e);
         if (q.tree_size > (uint64_t)p->tree_size)
-            verrs_add(&e, "tree_size", "beyond_tree", "the tree has %lld leaves",
+            verrs_add(&e, "tree_size", "out_of_range", "the tree has %lld leaves",
                       (long long)p->tree_size);
         else
-            verrs_add(&e, "tree_size", "record_after",
+            verrs_add(&e, "tree_size", "out_of_range",
                       "the record is leaf %lld: it is not in the first %llu",
                       (long long)p->leaf_index, (unsigned long long)q.tree_size);
         request_problem(r, PROBLEM_INVALID_PARAMETER, "no inclusion proof for that tree size", &e,
@@ -181,13 +181,14 @@ void h_audit_proof_inclusion(struct request *r)
     const char *rec = request_query(r, "record"), *agr = request_query(r, "agreement");
     uint64_t seq = 0, size = 0;
     if (rec && agr)
-        verrs_add(&e, "record", "conflict", "give record or agreement, not both");
+        verrs_add(&e, "record", "invalid_value", "give record or agreement, not both");
     else if (!rec && !agr)
         verrs_add(&e, "record", "required", "record (a seq) or agreement is required");
     else if (rec && (!merkle_parse_u64(rec, &seq) || seq < 1))
-        verrs_add(&e, "record", "invalid", "record must be a record's seq (a whole number from 1)");
+        verrs_add(&e, "record", "invalid_value",
+                  "record must be a record's seq (a whole number from 1)");
     else if (agr && !agreement_ok(agr))
-        verrs_add(&e, "agreement", "invalid", "agreement must be an agreement number");
+        verrs_add(&e, "agreement", "invalid_value", "agreement must be an agreement number");
     size_param(r, &e, "tree_size", 1, &size);
     if (e.n > 0) {
         request_problem(r, PROBLEM_INVALID_PARAMETER, "a parameter is not a valid value", &e, NULL);
@@ -217,7 +218,8 @@ static void consistency_cb(void *arg, enum pg_outcome o, const struct tree_consi
     if (q.second > (uint64_t)p->tree_size || !p->path || !p->first_root || !p->second_root) {
         struct verrs e;
         verrs_init(&e);
-        verrs_add(&e, "second", "beyond_tree", "the tree has %lld leaves", (long long)p->tree_size);
+        verrs_add(&e, "second", "out_of_range", "the tree has %lld leaves",
+                  (long long)p->tree_size);
         request_problem(r, PROBLEM_INVALID_PARAMETER, "no consistency proof for those sizes", &e,
                         NULL);
         return;
@@ -239,7 +241,7 @@ void h_audit_proof_consistency(struct request *r)
     bool f = size_param(r, &e, "first", 1, &first);
     bool s = size_param(r, &e, "second", 1, &second);
     if (f && s && first > second)
-        verrs_add(&e, "first", "after_second", "first must not be larger than second");
+        verrs_add(&e, "first", "out_of_range", "first must not be larger than second");
     if (e.n > 0) {
         request_problem(r, PROBLEM_INVALID_PARAMETER, "a parameter is not a valid value", &e, NULL);
         return;

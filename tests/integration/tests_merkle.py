@@ -18,6 +18,7 @@ import hashlib
 import json
 import random
 import subprocess
+import threading
 import time
 
 from harness import Daemon, expect, new_ssin, run as run_cmd
@@ -393,6 +394,53 @@ def run(env, tap):
         hy = new_head("head-restored3")
         expect(prove(st["agreement"], st["h1"]) == 0, "restored: does not prove")
         expect(consistent(st["h1"], hy) == 0, "restored: not consistent")
+
+    @tap.case("records written by concurrent writers (agreements, reads) while tree heads "
+              "are signed in a loop: every head's tree is a prefix of the final one, which "
+              "holds every record once, in seq order (the reference's root)")
+    def _():
+        s = new_ssin()
+        create(d, "ocmw", decision_body(s))
+        stop = threading.Event()
+        heads, errors = [], []
+
+        def writer(k):
+            for i in range(25):
+                try:
+                    if (i + k) % 2:
+                        ask(d, s)
+                    else:
+                        r = d.request("auditor", "GET", f"/v1/beneficiaries/{s}/decisions")
+                        expect(r.status == 200, repr(r))
+                except Exception as e:  # noqa: BLE001 - reported below
+                    errors.append(repr(e))
+
+        def signer():
+            while not stop.is_set():
+                r = d.request("auditor", "POST", "/v1/audit/tree-head", {})
+                if r.status == 201:
+                    heads.append(r.json)
+                else:
+                    errors.append(repr(r))
+
+        ts = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+        sg = threading.Thread(target=signer)
+        sg.start()
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        stop.set()
+        sg.join()
+        final = post_head()
+        rs = records(env)
+        rf = Ref([leaf_of(x) for _, x in rs])
+        expect(not errors, f"{errors[:3]}")
+        expect(len(heads) >= 2, f"only {len(heads)} heads while writing")
+        expect(final["tree_size"] == len(rs) and final["root_hash"] == rf.mth(0, len(rs)).hex(),
+               f"final head {final['tree_size']} vs {len(rs)} records")
+        bad = [h["tree_size"] for h in heads if rf.mth(0, h["tree_size"]).hex() != h["root_hash"]]
+        expect(not bad, f"heads that are not a prefix of the final tree: {bad}")
 
     @tap.case("the daemon's role cannot write the tree (permission denied), and the owner "
               "cannot change or delete a node while its trigger is on")
