@@ -164,6 +164,23 @@ __attribute__((format(printf, 1, 2))) static int proof_fails(const char *fmt, ..
     return EXIT_NOT_COVERED;
 }
 
+/* GET the proof at q (its parameters added; freed here): *doc its answer */
+static int fetch_proof(struct ctx *c, struct query *q, cJSON **doc)
+{
+    *doc = NULL;
+    if (q->b.failed) {
+        free(q->b.p);
+        return local_error("out of memory");
+    }
+    struct api_request rq = {.method = "GET", .path = q->b.p};
+    struct api_response res;
+    api_exchange(&c->api, &rq, &res);
+    int rc = receive(c, &res, doc);
+    free(q->b.p);
+    api_response_free(&res);
+    return rc;
+}
+
 /* ---- audit tree-head ------------------------------------------------------------------- */
 
 enum { ATH_NEW };
@@ -220,16 +237,8 @@ int cmd_audit_prove(struct ctx *c)
     buf_add(&q.b, base, strlen(base));
     query_add(&q, "agreement", agreement);
     query_add_long(&q, "tree_size", (long)h.size);
-    if (q.b.failed) {
-        free(q.b.p);
-        return local_error("out of memory");
-    }
-    struct api_request rq = {.method = "GET", .path = q.b.p};
-    struct api_response res;
     cJSON *doc = NULL;
-    api_exchange(&c->api, &rq, &res);
-    rc = receive(c, &res, &doc);
-    free(q.b.p);
+    rc = fetch_proof(c, &q, &doc);
     if (rc == EXIT_OK) {
         merkle_hash path[MERKLE_PATH_MAX], leaf, mine;
         uint64_t index = 0, size = 0, seq = 0;
@@ -257,7 +266,6 @@ int cmd_audit_prove(struct ctx *c)
         }
     }
     cJSON_Delete(doc);
-    api_response_free(&res);
     return rc;
 }
 
@@ -284,22 +292,13 @@ int cmd_audit_consistent(struct ctx *c)
         buf_add(&q.b, base, strlen(base));
         query_add_long(&q, "first", (long)a.size);
         query_add_long(&q, "second", (long)b.size);
-        if (q.b.failed) {
-            free(q.b.p);
-            return local_error("out of memory");
-        }
-        struct api_request rq = {.method = "GET", .path = q.b.p};
-        struct api_response res;
         cJSON *doc = NULL;
-        api_exchange(&c->api, &rq, &res);
-        rc = receive(c, &res, &doc);
-        free(q.b.p);
+        rc = fetch_proof(c, &q, &doc);
         if (rc == EXIT_OK && (n = path_of(doc, "consistency_path", path)) < 0) {
             fprintf(stderr, "medaid: the consistency proof is not one\n");
             rc = EXIT_SERVER;
         }
         cJSON_Delete(doc);
-        api_response_free(&res);
         if (rc != EXIT_OK)
             return rc;
     }

@@ -161,6 +161,7 @@ void db_checkpoint_make(struct db *db, db_checkpoint_cb cb, void *arg)
 }
 
 struct latest_call {
+    const struct pg_stmt *stmt;
     db_checkpoint_cb cb;
     void *arg;
 };
@@ -169,7 +170,7 @@ static void latest_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct latest_call call = *(struct latest_call *)arg;
     free(arg);
-    o = store_outcome(&Q_AUDIT_CHECKPOINT_LATEST, o, res);
+    o = store_outcome(call.stmt, o, res);
     if (o != PG_OK || PQntuples(res) != 1) {
         call.cb(call.arg, o, NULL);
         return;
@@ -180,12 +181,18 @@ static void latest_cb(void *arg, enum pg_outcome o, const PGresult *res)
     free(json);
 }
 
-void db_checkpoint_latest(struct db *db, db_checkpoint_cb cb, void *arg)
+void db_signed_latest(struct db *db, const struct pg_stmt *stmt, db_checkpoint_cb cb, void *arg)
 {
     struct latest_call *call = xmalloc(sizeof *call);
+    call->stmt = stmt;
     call->cb = cb;
     call->arg = arg;
-    pg_submit(db->pool, &Q_AUDIT_CHECKPOINT_LATEST, NULL, latest_cb, call);
+    pg_submit(db->pool, stmt, NULL, latest_cb, call);
+}
+
+void db_checkpoint_latest(struct db *db, db_checkpoint_cb cb, void *arg)
+{
+    db_signed_latest(db, &Q_AUDIT_CHECKPOINT_LATEST, cb, arg);
 }
 
 /* ---- completeness ------------------------------------------------------------------------ */

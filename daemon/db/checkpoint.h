@@ -57,6 +57,10 @@ typedef void (*db_checkpoint_cb)(void *arg, enum pg_outcome o, const char *json)
 /* Make one now (enabled only). */
 void db_checkpoint_make(struct db *db, db_checkpoint_cb cb, void *arg);
 void db_checkpoint_latest(struct db *db, db_checkpoint_cb cb, void *arg);
+/* For db/tree.c: the latest row (id, answer) of stmt, answered as
+ * {"id":..., answer's members}; NULL with PG_OK when there is none. */
+struct pg_stmt;
+void db_signed_latest(struct db *db, const struct pg_stmt *stmt, db_checkpoint_cb cb, void *arg);
 
 /* Versions and agreements without exactly one audit record: the first
  * (kind "decision_version" or "agreement", object, records) or NULLs. */

@@ -101,32 +101,9 @@ struct tree_make *db_tree_head_make(struct db *db, int64_t interval_s, db_tree_h
     return m;
 }
 
-struct latest_call {
-    db_tree_head_cb cb;
-    void *arg;
-};
-
-static void latest_cb(void *arg, enum pg_outcome o, const PGresult *res)
-{
-    struct latest_call call = *(struct latest_call *)arg;
-    free(arg);
-    o = store_outcome(&Q_AUDIT_TREE_HEAD_LATEST, o, res);
-    if (o != PG_OK || PQntuples(res) != 1) {
-        call.cb(call.arg, o, NULL);
-        return;
-    }
-    const char *ans = PQgetvalue(res, 0, store_col(res, "answer"));
-    char *json = xasprintf("{\"id\":%s,%s", PQgetvalue(res, 0, store_col(res, "id")), ans + 1);
-    call.cb(call.arg, PG_OK, json);
-    free(json);
-}
-
 void db_tree_head_latest(struct db *db, db_tree_head_cb cb, void *arg)
 {
-    struct latest_call *call = xmalloc(sizeof *call);
-    call->cb = cb;
-    call->arg = arg;
-    pg_submit(db->pool, &Q_AUDIT_TREE_HEAD_LATEST, NULL, latest_cb, call);
+    db_signed_latest(db, &Q_AUDIT_TREE_HEAD_LATEST, cb, arg);
 }
 
 /* ---- proofs ---------------------------------------------------------------------------- */

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "db/checkpoint.h"
 #include "db/db.h"
 
 /* records added to the tree per head, at most (the rest goes in the next) */
@@ -21,7 +22,7 @@
 
 /* json: the head as answered ({"id",...}); NULL with PG_OK when there is
  * none (latest) or when this interval has one already (timer). */
-typedef void (*db_tree_head_cb)(void *arg, enum pg_outcome o, const char *json);
+typedef db_checkpoint_cb db_tree_head_cb;
 
 struct tree_make;
 /* Extend the tree and sign a head (checkpoints enabled only); interval_s

@@ -20,6 +20,7 @@ import random
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 from harness import Daemon, expect, new_ssin, run as run_cmd
 from tests_anchor import genkey, raw_public
@@ -300,6 +301,26 @@ def run(env, tap):
 
     if "h1" not in st:
         return
+
+    @tap.case("docs/verifying.md: its openssl commands, run as written on a saved head, "
+              "accept it, and refuse it with one byte of its root changed")
+    def _():
+        doc = (Path(__file__).resolve().parents[2] / "docs" / "verifying.md").read_text()
+        block = doc.split("The check without medaid:", 1)[1].split("```", 2)[1]
+        script = block.split("\n", 1)[1]
+        work = env.tmp / "verify-head"
+        work.mkdir(exist_ok=True)
+        h = json.loads(st["h1"].read_text())
+        (work / "head.json").write_text(json.dumps(h))
+        p = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=work,
+                           capture_output=True, text=True)
+        expect(p.returncode == 0, f"exit {p.returncode}: {p.stdout} {p.stderr}")
+        r = h["root_hash"]
+        (work / "head.json").write_text(json.dumps(dict(h, root_hash=("1" if r[0] == "0" else "0")
+                                                     + r[1:])))
+        p = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=work,
+                           capture_output=True, text=True)
+        expect(p.returncode != 0, "a changed head verifies with the documented commands")
 
     def new_head(name):
         p = d.client("auditor", "audit", "tree-head", "--new")
