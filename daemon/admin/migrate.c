@@ -247,6 +247,11 @@ static const char *const grants[] = {
     /* 011: the keys that signed agreements are added, never changed */
     "GRANT INSERT ON agreement_key TO",
     "REVOKE UPDATE, DELETE, TRUNCATE ON agreement_key FROM",
+    /* 012: the Merkle tree's nodes come only from audit_tree_extend; tree
+     * heads are added by the daemon, never changed */
+    "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_tree_leaf, audit_tree_node FROM",
+    "GRANT INSERT ON audit_tree_head TO",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_tree_head FROM",
     NULL,
 };
 

@@ -14,6 +14,7 @@
 #include "api/keys.h"
 #include "api/invoices.h"
 #include "api/tariffs.h"
+#include "api/tree.h"
 #include "base/mem.h"
 #include "http/router.h"
 #include "proto/audit_query.h"
@@ -86,6 +87,12 @@ static const struct route routes[] = {
     {HM_GET, "/v1/keys", ANY_ROLE, h_keys},
     {HM_POST, "/fhir/CoverageEligibilityRequest/$submit", ROLE_BIT(ROLE_PROVIDER), h_fhir_submit},
     {HM_GET, "/fhir/metadata", ANY_ROLE, h_fhir_metadata},
+    {HM_GET, "/v1/audit/tree-head", ROLE_BIT(ROLE_AUDITOR), h_audit_tree_head_get},
+    {HM_POST, "/v1/audit/tree-head", ROLE_BIT(ROLE_AUDITOR), h_audit_tree_head_make},
+    {HM_GET, "/v1/audit/proof/inclusion", ROLE_BIT(ROLE_AUDITOR), h_audit_proof_inclusion,
+     .query = tree_inclusion_params},
+    {HM_GET, "/v1/audit/proof/consistency", ROLE_BIT(ROLE_AUDITOR), h_audit_proof_consistency,
+     .query = tree_consistency_params},
 };
 
 void api_register_routes(void)

@@ -15,6 +15,7 @@
 #include "base/sign.h"
 #include "db/db_internal.h"
 #include "db/store.h"
+#include "db/tree.h"
 
 #define MAX_CHAINS 64
 
@@ -28,6 +29,7 @@ struct checkpointer {
     /* the timer's checkpoint still in the pool: freed with the checkpointer
      * when the worker stops first (the pool drops it without a callback) */
     struct make_call *inflight;
+    struct tree_make *tree_inflight; /* the same, for the interval's tree head */
 };
 
 char *checkpoint_text(const char *created_at, const char *key_id, const struct checkpoint_head *h,
@@ -46,6 +48,11 @@ char *checkpoint_text(const char *created_at, const char *key_id, const struct c
 bool db_checkpoints_enabled(const struct db *db)
 {
     return db->checkpoints && db->checkpoints->key;
+}
+
+const struct sign_key *db_checkpoint_key(const struct db *db)
+{
+    return db_checkpoints_enabled(db) ? db->checkpoints->key : NULL;
 }
 
 const char *db_checkpoint_key_id(const struct db *db)
@@ -154,6 +161,7 @@ void db_checkpoint_make(struct db *db, db_checkpoint_cb cb, void *arg)
 }
 
 struct latest_call {
+    const struct pg_stmt *stmt;
     db_checkpoint_cb cb;
     void *arg;
 };
@@ -162,7 +170,7 @@ static void latest_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct latest_call call = *(struct latest_call *)arg;
     free(arg);
-    o = store_outcome(&Q_AUDIT_CHECKPOINT_LATEST, o, res);
+    o = store_outcome(call.stmt, o, res);
     if (o != PG_OK || PQntuples(res) != 1) {
         call.cb(call.arg, o, NULL);
         return;
@@ -173,12 +181,18 @@ static void latest_cb(void *arg, enum pg_outcome o, const PGresult *res)
     free(json);
 }
 
-void db_checkpoint_latest(struct db *db, db_checkpoint_cb cb, void *arg)
+void db_signed_latest(struct db *db, const struct pg_stmt *stmt, db_checkpoint_cb cb, void *arg)
 {
     struct latest_call *call = xmalloc(sizeof *call);
+    call->stmt = stmt;
     call->cb = cb;
     call->arg = arg;
-    pg_submit(db->pool, &Q_AUDIT_CHECKPOINT_LATEST, NULL, latest_cb, call);
+    pg_submit(db->pool, stmt, NULL, latest_cb, call);
+}
+
+void db_checkpoint_latest(struct db *db, db_checkpoint_cb cb, void *arg)
+{
+    db_signed_latest(db, &Q_AUDIT_CHECKPOINT_LATEST, cb, arg);
 }
 
 /* ---- completeness ------------------------------------------------------------------------ */
@@ -277,6 +291,16 @@ static void timer_done(void *arg, enum pg_outcome o, const char *json)
         log_info("audit: checkpoint of the chain heads made");
 }
 
+static void tree_timer_done(void *arg, enum pg_outcome o, const char *json)
+{
+    struct checkpointer *c = arg;
+    c->tree_inflight = NULL; /* freed by db/tree.c after this call */
+    if (o != PG_OK)
+        log_warn("audit: the interval's tree head was not made (database outcome %d)", (int)o);
+    else if (json)
+        log_info("audit: signed tree head made");
+}
+
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -284,6 +308,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     struct checkpointer *c = arg;
     if (!c->inflight) /* else the last one is still waiting for the database */
         c->inflight = make(c->db, true, timer_done, c);
+    if (!c->tree_inflight)
+        c->tree_inflight = db_tree_head_make(c->db, c->interval_s, tree_timer_done, c);
     arm(c);
 }
 
@@ -326,6 +352,7 @@ void checkpointer_free(struct checkpointer *c)
         free(c->inflight->answer);
         free(c->inflight);
     }
+    db_tree_make_free(c->tree_inflight);
     sign_key_free(c->key);
     free(c);
 }

@@ -46,6 +46,8 @@ char *checkpoint_text(const char *created_at, const char *key_id, const struct c
 bool db_checkpoints_enabled(const struct db *db);
 /* the key's id; NULL when disabled */
 const char *db_checkpoint_key_id(const struct db *db);
+/* the signing key (db/tree.c signs tree heads with it); NULL when disabled */
+const struct sign_key *db_checkpoint_key(const struct db *db);
 /* true when sig is the daemon's key's signature of text */
 bool db_checkpoint_signed(const struct db *db, const char *text, const char *sig);
 
@@ -55,6 +57,10 @@ typedef void (*db_checkpoint_cb)(void *arg, enum pg_outcome o, const char *json)
 /* Make one now (enabled only). */
 void db_checkpoint_make(struct db *db, db_checkpoint_cb cb, void *arg);
 void db_checkpoint_latest(struct db *db, db_checkpoint_cb cb, void *arg);
+/* For db/tree.c: the latest row (id, answer) of stmt, answered as
+ * {"id":..., answer's members}; NULL with PG_OK when there is none. */
+struct pg_stmt;
+void db_signed_latest(struct db *db, const struct pg_stmt *stmt, db_checkpoint_cb cb, void *arg);
 
 /* Versions and agreements without exactly one audit record: the first
  * (kind "decision_version" or "agreement", object, records) or NULLs. */

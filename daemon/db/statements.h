@@ -499,7 +499,53 @@ X(AGREEMENT_KEYS, "agreement_keys", 0, true,                                    
  * start), $3 how many decisions or agreements. Rows: the missing ones, then                       \
  * (NULL, NULL, NULL, the page's last key or NULL at the end). */                                  \
 X(AUDIT_MISSING_PAGE, "audit_missing_page", 3, true,                                               \
-  "SELECT kind, object, records, next_after FROM audit_missing_page($1, $2, $3::integer)")
+  "SELECT kind, object, records, next_after FROM audit_missing_page($1, $2, $3::integer)") \
+                                                                                                   \
+/* The Merkle tree of the trail (schema/012). Add the records committed                            \
+ * since, at most $1, in seq order: the size and root after, and the time. */                      \
+X(AUDIT_TREE_EXTEND, "audit_tree_extend", 1, false,                                                \
+  "SELECT tree_size, encode(root_hash, 'hex') AS root_hash, "                                      \
+  SQL_TS_UTC_US("clock_timestamp()") " AS at FROM audit_tree_extend($1::integer)")                 \
+                                                                                                   \
+/* A signed tree head: $1 interval in seconds (NULL: on demand), $2 size,                          \
+ * $3 root, $4 key id, $5 signed text, $6 signature, $7 answer. No row:                            \
+ * this interval has its head. */                                                                  \
+X(AUDIT_TREE_HEAD_INSERT, "audit_tree_head_insert", 7, false,                                      \
+  "INSERT INTO audit_tree_head (slot, tree_size, root_hash, key_id, signed, signature, answer)"    \
+  " VALUES (CASE WHEN $1::bigint IS NULL THEN NULL"                                                \
+  "  ELSE floor(extract(epoch FROM now()) / $1::bigint)::bigint END, $2::bigint, $3, $4, $5,"      \
+  "  $6, $7) ON CONFLICT (slot) DO NOTHING RETURNING id")                                          \
+                                                                                                   \
+X(AUDIT_TREE_HEAD_LATEST, "audit_tree_head_latest", 0, true,                                       \
+  "SELECT id, answer FROM audit_tree_head ORDER BY id DESC LIMIT 1")                               \
+                                                                                                   \
+/* The inclusion proof of record $1 (seq), or when NULL of the record of                           \
+ * agreement $2, in the tree of the first $3 leaves: the tree's size; the                          \
+ * record (none: no such record), its leaf (NULL: not in the tree yet),                            \
+ * canonical text and leaf hash from its columns as they are now; the path                         \
+ * (NULL unless leaf < $3 <= size). */                                                             \
+X(AUDIT_TREE_INCLUSION, "audit_tree_inclusion", 3, true,                                           \
+  "SELECT s.size, x.seq, x.idx, x.canonical, x.leaf_hash,"                                         \
+  "  CASE WHEN x.idx < $3::bigint AND $3::bigint <= s.size"                                        \
+  "   THEN audit_tree_path_hex(audit_tree_inclusion(x.idx, $3::bigint)) END AS path"               \
+  " FROM (SELECT audit_tree_size() AS size) s LEFT JOIN LATERAL"                                   \
+  " (SELECT a.seq, l.idx, audit_canonical(a.seq, a.chain, a.chain_seq, a.recorded_at,"             \
+  "   a.principal_id, a.organisation, a.action, a.object, a.detail) AS canonical,"                 \
+  "   encode(audit_tree_leaf_hash(a), 'hex') AS leaf_hash"                                         \
+  "  FROM audit_log a LEFT JOIN audit_tree_leaf l ON l.seq = a.seq"                                \
+  "  WHERE a.seq = coalesce($1::bigint, (SELECT min(g.seq) FROM audit_log g"                       \
+  "   WHERE g.object = $2::text AND g.action = 'agreement.issue'))) x ON true")                    \
+                                                                                                   \
+/* The consistency proof from the first $1 leaves to the first $2 (0 < $1                          \
+ * <= $2): the tree's size, and when $2 <= size the two roots and the path */                      \
+X(AUDIT_TREE_CONSISTENCY, "audit_tree_consistency", 2, true,                                       \
+  "SELECT s.size, CASE WHEN $2::bigint <= s.size"                                                  \
+  "   THEN encode(audit_tree_hash(0, $1::bigint), 'hex') END AS first_root,"                       \
+  "  CASE WHEN $2::bigint <= s.size"                                                               \
+  "   THEN encode(audit_tree_hash(0, $2::bigint), 'hex') END AS second_root,"                      \
+  "  CASE WHEN $2::bigint <= s.size"                                                               \
+  "   THEN audit_tree_path_hex(audit_tree_consistency($1::bigint, $2::bigint)) END AS path"        \
+  " FROM (SELECT audit_tree_size() AS size) s")
 /* clang-format on */
 
 #endif

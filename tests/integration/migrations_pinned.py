@@ -33,6 +33,7 @@ PINNED = {
     "009_tariff_versions.sql": "d22bd9d478b53ae0d47ef0d42e622663264ae0bce55b1f33c4baa4339fdda028",
     "010_as_of_pages.sql": "ea520ca4c46affa39d21dca1a1484356ad3567f021242ced0dc297a5f07d5ac1",
     "011_agreement_keys.sql": "62d125efcefb49d0ef6f34fd79593730c6bc3b3227eaf4a7d0fe595e16d9f98b",
+    "012_merkle.sql": "13b7751161c8dd6fb735a0b80a75fcc889483eb109dc997beb23ddd02879337d",
 }
 
 # what daemon/migrate.c takes for a migration: NNN_name.sql

@@ -35,6 +35,7 @@ import tests_lifecycle  # noqa: E402
 import tests_strict  # noqa: E402
 import tests_reads  # noqa: E402
 import tests_anchor  # noqa: E402
+import tests_merkle  # noqa: E402
 import tests_shutdown  # noqa: E402
 import tests_flood  # noqa: E402
 import tests_invoices  # noqa: E402
@@ -140,6 +141,7 @@ def main():
             ("fhir", tests_fhir.run),
             ("ops", tests_ops.run),
             ("client", tests_client.run),
+            ("merkle", tests_merkle.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
