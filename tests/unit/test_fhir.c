@@ -49,18 +49,17 @@ static const cJSON *path(const cJSON *o, const char *a, const char *b)
 
 static void requests(void)
 {
-    const char
-        *full =
-            HEAD "\"patient\":" PAT ",\"servicedDate\":\"2026-11-20\","
-                 "\"identifier\":[{\"system\":\"urn:his\",\"value\":\"r-1\"}],"
-                 "\"item\":[{\"category\":" CAT("general_practice") ",\"productOrService\":" POS(
-                     "101076") "},{\"category\":" CAT("general_practice") ",\"productOrService\""
-                                                                          ":" POS("101032") ",\"qua"
-                                                                                            "ntity"
-                                                                                            "\":{"
-                                                                                            "\"valu"
-                                                                                            "e\":2}"
-                                                                                            "}]}";
+    const char *full =
+        HEAD "\"patient\":" PAT ",\"servicedDate\":\"2026-11-20\","
+             "\"identifier\":[{\"system\":\"urn:his\",\"value\":\"r-1\"}],"
+             "\"item\":[{\"category\":" CAT("general_practice") ",\"productOrService\":" POS(
+                 "101076") "},{\"category\":" CAT("general_practice") ",\"productOrService\""
+                                                                      ":" POS("101032") ",\"qua"
+                                                                                        "ntity"
+                                                                                        "\":{"
+                                                                                        "\"valu"
+                                                                                        "e\":2}"
+                                                                                        "}]}";
     ok(parse(full) == PARSE_OK && q.ssin_valid && strcmp(q.ssin, "85073003328") == 0 &&
            q.care_type == CT_GENERAL_PRACTICE && q.n_items == 2 &&
            strcmp(q.items[0].code, "101076") == 0 && q.items[0].quantity == 1 &&
