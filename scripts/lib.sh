@@ -33,6 +33,7 @@ MEDAID_PACKAGES=(
 	postgresql postgresql-contrib
 	curl openssl python3 ca-certificates tzdata jq
 	python3-jsonschema python3-yaml nodejs npm
+	libsystemd-dev prometheus
 )
 
 # Organisations of the development principals: name role org display-name.
@@ -73,6 +74,12 @@ _pkg_installed() {
 need_packages() {
 	local p missing=()
 	for p in "${MEDAID_PACKAGES[@]}" "$@"; do
+		# a Node.js from elsewhere (e.g. NodeSource's nodejs, which bundles npm and
+		# conflicts with Debian's npm) does as well as Debian's
+		case "$p" in
+		nodejs) command -v node >/dev/null 2>&1 && continue ;;
+		npm) command -v npm >/dev/null 2>&1 && continue ;;
+		esac
 		_pkg_installed "$p" || missing+=("$p")
 	done
 	[ "${#missing[@]}" -eq 0 ] && return 0
