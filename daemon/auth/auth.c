@@ -63,14 +63,13 @@ static void proceed(struct request *r)
         log_ctx(LOG_WARN, request_log_prefix(r),
                 "rate limit: principal %lld (%s) refused; %llu refusals since the start",
                 (long long)p->id, role_name(p->role), (unsigned long long)ratelimit_refused());
-    char v[24], d[128];
+    char v[24];
     snprintf(v, sizeof v, "%lld", (long long)retry);
-    snprintf(d, sizeof d,
-             "more than %lld requests at once or %lld a second from this principal; retry "
-             "after %lld s",
-             (long long)burst, (long long)per_s, (long long)retry);
     request_add_header(r, "Retry-After", v);
-    request_problem(r, PROBLEM_RATE_LIMITED, d, NULL, NULL);
+    /* a fixed detail (translated, proto/messages.c); the wait is in Retry-After */
+    request_problem(r, PROBLEM_RATE_LIMITED,
+                    "too many requests from this principal; retry after the seconds of Retry-After",
+                    NULL, NULL);
 }
 
 /* A failed lookup: the same answer as any failed database step. */

@@ -78,7 +78,6 @@ static bool query_ok(const struct route *rt, struct request *r)
     struct verrs e;
     verrs_init(&e);
     size_t n = request_n_query(r);
-    const char *first = NULL;
     for (size_t i = 0; i < n; i++) {
         const char *name = request_query_name(r, i);
         bool again = false;
@@ -95,8 +94,6 @@ static bool query_ok(const struct route *rt, struct request *r)
         } else {
             continue;
         }
-        if (!first)
-            first = name;
     }
     if (e.n == 0)
         return true;
@@ -105,9 +102,10 @@ static bool query_ok(const struct route *rt, struct request *r)
     bool unknown = false;
     for (int k = 0; k < e.n && !unknown; k++)
         unknown = strcmp(e.items[k].code, "unknown_parameter") == 0;
-    char d[160];
-    snprintf(d, sizeof d, "%s query parameter \"%.40s\"",
-             strcmp(e.items[0].code, "unknown_parameter") == 0 ? "unknown" : "repeated", first);
+    /* a fixed detail (translated, proto/messages.c); errors[] names the parameters */
+    const char *d = strcmp(e.items[0].code, "unknown_parameter") == 0
+                        ? "a query parameter is not one this route takes"
+                        : "a query parameter is given more than once";
     request_problem(r, unknown ? PROBLEM_UNKNOWN_PARAMETER : PROBLEM_INVALID_PARAMETER, d, &e,
                     NULL);
     return false;

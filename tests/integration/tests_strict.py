@@ -63,6 +63,26 @@ def run(env, tap):
         problem(r, 400, "invalid_parameter")
         field_error(r, "limit", "repeated_parameter")
 
+    @tap.case("the details of a query-parameter and a role refusal in the language asked "
+              "(de, fr, nl), in English without Accept-Language")
+    def _():
+        want = {"de": ("ein Abfrageparameter gehört nicht zu denen, die diese Route annimmt",
+                       "die Rolle ocmw darf dies nicht tun"),
+                "fr": ("un paramètre de requête n'est pas de ceux que cette route accepte",
+                       "le rôle ocmw ne peut pas faire ceci"),
+                "nl": ("een queryparameter is er geen die deze route aanneemt",
+                       "de rol ocmw mag dit niet doen")}
+        for lang, (unknown, role) in want.items():
+            h = (f"Accept-Language: {lang}",)
+            r = d.request("ocmw", "GET", "/v1/health?x=1", headers=h)
+            problem(r, 400, "unknown_parameter")
+            expect(r.json.get("detail") == unknown, f"{lang}: {r.json!r}")
+            r = d.request("ocmw", "GET", "/v1/audit/consultations", headers=h)
+            problem(r, 403, "forbidden")
+            expect(r.json.get("detail") == role, f"{lang}: {r.json!r}")
+        r = d.request("ocmw", "GET", "/v1/health?x=1")
+        expect(r.json.get("detail") == "a query parameter is not one this route takes", repr(r.json))
+
     @tap.case("all eight consultation filters with limit and cursor: each one is applied")
     def _():
         ssin = new_ssin()
