@@ -96,8 +96,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build", help="meson build directory")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster)")
-    ap.add_argument("--only", default="",
-                    help="comma-separated group names (the groups list below)")
+    ap.add_argument("--only", default=os.environ.get("MEDAID_TEST_GROUPS", ""),
+                    help="comma-separated group names (the groups list below); default: "
+                         "$MEDAID_TEST_GROUPS, or every group")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
 
