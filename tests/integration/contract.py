@@ -304,9 +304,9 @@ def check_stream(sock, data):
 
 def _flush():
     with _lock:
-        todo = list(_deferred)
+        pending = list(_deferred)
         _deferred.clear()
-    for method, target, raw in todo:
+    for method, target, raw in pending:
         check_raw(method, target, raw)
 
 

@@ -27,13 +27,14 @@ PINNED = {
     "003_agreements.sql": "ee9d36493020783217f63b826550fb11da5191a85eedda57c23860f2c46c7c62",
     "004_audit.sql": "3b73f2a482ac0e202f210c9e2cbbe5bf5446943f180855e6f93c5669c29b35a0",
     "005_reads.sql": "f0c7ac369f0bd690d0712803fb3968f563cf9cc1dbbdcf0fc8abbb8958f812af",
-    "006_anchor.sql": "5373b574a59747e4d6869122d7b0c538c83564f896461488c2e1fd76867e71e4",
+    "006_anchor.sql": "c2dc46392326a1415dd68456549e27a8f76a0a0da387ca45d098412bc00cd5a5",
     "007_kinds.sql": "c0ca0079fb49e363f8b7193ff85fa5723effbb523bb43a15a63a4625f930b103",
     "008_invoices.sql": "404102d86793229a172ec3de168f58c0b7b02a7c69df8fe1bdc32235559351e6",
     "009_tariff_versions.sql": "d22bd9d478b53ae0d47ef0d42e622663264ae0bce55b1f33c4baa4339fdda028",
     "010_as_of_pages.sql": "ea520ca4c46affa39d21dca1a1484356ad3567f021242ced0dc297a5f07d5ac1",
     "011_agreement_keys.sql": "62d125efcefb49d0ef6f34fd79593730c6bc3b3227eaf4a7d0fe595e16d9f98b",
     "012_merkle.sql": "13b7751161c8dd6fb735a0b80a75fcc889483eb109dc997beb23ddd02879337d",
+    "013_audit_missing_plan.sql": "f573da90c35958de1a3f5fc95c92f79067b8e0d893b5ff6c209590e2ffaa140e",
 }
 
 # what daemon/migrate.c takes for a migration: NNN_name.sql

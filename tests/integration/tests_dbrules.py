@@ -76,6 +76,14 @@ def run(env, tap):
         got = env.psql(f"SELECT current_version, status FROM decision WHERE id = '{dec['id']}'")
         expect(got == "2|suspended", f"decision row after suspend: {got!r}")
 
+    @tap.case("audit_missing and audit_missing_page run by index lookups whatever the "
+              "statistics say (schema/013 and 010: enable_seqscan off)")
+    def _():
+        got = env.psql("SELECT proname || '=' || array_to_string(proconfig, ',') FROM pg_proc "
+                       "WHERE proname IN ('audit_missing', 'audit_missing_page') ORDER BY 1")
+        expect(got.split() == ["audit_missing=enable_seqscan=off",
+                               "audit_missing_page=enable_seqscan=off"], repr(got))
+
     @tap.case("an overlap refusal is in PostgreSQL's log without the SSIN (terse errors)")
     def _():
         ssin = new_ssin()
