@@ -457,10 +457,6 @@ X(STATEMENT_OCMW, "statement_ocmw", 2, true,                                    
   "   'totals', json_build_object('lines', (SELECT count(*) FROM l),"                              \
   "     'ocmw_cents', (SELECT coalesce(sum(ocmw_cents), 0) FROM l)))::text AS doc")                \
                                                                                                    \
-/* Versions and agreements without exactly one record (schema/006), at most $1 */                  \
-X(AUDIT_MISSING, "audit_missing", 1, true,                                                         \
-  "SELECT kind, object, records FROM audit_missing($1::integer)")                                  \
-                                                                                                   \
 /* The card (schema/007: card_lookup): the person's decisions as they stood                        \
  * on each day of [$2, $3], read under the person's lock; $1 ssin, $4 time                         \
  * zone. Rows ordered by day, then decision. */                                                    \

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <openssl/x509_vfy.h>
 
 #include "base/hex.h"
@@ -27,6 +28,31 @@ static void ssl_err(char *err, size_t n, const char *what, const char *path)
         ERR_error_string_n(e, buf, sizeof buf);
     snprintf(err, n, "%s %s: %s", what, path ? path : "", buf[0] ? buf : "failed");
     ERR_clear_error();
+}
+
+/*
+ * OpenSSL fills a certificate's extension cache (key identifiers, purposes) on first
+ * use, under the certificate's own lock, while verification elsewhere reads those
+ * fields without it. The certificates of a context are shared by every worker, so the
+ * cache is filled here, on the thread that builds the context, before any worker can
+ * see it (the hand-over below is under ctx_lock): the first handshakes after start-up
+ * or a SIGHUP then only read.
+ */
+static void warm_certificates(SSL_CTX *ctx)
+{
+    X509 *own = SSL_CTX_get0_certificate(ctx);
+    if (own)
+        (void)X509_check_purpose(own, -1, 0);
+    STACK_OF(X509) *chain = NULL;
+    if (SSL_CTX_get0_chain_certs(ctx, &chain) == 1 && chain)
+        for (int i = 0; i < sk_X509_num(chain); i++)
+            (void)X509_check_purpose(sk_X509_value(chain, i), -1, 0);
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (x)
+            (void)X509_check_purpose(x, -1, 0);
+    }
 }
 
 static SSL_CTX *build_ctx(const struct config *c, char *err, size_t n)
@@ -79,6 +105,7 @@ static SSL_CTX *build_ctx(const struct config *c, char *err, size_t n)
     static const unsigned char sid_ctx[] = "medaidd";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    warm_certificates(ctx);
     return ctx;
 fail:
     SSL_CTX_free(ctx);
