@@ -241,6 +241,9 @@ struct worker {
     uint64_t queued_k;       /* requests before this one were counted as queued */
     struct conn *idle;       /* connected connections without a request */
     struct event *tick;
+    struct event *begin; /* starts the schedule at the window at the latest */
+    bool started;        /* the schedule runs */
+    int n_up;            /* connections connected once, before the schedule starts */
     int in_flight;
 };
 
@@ -290,6 +293,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void conn_idle(struct conn *c);
+static void schedule_start(struct worker *w);
 
 static void response_done(struct conn *c)
 {
@@ -489,10 +493,13 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         c->connected = true;
         if (in_window(now_us()))
             c->w->st.connects++;
-        if (open_loop)
+        if (open_loop) {
             conn_idle(c);
-        else
+            if (!c->w->started && ++c->w->n_up == c->w->n_conns)
+                schedule_start(c->w);
+        } else {
             send_request(c);
+        }
         return;
     }
     if (what & BEV_EVENT_TIMEOUT) {
@@ -546,6 +553,8 @@ static uint64_t due_at(const struct worker *w, uint64_t k)
  * next one to fall due (or for a connection to become free). */
 static void pump(struct worker *w)
 {
+    if (!w->started)
+        return;
     uint64_t now = now_us();
     struct stats *st = &w->st;
     while (w->next_k < w->end_k && w->idle != NULL) {
@@ -593,6 +602,36 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     pump(arg);
+}
+
+/* The schedule starts when every connection of the thread is up (their
+ * handshakes are not a backlog the window inherits), at the window's start
+ * at the latest. Thread t is shifted by t/R so that the threads interleave. */
+static void schedule_start(struct worker *w)
+{
+    if (w->started)
+        return;
+    w->started = true;
+    evtimer_del(w->begin);
+    w->interval = 1e6 * opt.threads / opt.rate;
+    w->sched0 = (double)now_us() + 1e6 * w->index / opt.rate;
+    double span = (double)t_measure_end - w->sched0;
+    w->end_k = span > 0 ? (uint64_t)(span / w->interval) : 0;
+    while (w->end_k > 0 && due_at(w, w->end_k - 1) >= t_measure_end)
+        w->end_k--;
+    while (due_at(w, w->end_k) < t_measure_end)
+        w->end_k++;
+    for (uint64_t k = 0; k < w->end_k; k++)
+        if (in_window(due_at(w, k)))
+            w->st.due++;
+    pump(w);
+}
+
+static void begin_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    schedule_start(arg);
 }
 
 /* c has no request in flight: free for the next one due */
@@ -694,8 +733,11 @@ static void *worker_main(void *arg)
     uint64_t left = end > now ? end - now : 0;
     struct timeval tv = {(time_t)(left / 1000000u), (suseconds_t)(left % 1000000u)};
     evtimer_add(w->stop, &tv);
-    if (open_loop)
-        pump(w);
+    if (open_loop) {
+        left = t_measure_start > now ? t_measure_start - now : 0;
+        struct timeval b = {(time_t)(left / 1000000u), (suseconds_t)(left % 1000000u)};
+        evtimer_add(w->begin, &b);
+    }
     event_base_dispatch(w->base);
     return NULL;
 }
@@ -1010,7 +1052,8 @@ int main(int argc, char **argv)
         w->conns = calloc((size_t)w->n_conns, sizeof *w->conns);
         w->stop = evtimer_new(w->base, stop_cb, w);
         w->tick = evtimer_new(w->base, tick_cb, w);
-        if (w->conns == NULL || w->stop == NULL || w->tick == NULL)
+        w->begin = evtimer_new(w->base, begin_cb, w);
+        if (w->conns == NULL || w->stop == NULL || w->tick == NULL || w->begin == NULL)
             return 1;
         for (int i = 0; i < w->n_conns; i++) {
             struct conn *c = &w->conns[i];
@@ -1027,23 +1070,6 @@ int main(int argc, char **argv)
     t_run_start = t0;
     t_measure_start = t0 + (uint64_t)(opt.warmup * 1e6);
     t_measure_end = t_measure_start + (uint64_t)(opt.duration * 1e6);
-    if (open_loop) {
-        /* thread t: R/threads a second, shifted by t/R so that the threads interleave */
-        for (int t = 0; t < opt.threads; t++) {
-            struct worker *w = &workers[t];
-            w->interval = 1e6 * opt.threads / opt.rate;
-            w->sched0 = (double)t0 + 1e6 * t / opt.rate;
-            double span = (double)t_measure_end - w->sched0;
-            w->end_k = span > 0 ? (uint64_t)(span / w->interval) : 0;
-            while (w->end_k > 0 && due_at(w, w->end_k - 1) >= t_measure_end)
-                w->end_k--;
-            while (due_at(w, w->end_k) < t_measure_end)
-                w->end_k++;
-            for (uint64_t k = 0; k < w->end_k; k++)
-                if (in_window(due_at(w, k)))
-                    w->st.due++;
-        }
-    }
     for (int t = 0; t < opt.threads; t++)
         if (pthread_create(&workers[t].thread, NULL, worker_main, &workers[t]) != 0) {
             fprintf(stderr, "medaid-loadgen: cannot start a thread\n");
