@@ -763,91 +763,86 @@ static bool add_request(const char *text, size_t len)
     return true;
 }
 
-static bool load_requests(void)
+/* a GET of path (len bytes) */
+static bool add_get(const char *path, size_t len)
 {
-    char *buf = NULL;
-    size_t cap = 0;
-    if (opt.paths_file != NULL) {
-        FILE *f = fopen(opt.paths_file, "r");
-        if (f == NULL) {
-            fprintf(stderr, "medaid-loadgen: %s: %s\n", opt.paths_file, strerror(errno));
-            return false;
-        }
-        char *line = NULL;
-        ssize_t got;
-        bool ok = true;
-        while (ok && (got = getline(&line, &cap, f)) >= 0) {
-            size_t len = (size_t)got;
-            while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-                len--;
-            if (len == 0)
-                continue;
-            if (line[0] != '/' || memchr(line, ' ', len) != NULL) {
-                fprintf(stderr, "medaid-loadgen: %s: not a path: %.*s\n", opt.paths_file,
-                        (int)(len > 80 ? 80 : len), line);
-                ok = false;
-                break;
-            }
-            int n = asprintf(&buf,
-                             "GET %.*s HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
-                             "Accept: application/json\r\n\r\n",
-                             (int)len, line, host_hdr);
-            ok = n >= 0 && add_request(buf, (size_t)n);
-            if (n >= 0)
-                free(buf);
-        }
-        free(line);
-        fclose(f);
-        if (ok && n_requests == 0) {
-            fprintf(stderr, "medaid-loadgen: %s: no paths\n", opt.paths_file);
-            ok = false;
-        }
-        return ok;
+    char *buf;
+    int n = asprintf(&buf,
+                     "GET %.*s HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
+                     "Accept: application/json\r\n\r\n",
+                     (int)len, path, host_hdr);
+    if (n < 0)
+        return false;
+    bool ok = add_request(buf, (size_t)n);
+    free(buf);
+    return ok;
+}
+
+/* one line of --paths */
+static bool take_path(const char *line, size_t len, const char *file)
+{
+    if (line[0] != '/' || memchr(line, ' ', len) != NULL) {
+        fprintf(stderr, "medaid-loadgen: %s: not a path: %.*s\n", file, (int)(len > 80 ? 80 : len),
+                line);
+        return false;
     }
-    if (opt.get_path != NULL) {
-        int n = asprintf(&buf,
-                         "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
-                         "Accept: application/json\r\n\r\n",
-                         opt.get_path, host_hdr);
-        if (n < 0)
-            return false;
-        bool ok = add_request(buf, (size_t)n);
-        free(buf);
-        return ok;
-    }
-    FILE *f = fopen(opt.questions, "r");
+    return add_get(line, len);
+}
+
+/* one line of --questions: a POST /v1/coverage */
+static bool take_question(const char *line, size_t len, const char *file)
+{
+    (void)file;
+    char *buf;
+    int n = asprintf(&buf,
+                     "POST /v1/coverage HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
+                     "Content-Type: application/json\r\nAccept: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n%.*s",
+                     host_hdr, len, (int)len, line);
+    if (n < 0)
+        return false;
+    bool ok = add_request(buf, (size_t)n);
+    free(buf);
+    return ok;
+}
+
+/* every non-empty line of file (without its end of line) to take; what
+ * names the lines in the message when there is none */
+static bool load_lines(const char *file, bool (*take)(const char *, size_t, const char *),
+                       const char *what)
+{
+    FILE *f = fopen(file, "r");
     if (f == NULL) {
-        fprintf(stderr, "medaid-loadgen: %s: %s\n", opt.questions, strerror(errno));
+        fprintf(stderr, "medaid-loadgen: %s: %s\n", file, strerror(errno));
         return false;
     }
     char *line = NULL;
+    size_t cap = 0;
     ssize_t got;
-    while ((got = getline(&line, &cap, f)) >= 0) {
+    bool ok = true;
+    while (ok && (got = getline(&line, &cap, f)) >= 0) {
         size_t len = (size_t)got;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             len--;
-        if (len == 0)
-            continue;
-        int n = asprintf(&buf,
-                         "POST /v1/coverage HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
-                         "Content-Type: application/json\r\nAccept: application/json\r\n"
-                         "Content-Length: %zu\r\n\r\n%.*s",
-                         host_hdr, len, (int)len, line);
-        if (n < 0 || !add_request(buf, (size_t)n)) {
-            free(buf);
-            free(line);
-            fclose(f);
-            return false;
-        }
-        free(buf);
+        if (len > 0)
+            ok = take(line, len, file);
     }
     free(line);
     fclose(f);
-    if (n_requests == 0) {
-        fprintf(stderr, "medaid-loadgen: %s: no questions\n", opt.questions);
-        return false;
+    if (ok && n_requests == 0) {
+        fprintf(stderr, "medaid-loadgen: %s: no %s\n", file, what);
+        ok = false;
     }
-    return true;
+    return ok;
+}
+
+static bool load_requests(void)
+{
+    if (opt.paths_file != NULL)
+        return load_lines(opt.paths_file, take_path, "paths");
+    if (opt.get_path != NULL)
+        return add_get(opt.get_path, strlen(opt.get_path));
+    return load_lines(opt.questions, take_question, "questions");
 }
 
 /* https://HOST:PORT[/] with HOST 127.0.0.1, localhost, ::1 or [::1] */

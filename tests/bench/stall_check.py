@@ -38,6 +38,7 @@ def summary(out):
 
 class Server:
     def __init__(self, certs):
+        self.paths = set()
         self.ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.ctx.load_cert_chain(f"{certs}/server.crt", f"{certs}/server.key")
         self.ctx.load_verify_locations(f"{certs}/ca.crt")
@@ -51,6 +52,7 @@ class Server:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 assert head.startswith(b"GET "), head
+                self.paths.add(head.split(b" ")[1].decode())
                 now = time.monotonic() - self.t0
                 if STALL_AT <= now < STALL_AT + STALL:
                     await asyncio.sleep(STALL_AT + STALL - now)
@@ -76,7 +78,7 @@ class Server:
 
 def run_loadgen(loadgen, certs, port, extra):
     cmd = [loadgen, "--url", f"https://127.0.0.1:{port}", "--cert", f"{certs}/provider2.crt",
-           "--key", f"{certs}/provider2.key", "--ca", f"{certs}/ca.crt", "--get", "/v1/health",
+           "--key", f"{certs}/provider2.key", "--ca", f"{certs}/ca.crt",
            "-c", "4", "-w", "1", "-d", "5", "--timeout", "10000"] + extra
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     print(p.stdout, end="")
@@ -91,7 +93,7 @@ def serve_and_run(loadgen, certs, extra):
     th.start()
     assert srv.ready.wait(10)
     try:
-        return run_loadgen(loadgen, certs, srv.port, extra)
+        return run_loadgen(loadgen, certs, srv.port, extra), srv.paths
     finally:
         stop.set()
         th.join(10)
@@ -106,8 +108,8 @@ def main():
         certs = f"{tmp}/certs"
         subprocess.run(["bash", "-c", f'. "{root}/scripts/lib.sh" && dev_ca "{certs}"'],
                        check=True, capture_output=True)
-        s = serve_and_run(loadgen, certs, ["--rate", "200"])
-        assert s["mode"] == "open", s
+        s, paths = serve_and_run(loadgen, certs, ["--get", "/v1/health", "--rate", "200"])
+        assert s["mode"] == "open" and paths == {"/v1/health"}, (s, paths)
         stall_ms = STALL * 1000
         # a fifth of the window's requests fell due during the stall: they waited for it
         assert float(s["max_ms"]) >= 0.9 * stall_ms, s
@@ -118,8 +120,11 @@ def main():
         assert int(s["requests"]) == int(s["due"]), s
         due = int(s["due"])
         assert 0.9 * 200 * 5 <= due <= 1.1 * 200 * 5, s  # the schedule: rate x duration
-        c = serve_and_run(loadgen, certs, [])
+        with open(f"{tmp}/paths.txt", "w") as f:  # the closed loop GETs these, round-robin
+            f.write("/v1/health\n\n/v1/agreements/A2026-00000001\r\n")
+        c, paths = serve_and_run(loadgen, certs, ["--paths", f"{tmp}/paths.txt"])
         assert c["mode"] == "closed", c
+        assert paths == {"/v1/health", "/v1/agreements/A2026-00000001"}, paths
         print(f"stall of {stall_ms:.0f} ms: open loop p99 {s['p99_ms']} ms, max {s['max_ms']} ms; "
               f"closed loop p99 {c['p99_ms']} ms, max {c['max_ms']} ms")
     print("ok")
