@@ -1,14 +1,26 @@
 /*
- * medaid-loadgen: a closed-loop HTTP/1.1 load generator over mutual TLS, for
+ * medaid-loadgen: an HTTP/1.1 load generator over mutual TLS, for
  * benchmarking medaidd on the loopback interface.
  *
- * Each of N keep-alive connections sends one request, waits for the whole
- * response, and sends the next one. Requests are POST /v1/coverage with the
- * bodies of an NDJSON file taken round-robin, or GET of a path. After a
- * warm-up that is not measured, every response that completes within the
- * measured window is counted by status and its latency is recorded in a
- * log-bucketed histogram (microseconds, about 1.6 % precision, fixed memory).
- * The run stops by itself at the end of the window.
+ * Closed loop (the default): each of N keep-alive connections sends one
+ * request, waits for the whole response, and sends the next one. Requests
+ * are POST /v1/coverage with the bodies of an NDJSON file taken round-robin,
+ * or GET of a path (or of the paths of a file, round-robin). After a warm-up
+ * that is not measured, every response that completes within the measured
+ * window is counted by status and its latency is recorded in a log-bucketed
+ * histogram (microseconds, about 1.6 % precision, fixed memory). The run
+ * stops by itself at the end of the window.
+ *
+ * Open loop (--rate R, as wrk2 does): requests are due on a fixed schedule,
+ * R per second in all, each thread R/threads of them, evenly spaced; a due
+ * request goes out on a free connection of its thread (still one request in
+ * flight per connection), or waits for one. Its latency counts from the time
+ * it was due, not from when it was sent, so a stall of the server (or a
+ * queue in front of it) shows in the figures instead of slowing the load
+ * down (no coordinated omission). Every request due in the measured window
+ * is counted, also when it is answered after the window ends (the run waits
+ * for them up to --timeout); the rate achieved is the answers completed
+ * within the window.
  *
  * Loopback only: any host other than 127.0.0.1, localhost or ::1 is refused.
  */
@@ -124,6 +136,8 @@ struct options {
     const char *cert, *key, *ca;
     const char *questions;
     const char *get_path;
+    const char *paths_file;
+    double rate; /* requests per second; 0: closed loop */
     int connections;
     double duration;
     double warmup;
@@ -147,6 +161,11 @@ static atomic_size_t next_request;
 static bool is_post;
 
 static uint64_t t_measure_start, t_measure_end; /* monotonic microseconds */
+static uint64_t t_run_start;
+static bool open_loop;
+
+/* sent more than this after it was due: late */
+#define LATE_US 1000
 
 static uint64_t now_us(void)
 {
@@ -168,6 +187,12 @@ struct stats {
     uint64_t errors[E__COUNT];
     uint64_t connects;
     struct histogram hist;
+    /* open loop */
+    uint64_t due;            /* requests due in the window */
+    uint64_t late;           /* of those, sent more than LATE_US after they were due */
+    uint64_t queued;         /* of those, due when no connection of the thread was free */
+    uint64_t unfinished;     /* due in the window, not answered by the end of the run */
+    uint64_t max_send_delay; /* us */
 };
 
 struct worker;
@@ -189,7 +214,8 @@ struct conn {
     struct event *retry;
     bool connected;
     bool in_flight;
-    uint64_t sent_at;
+    uint64_t sent_at; /* open loop: when the request was due */
+    struct conn *next_idle;
     /* response */
     enum parse_state ps;
     int status;
@@ -208,6 +234,17 @@ struct worker {
     int n_conns;
     struct event *stop;
     struct stats st;
+    /* open loop: request k of this thread is due at sched0 + k * interval */
+    double sched0, interval; /* us */
+    uint64_t next_k;         /* the next request to send */
+    uint64_t end_k;          /* the first request due at or after the window's end */
+    uint64_t queued_k;       /* requests before this one were counted as queued */
+    struct conn *idle;       /* connected connections without a request */
+    struct event *tick;
+    struct event *begin; /* starts the schedule at the window at the latest */
+    bool started;        /* the schedule runs */
+    int n_up;            /* connections connected once, before the schedule starts */
+    int in_flight;
 };
 
 static bool in_window(uint64_t t)
@@ -226,8 +263,16 @@ static void count_error(struct conn *c, enum err_kind k)
 static void conn_connect(struct conn *c);
 static void send_request(struct conn *c);
 
+static void idle_remove(struct conn *c);
+
 static void conn_drop(struct conn *c, bool retry)
 {
+    if (open_loop) {
+        if (c->in_flight)
+            c->w->in_flight--; /* that request is lost: counted as unfinished */
+        else if (c->connected)
+            idle_remove(c);
+    }
     if (c->bev != NULL) {
         bufferevent_free(c->bev); /* safe inside its own callbacks: libevent defers it */
         c->bev = NULL;
@@ -247,12 +292,23 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     conn_connect(arg);
 }
 
+static void conn_idle(struct conn *c);
+static void schedule_start(struct worker *w);
+
 static void response_done(struct conn *c)
 {
     uint64_t t = now_us();
     struct stats *st = &c->w->st;
-    if (in_window(t)) {
-        st->answers++;
+    bool counted = in_window(t);
+    if (open_loop) {
+        if (counted)
+            st->answers++; /* the rate achieved */
+        counted = in_window(c->sent_at);
+        c->w->in_flight--;
+    }
+    if (counted) {
+        if (!open_loop)
+            st->answers++;
         st->status[c->status]++;
         hist_record(&st->hist, t - c->sent_at);
         if (c->status == 200 && is_post && c->body_len > 0) {
@@ -270,7 +326,10 @@ static void response_done(struct conn *c)
         conn_connect(c);
         return;
     }
-    send_request(c);
+    if (open_loop)
+        conn_idle(c);
+    else
+        send_request(c);
 }
 
 static bool header_is(const char *line, size_t len, const char *name, const char **value)
@@ -434,7 +493,13 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         c->connected = true;
         if (in_window(now_us()))
             c->w->st.connects++;
-        send_request(c);
+        if (open_loop) {
+            conn_idle(c);
+            if (!c->w->started && ++c->w->n_up == c->w->n_conns)
+                schedule_start(c->w);
+        } else {
+            send_request(c);
+        }
         return;
     }
     if (what & BEV_EVENT_TIMEOUT) {
@@ -457,18 +522,136 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     conn_drop(c, true);
 }
 
-static void send_request(struct conn *c)
+/* due: when the request was due (open loop), or 0: now */
+static void send_request_due(struct conn *c, uint64_t due)
 {
     size_t i = atomic_fetch_add_explicit(&next_request, 1, memory_order_relaxed) % n_requests;
     c->ps = P_STATUS;
     c->in_flight = true;
-    c->sent_at = now_us();
+    c->sent_at = due != 0 ? due : now_us();
     struct timeval tv = {opt.timeout_ms / 1000, (opt.timeout_ms % 1000) * 1000};
     bufferevent_set_timeouts(c->bev, &tv, &tv);
     if (bufferevent_write(c->bev, requests[i], request_len[i]) != 0) {
         count_error(c, E_CLOSED);
         conn_drop(c, true);
     }
+}
+
+static void send_request(struct conn *c)
+{
+    send_request_due(c, 0);
+}
+
+/* ---- open loop ---------------------------------------------------------------- */
+
+static uint64_t due_at(const struct worker *w, uint64_t k)
+{
+    return (uint64_t)(w->sched0 + (double)k * w->interval);
+}
+
+/* Sends every request that is due on a free connection, then waits for the
+ * next one to fall due (or for a connection to become free). */
+static void pump(struct worker *w)
+{
+    if (!w->started)
+        return;
+    uint64_t now = now_us();
+    struct stats *st = &w->st;
+    while (w->next_k < w->end_k && w->idle != NULL) {
+        uint64_t due = due_at(w, w->next_k);
+        if (due > now)
+            break;
+        struct conn *c = w->idle;
+        w->idle = c->next_idle;
+        c->next_idle = NULL;
+        if (in_window(due)) {
+            uint64_t delay = now - due;
+            if (delay > LATE_US)
+                st->late++;
+            if (delay > st->max_send_delay)
+                st->max_send_delay = delay;
+        }
+        w->next_k++;
+        w->in_flight++;
+        send_request_due(c, due);
+        now = now_us();
+    }
+    if (w->next_k >= w->end_k) {
+        if (w->in_flight == 0)
+            event_base_loopbreak(w->base); /* everything due was answered */
+        return;
+    }
+    uint64_t due = due_at(w, w->next_k);
+    if (due <= now) {
+        /* due, and no free connection: they wait (and count from when they
+         * were due); a connection becoming free pumps again */
+        if (w->queued_k < w->next_k)
+            w->queued_k = w->next_k;
+        for (; w->queued_k < w->end_k && (due = due_at(w, w->queued_k)) <= now; w->queued_k++)
+            if (in_window(due))
+                st->queued++;
+        return;
+    }
+    uint64_t wait = due - now;
+    struct timeval tv = {(time_t)(wait / 1000000u), (suseconds_t)(wait % 1000000u)};
+    evtimer_add(w->tick, &tv);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pump(arg);
+}
+
+/* The schedule starts when every connection of the thread is up (their
+ * handshakes are not a backlog the window inherits), at the window's start
+ * at the latest. Thread t is shifted by t/R so that the threads interleave. */
+static void schedule_start(struct worker *w)
+{
+    if (w->started)
+        return;
+    w->started = true;
+    evtimer_del(w->begin);
+    w->interval = 1e6 * opt.threads / opt.rate;
+    w->sched0 = (double)now_us() + 1e6 * w->index / opt.rate;
+    double span = (double)t_measure_end - w->sched0;
+    w->end_k = span > 0 ? (uint64_t)(span / w->interval) : 0;
+    while (w->end_k > 0 && due_at(w, w->end_k - 1) >= t_measure_end)
+        w->end_k--;
+    while (due_at(w, w->end_k) < t_measure_end)
+        w->end_k++;
+    for (uint64_t k = 0; k < w->end_k; k++)
+        if (in_window(due_at(w, k)))
+            w->st.due++;
+    pump(w);
+}
+
+static void begin_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    schedule_start(arg);
+}
+
+/* c has no request in flight: free for the next one due */
+static void conn_idle(struct conn *c)
+{
+    struct worker *w = c->w;
+    bufferevent_set_timeouts(c->bev, NULL, NULL); /* an idle connection never times out */
+    c->next_idle = w->idle;
+    w->idle = c;
+    pump(w);
+}
+
+static void idle_remove(struct conn *c)
+{
+    for (struct conn **p = &c->w->idle; *p != NULL; p = &(*p)->next_idle)
+        if (*p == c) {
+            *p = c->next_idle;
+            c->next_idle = NULL;
+            return;
+        }
 }
 
 static void conn_connect(struct conn *c)
@@ -545,9 +728,16 @@ static void *worker_main(void *arg)
     for (int i = 0; i < w->n_conns; i++)
         conn_connect(&w->conns[i]);
     uint64_t now = now_us();
-    uint64_t left = t_measure_end > now ? t_measure_end - now : 0;
+    /* open loop: what fell due in the window may be answered up to --timeout later */
+    uint64_t end = t_measure_end + (open_loop ? (uint64_t)opt.timeout_ms * 1000u : 0);
+    uint64_t left = end > now ? end - now : 0;
     struct timeval tv = {(time_t)(left / 1000000u), (suseconds_t)(left % 1000000u)};
     evtimer_add(w->stop, &tv);
+    if (open_loop) {
+        left = t_measure_start > now ? t_measure_start - now : 0;
+        struct timeval b = {(time_t)(left / 1000000u), (suseconds_t)(left % 1000000u)};
+        evtimer_add(w->begin, &b);
+    }
     event_base_dispatch(w->base);
     return NULL;
 }
@@ -573,54 +763,86 @@ static bool add_request(const char *text, size_t len)
     return true;
 }
 
-static bool load_requests(void)
+/* a GET of path (len bytes) */
+static bool add_get(const char *path, size_t len)
 {
-    char *buf = NULL;
-    size_t cap = 0;
-    if (opt.get_path != NULL) {
-        int n = asprintf(&buf,
-                         "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
-                         "Accept: application/json\r\n\r\n",
-                         opt.get_path, host_hdr);
-        if (n < 0)
-            return false;
-        bool ok = add_request(buf, (size_t)n);
-        free(buf);
-        return ok;
+    char *buf;
+    int n = asprintf(&buf,
+                     "GET %.*s HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
+                     "Accept: application/json\r\n\r\n",
+                     (int)len, path, host_hdr);
+    if (n < 0)
+        return false;
+    bool ok = add_request(buf, (size_t)n);
+    free(buf);
+    return ok;
+}
+
+/* one line of --paths */
+static bool take_path(const char *line, size_t len, const char *file)
+{
+    if (line[0] != '/' || memchr(line, ' ', len) != NULL) {
+        fprintf(stderr, "medaid-loadgen: %s: not a path: %.*s\n", file, (int)(len > 80 ? 80 : len),
+                line);
+        return false;
     }
-    FILE *f = fopen(opt.questions, "r");
+    return add_get(line, len);
+}
+
+/* one line of --questions: a POST /v1/coverage */
+static bool take_question(const char *line, size_t len, const char *file)
+{
+    (void)file;
+    char *buf;
+    int n = asprintf(&buf,
+                     "POST /v1/coverage HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
+                     "Content-Type: application/json\r\nAccept: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n%.*s",
+                     host_hdr, len, (int)len, line);
+    if (n < 0)
+        return false;
+    bool ok = add_request(buf, (size_t)n);
+    free(buf);
+    return ok;
+}
+
+/* every non-empty line of file (without its end of line) to take; what
+ * names the lines in the message when there is none */
+static bool load_lines(const char *file, bool (*take)(const char *, size_t, const char *),
+                       const char *what)
+{
+    FILE *f = fopen(file, "r");
     if (f == NULL) {
-        fprintf(stderr, "medaid-loadgen: %s: %s\n", opt.questions, strerror(errno));
+        fprintf(stderr, "medaid-loadgen: %s: %s\n", file, strerror(errno));
         return false;
     }
     char *line = NULL;
+    size_t cap = 0;
     ssize_t got;
-    while ((got = getline(&line, &cap, f)) >= 0) {
+    bool ok = true;
+    while (ok && (got = getline(&line, &cap, f)) >= 0) {
         size_t len = (size_t)got;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             len--;
-        if (len == 0)
-            continue;
-        int n = asprintf(&buf,
-                         "POST /v1/coverage HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
-                         "Content-Type: application/json\r\nAccept: application/json\r\n"
-                         "Content-Length: %zu\r\n\r\n%.*s",
-                         host_hdr, len, (int)len, line);
-        if (n < 0 || !add_request(buf, (size_t)n)) {
-            free(buf);
-            free(line);
-            fclose(f);
-            return false;
-        }
-        free(buf);
+        if (len > 0)
+            ok = take(line, len, file);
     }
     free(line);
     fclose(f);
-    if (n_requests == 0) {
-        fprintf(stderr, "medaid-loadgen: %s: no questions\n", opt.questions);
-        return false;
+    if (ok && n_requests == 0) {
+        fprintf(stderr, "medaid-loadgen: %s: no %s\n", file, what);
+        ok = false;
     }
-    return true;
+    return ok;
+}
+
+static bool load_requests(void)
+{
+    if (opt.paths_file != NULL)
+        return load_lines(opt.paths_file, take_path, "paths");
+    if (opt.get_path != NULL)
+        return add_get(opt.get_path, strlen(opt.get_path));
+    return load_lines(opt.questions, take_question, "questions");
 }
 
 /* https://HOST:PORT[/] with HOST 127.0.0.1, localhost, ::1 or [::1] */
@@ -685,17 +907,21 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: medaid-loadgen --url https://127.0.0.1:PORT --cert FILE --key FILE --ca FILE\n"
-            "                      (--questions FILE.ndjson | --get PATH)\n"
+            "                      (--questions FILE.ndjson | --get PATH | --paths FILE)\n"
             "                      [-c CONNECTIONS] [-d SECONDS] [-w SECONDS] [-t THREADS]\n"
-            "                      [--timeout MS]\n"
+            "                      [--timeout MS] [--rate REQUESTS_PER_SECOND]\n"
             "  --questions  one JSON coverage question per line, POSTed to /v1/coverage\n"
             "               round-robin\n"
             "  --get        GET this path instead\n"
+            "  --paths      GET the paths of this file (one a line), round-robin\n"
             "  -c           connections, each with one request in flight (default 64)\n"
             "  -d           measured duration in seconds (default 10)\n"
             "  -w           warm-up in seconds, not measured (default 2)\n"
             "  -t           threads, each with its own event loop (default 1)\n"
-            "  --timeout    a response slower than this counts as a timeout (default 10000)\n");
+            "  --timeout    a response slower than this counts as a timeout (default 10000)\n"
+            "  --rate       open loop: this many requests a second in all, on a fixed\n"
+            "               schedule; latency counts from when each request was due\n"
+            "               (default: closed loop, the next request when the last is answered)\n");
 }
 
 static bool parse_double(const char *s, double lo, double hi, double *out)
@@ -721,6 +947,8 @@ int main(int argc, char **argv)
                                              {"warmup", required_argument, NULL, 'w'},
                                              {"threads", required_argument, NULL, 't'},
                                              {"timeout", required_argument, NULL, 'T'},
+                                             {"paths", required_argument, NULL, 'P'},
+                                             {"rate", required_argument, NULL, 'R'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     int ch;
@@ -768,6 +996,13 @@ int main(int argc, char **argv)
                 goto bad;
             opt.timeout_ms = (int)v;
             break;
+        case 'P':
+            opt.paths_file = optarg;
+            break;
+        case 'R':
+            if (!parse_double(optarg, 0.1, 1e7, &opt.rate))
+                goto bad;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -776,13 +1011,15 @@ int main(int argc, char **argv)
         }
     }
     if (optind != argc || opt.url == NULL || opt.cert == NULL || opt.key == NULL ||
-        opt.ca == NULL || (opt.questions == NULL) == (opt.get_path == NULL))
+        opt.ca == NULL ||
+        (opt.questions != NULL) + (opt.get_path != NULL) + (opt.paths_file != NULL) != 1)
         goto bad;
     if (opt.get_path != NULL && opt.get_path[0] != '/')
         goto bad;
     if (!parse_url(opt.url))
         return 1;
     is_post = opt.questions != NULL;
+    open_loop = opt.rate > 0;
     if (!load_requests())
         return 1;
     if (opt.threads > opt.connections)
@@ -795,7 +1032,12 @@ int main(int argc, char **argv)
     for (int t = 0; t < opt.threads; t++) {
         struct worker *w = &workers[t];
         w->index = t;
-        w->base = event_base_new();
+        struct event_config *cfg = event_config_new();
+        if (cfg == NULL)
+            return 1;
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER); /* the schedule's timer */
+        w->base = event_base_new_with_config(cfg);
+        event_config_free(cfg);
         w->ctx = make_ctx();
         if (w->base == NULL || w->ctx == NULL) {
             fprintf(stderr, "medaid-loadgen: cannot set up TLS (--cert, --key, --ca)\n");
@@ -804,7 +1046,9 @@ int main(int argc, char **argv)
         w->n_conns = opt.connections / opt.threads + (t < opt.connections % opt.threads);
         w->conns = calloc((size_t)w->n_conns, sizeof *w->conns);
         w->stop = evtimer_new(w->base, stop_cb, w);
-        if (w->conns == NULL || w->stop == NULL)
+        w->tick = evtimer_new(w->base, tick_cb, w);
+        w->begin = evtimer_new(w->base, begin_cb, w);
+        if (w->conns == NULL || w->stop == NULL || w->tick == NULL || w->begin == NULL)
             return 1;
         for (int i = 0; i < w->n_conns; i++) {
             struct conn *c = &w->conns[i];
@@ -818,6 +1062,7 @@ int main(int argc, char **argv)
     }
 
     uint64_t t0 = now_us();
+    t_run_start = t0;
     t_measure_start = t0 + (uint64_t)(opt.warmup * 1e6);
     t_measure_end = t_measure_start + (uint64_t)(opt.duration * 1e6);
     for (int t = 0; t < opt.threads; t++)
@@ -834,6 +1079,11 @@ int main(int argc, char **argv)
         all->answers += st->answers;
         all->agreements += st->agreements;
         all->connects += st->connects;
+        all->due += st->due;
+        all->late += st->late;
+        all->queued += st->queued;
+        if (st->max_send_delay > all->max_send_delay)
+            all->max_send_delay = st->max_send_delay;
         for (int i = 0; i < 600; i++)
             all->status[i] += st->status[i];
         for (int i = 0; i < E__COUNT; i++)
@@ -852,17 +1102,41 @@ int main(int argc, char **argv)
     conn_errors = all->errors[E_CONNECT] + all->errors[E_TLS] + all->errors[E_CLOSED] +
                   all->errors[E_PROTOCOL];
 
+    /* open loop: what fell due in the window and was answered (the latencies) */
+    uint64_t answered = open_loop ? all->hist.total : all->answers;
+    all->unfinished = open_loop && all->due > answered ? all->due - answered : 0;
     printf("medaid-loadgen: %s %s %s", opt.url, is_post ? "POST" : "GET",
-           is_post ? "/v1/coverage" : opt.get_path);
+           is_post          ? "/v1/coverage"
+           : opt.paths_file ? opt.paths_file
+                            : opt.get_path);
     if (is_post)
         printf(" (%zu questions, round-robin)", n_requests);
+    else if (opt.paths_file)
+        printf(" (%zu paths, round-robin)", n_requests);
     printf("\n");
     printf("  connections   %d (%d thread%s), one request in flight each\n", opt.connections,
            opt.threads, opt.threads == 1 ? "" : "s");
+    if (open_loop)
+        printf("  open loop     %.1f requests/s on a fixed schedule; latency from when each was "
+               "due\n",
+               opt.rate);
+    else
+        printf("  closed loop   the next request when the last one is answered\n");
     printf("  warm-up       %.1f s (not measured)\n", opt.warmup);
     printf("  duration      %.1f s\n", secs);
-    printf("  requests      %" PRIu64 " answered\n", all->answers);
-    printf("  answers/s     %.1f\n", (double)all->answers / secs);
+    if (open_loop) {
+        printf("  requests      %" PRIu64 " due in the window, %" PRIu64 " answered, %" PRIu64
+               " unanswered\n",
+               all->due, answered, all->unfinished);
+        printf("  sent late     %" PRIu64 " more than %d ms after they were due (%" PRIu64
+               " waited for a free connection); longest wait %.2f ms\n",
+               all->late, LATE_US / 1000, all->queued, (double)all->max_send_delay / 1e3);
+        printf("  answers/s     %.1f achieved (answers completed in the window), %.1f asked\n",
+               (double)all->answers / secs, opt.rate);
+    } else {
+        printf("  requests      %" PRIu64 " answered\n", all->answers);
+        printf("  answers/s     %.1f\n", (double)all->answers / secs);
+    }
     if (is_post)
         printf("  agreements/s  %.1f (%" PRIu64 " answers with an agreement number)\n",
                (double)all->agreements / secs, all->agreements);
@@ -894,15 +1168,20 @@ int main(int argc, char **argv)
     /* one line for scripts */
     printf("summary connections=%d duration=%.1f requests=%" PRIu64 " answers_per_s=%.1f "
            "agreements_per_s=%.1f non2xx=%" PRIu64 " conn_errors=%" PRIu64 " timeouts=%" PRIu64
-           " p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f\n",
-           opt.connections, secs, all->answers, (double)all->answers / secs,
+           " p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f",
+           opt.connections, secs, answered, (double)all->answers / secs,
            (double)all->agreements / secs, non2xx, conn_errors, all->errors[E_TIMEOUT],
            (double)hist_percentile(h, 50) / 1e3, (double)hist_percentile(h, 90) / 1e3,
            (double)hist_percentile(h, 99) / 1e3, (double)hist_percentile(h, 99.9) / 1e3,
            (double)h->max / 1e3);
+    /* fields added later go at the end (scripts/bench reads them by name) */
+    printf(" mode=%s rate=%.1f due=%" PRIu64 " late=%" PRIu64 " queued=%" PRIu64
+           " unanswered=%" PRIu64 " max_send_delay_ms=%.2f\n",
+           open_loop ? "open" : "closed", opt.rate, open_loop ? all->due : all->answers, all->late,
+           all->queued, all->unfinished, (double)all->max_send_delay / 1e3);
     fflush(stdout);
     /* The event loops and connections are left to the exit: nothing to flush. */
-    return all->answers > 0 ? 0 : 2;
+    return answered > 0 ? 0 : 2;
 
 bad:
     usage(stderr);
