@@ -105,7 +105,7 @@ extern const struct opt_def agreement_void_opts[], agreement_verify_opts[];
 extern const struct opt_def tariffs_import_opts[], tariffs_show_opts[];
 extern const struct opt_def audit_consultations_opts[], audit_decisions_opts[], audit_as_of_opts[],
     audit_verify_opts[], audit_checkpoint_opts[], audit_reads_opts[];
-extern const struct opt_def audit_tree_head_opts[], audit_prove_opts[];
+extern const struct opt_def audit_tree_head_opts[], audit_prove_opts[], audit_consistent_opts[];
 extern const struct opt_def invoice_submit_opts[], invoice_list_opts[], payment_add_opts[],
     statement_opts[];
 

@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "merkle.h"
 
@@ -31,6 +32,7 @@ struct head {
     merkle_hash root;
     char root_hex[65];
     char key_id[65];
+    unsigned char public_key[32];
 };
 
 /* a saved head's file, parsed; NULL after a message (rc) */
@@ -84,7 +86,7 @@ static bool b64_decode(const char *in, unsigned char *out, size_t want)
 
 /* The head's signature: by the public key it names, whose SHA-256 is its
  * key_id. A message names what fails. */
-static bool head_signed(const cJSON *doc, const char *name, const struct head *h)
+static bool head_signed(const cJSON *doc, const char *name, struct head *h)
 {
     const char *at = str_of(doc, "created_at"), *pub = str_of(doc, "public_key"),
                *sig = str_of(doc, "signature");
@@ -102,6 +104,7 @@ static bool head_signed(const cJSON *doc, const char *name, const struct head *h
         fprintf(stderr, "medaid: %s: key_id is not the SHA-256 of public_key\n", name);
         return false;
     }
+    memcpy(h->public_key, raw, sizeof raw);
     size_t len = merkle_head_text(at, h->key_id, h->size, h->root_hex, text, sizeof text);
     EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, sizeof raw);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -114,9 +117,43 @@ static bool head_signed(const cJSON *doc, const char *name, const struct head *h
     return ok;
 }
 
-/* Read and check a saved head: EXIT_OK, EXIT_USAGE (not a head) or
- * EXIT_NOT_COVERED (a head whose signature fails) */
-static int load_head(const char *opt, const char *path, struct head *h)
+__attribute__((format(printf, 1, 2))) static int proof_fails(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "medaid: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_NOT_COVERED;
+}
+
+/* The head is signed by the registry's audit key as the auditor knows it
+ * (key_path: its public key in PEM, obtained outside the registry): without
+ * it, a head is only checked against the public key it carries itself. */
+static int head_key_is(const char *path, const struct head *h, const char *key_path)
+{
+    FILE *f = fopen(key_path, "rb");
+    if (!f)
+        return local_error("--public-key %s: %s", key_path, strerror(errno));
+    EVP_PKEY *k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+    fclose(f);
+    unsigned char raw[32];
+    size_t n = sizeof raw;
+    bool ok = k && EVP_PKEY_is_a(k, "ED25519") && EVP_PKEY_get_raw_public_key(k, raw, &n) == 1 &&
+              n == sizeof raw;
+    EVP_PKEY_free(k);
+    if (!ok)
+        return local_error("--public-key %s: not an Ed25519 public key in PEM", key_path);
+    if (memcmp(raw, h->public_key, sizeof raw) != 0)
+        return proof_fails("%s: signed by key %s, not by the key of %s", path, h->key_id, key_path);
+    return EXIT_OK;
+}
+
+/* Read and check a saved head (and its key against key_path's, unless NULL):
+ * EXIT_OK, EXIT_USAGE (not a head) or EXIT_NOT_COVERED (a head whose
+ * signature fails, or signed by another key) */
+static int load_head(const char *opt, const char *path, struct head *h, const char *key_path)
 {
     int rc = EXIT_OK;
     cJSON *doc = read_head_file(opt, path, &rc);
@@ -133,6 +170,8 @@ static int load_head(const char *opt, const char *path, struct head *h)
     snprintf(h->key_id, sizeof h->key_id, "%s", kid);
     rc = head_signed(doc, path, h) ? EXIT_OK : EXIT_NOT_COVERED;
     cJSON_Delete(doc);
+    if (rc == EXIT_OK && key_path)
+        rc = head_key_is(path, h, key_path);
     return rc;
 }
 
@@ -151,17 +190,6 @@ static long path_of(const cJSON *doc, const char *name, merkle_hash *p)
         n++;
     }
     return n;
-}
-
-__attribute__((format(printf, 1, 2))) static int proof_fails(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "medaid: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return EXIT_NOT_COVERED;
 }
 
 /* GET the proof at q (its parameters added; freed here): *doc its answer */
@@ -198,9 +226,10 @@ int cmd_audit_tree_head(struct ctx *c)
 
 /* ---- audit prove ----------------------------------------------------------------------- */
 
-enum { AP_HEAD };
+enum { AP_HEAD, AP_KEY };
 const struct opt_def audit_prove_opts[] = {
     {"head", 0, "FILE", "the saved tree head to check against ('medaid audit tree-head')"},
+    {"public-key", 0, "PEM", "the head must be signed by this key (the registry's audit key)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -227,7 +256,7 @@ int cmd_audit_prove(struct ctx *c)
     if (!*agreement)
         return usage_error("audit prove: empty agreement number");
     struct head h;
-    int rc = load_head("--head", file, &h);
+    int rc = load_head("--head", file, &h, c->opt[AP_KEY]);
     if (rc != EXIT_OK)
         return rc;
     if (h.size == 0)
@@ -271,12 +300,18 @@ int cmd_audit_prove(struct ctx *c)
 
 /* ---- audit consistent ------------------------------------------------------------------ */
 
+enum { AC_KEY };
+const struct opt_def audit_consistent_opts[] = {
+    {"public-key", 0, "PEM", "both heads must be signed by this key (the registry's audit key)"},
+    {NULL, 0, NULL, NULL},
+};
+
 int cmd_audit_consistent(struct ctx *c)
 {
     struct head a, b;
-    int rc = load_head("OLD", c->pos[0], &a);
+    int rc = load_head("OLD", c->pos[0], &a, c->opt[AC_KEY]);
     if (rc == EXIT_OK)
-        rc = load_head("NEW", c->pos[1], &b);
+        rc = load_head("NEW", c->pos[1], &b, c->opt[AC_KEY]);
     if (rc != EXIT_OK)
         return rc;
     if (strcmp(a.key_id, b.key_id) != 0)

@@ -306,6 +306,63 @@ def run(env, tap):
             p = d.client("auditor", "audit", "prove", st["agreement"], "--head", str(f))
             expect(p.returncode == 5, f"changed {name}: exit {p.returncode} {p.stderr}")
 
+    @tap.case("audit prove / consistent --public-key: a head signed by the audit key passes; "
+              "a head re-signed by another key (its own key_id, valid signature) fails, exit 5")
+    def _():
+        work = env.tmp / "stranger"
+        work.mkdir(exist_ok=True)
+        h = json.loads(st["h1"].read_text())
+
+        def pem_of(raw, name):
+            der = bytes.fromhex("302a300506032b6570032100") + raw
+            (work / f"{name}.der").write_bytes(der)
+            subprocess.run(["openssl", "pkey", "-pubin", "-inform", "DER", "-in",
+                            str(work / f"{name}.der"), "-out", str(work / f"{name}.pem")],
+                           check=True, capture_output=True)
+            return str(work / f"{name}.pem")
+
+        # the audit key, as its operator publishes it (from the daemon's key file)
+        subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout",
+                        "-out", str(work / "audit.pem")], check=True, capture_output=True)
+        audit_pem = str(work / "audit.pem")
+        p = d.client("auditor", "audit", "prove", st["agreement"], "--head", str(st["h1"]),
+                     "--public-key", audit_pem)
+        expect(p.returncode == 0, f"the audit key: exit {p.returncode} {p.stderr}")
+        p = d.client("auditor", "audit", "consistent", str(st["h1"]), str(st["h1"]),
+                     "--public-key", audit_pem)
+        expect(p.returncode == 0, f"consistent, the audit key: exit {p.returncode} {p.stderr}")
+        # a stranger's key signs the same head text: self-consistent, not the audit key
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out",
+                        str(work / "k.pem")], check=True, capture_output=True)
+        der = subprocess.run(["openssl", "pkey", "-in", str(work / "k.pem"), "-pubout",
+                              "-outform", "DER"], check=True, capture_output=True).stdout
+        raw = der[-32:]
+        forged = dict(h, key_id=hashlib.sha256(raw).hexdigest(),
+                      public_key=base64.b64encode(raw).decode())
+        (work / "text").write_bytes(head_text(forged).encode())
+        sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey",
+                              str(work / "k.pem"), "-in", str(work / "text")],
+                             check=True, capture_output=True).stdout
+        forged["signature"] = base64.b64encode(sig).decode()
+        f = work / "head.json"
+        f.write_text(json.dumps(forged))
+        p = d.client("auditor", "audit", "prove", st["agreement"], "--head", str(f))
+        expect(p.returncode == 0, f"without --public-key the forged head is self-consistent: "
+                                  f"exit {p.returncode} {p.stderr}")
+        p = d.client("auditor", "audit", "prove", st["agreement"], "--head", str(f),
+                     "--public-key", audit_pem)
+        expect(p.returncode == 5 and "not by the key of" in p.stderr,
+               f"another key: exit {p.returncode} {p.stderr}")
+        p = d.client("auditor", "audit", "consistent", str(st["h1"]), str(f), "--public-key",
+                     audit_pem)
+        expect(p.returncode == 5, f"consistent, another key: exit {p.returncode} {p.stderr}")
+        p = d.client("auditor", "audit", "prove", st["agreement"], "--head", str(st["h1"]),
+                     "--public-key", pem_of(raw, "stranger"))
+        expect(p.returncode == 5, f"the real head, the stranger's key: exit {p.returncode}")
+        p = d.client("auditor", "audit", "prove", st["agreement"], "--head", str(st["h1"]),
+                     "--public-key", str(st["h1"]))
+        expect(p.returncode == 1, f"--public-key not a PEM key: exit {p.returncode} {p.stderr}")
+
     if "h1" not in st:
         return
 
