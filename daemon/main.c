@@ -17,6 +17,7 @@
 #include "db/db.h"
 #include "http/framing.h"
 #include "net/conn.h"
+#include "net/proxy.h"
 #include "net/server.h"
 #include "net/tls.h"
 #include "net/worker.h"
@@ -166,7 +167,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "medaidd: %s\n", err);
         rc = 1;
     } else if (check) {
-        rc = tls_load(&cfg, err, sizeof err) ? 0 : 1;
+        struct proxy_trust trust;
+        rc = proxy_trust_parse(cfg.proxy_trusted, &trust, err, sizeof err) &&
+                     tls_load(&cfg, err, sizeof err)
+                 ? 0
+                 : 1;
         if (rc == 0) {
             config_dump(&cfg, stdout);
             printf("configuration OK\n");

@@ -120,6 +120,12 @@ static const struct option_def options[] = {
     STR(ops_listen, "127.0.0.1:9464",
         "address:port of the plain-HTTP operator listener (/metrics, /healthz, /readyz); "
         "empty = off"),
+    STR(proxy_listen, "",
+        "address:port of a second TLS listener for a balancer: every connection starts with a "
+        "PROXY protocol v2 header whose client address the daemon then uses; empty = off"),
+    STR(proxy_trusted, "",
+        "addresses or prefixes (comma-separated: 127.0.0.1, 10.0.0.0/8, ::1) allowed to connect "
+        "to proxy_listen; any other peer is closed"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -289,6 +295,14 @@ bool config_validate(const struct config *c, bool need_tls, char *err, size_t n)
     }
     if (*c->ops_listen && !strchr(c->ops_listen, ':')) {
         snprintf(err, n, "ops_listen: \"%s\" is not address:port", c->ops_listen);
+        return false;
+    }
+    if (*c->proxy_listen && !strchr(c->proxy_listen, ':')) {
+        snprintf(err, n, "proxy_listen: \"%s\" is not address:port", c->proxy_listen);
+        return false;
+    }
+    if (*c->proxy_listen && !*c->proxy_trusted) {
+        snprintf(err, n, "proxy_listen needs proxy_trusted (the balancers' addresses)");
         return false;
     }
     char tzpath[PATH_MAX];

@@ -59,6 +59,9 @@ struct config {
     char *agreement_signing_key;
     char *agreement_public_keys;
     char *ops_listen;
+    /* a listener behind a balancer: PROXY protocol v2 (net/proxy.h) */
+    char *proxy_listen;
+    char *proxy_trusted;
 };
 
 /* Fill with defaults. */

@@ -26,6 +26,8 @@ enum metric_counter {
     MC_TLS_HANDSHAKE_TIMEOUT,
     MC_TLS_HANDSHAKE_FAILED,
     MC_ACCEPT_ERROR,
+    MC_PROXY_UNTRUSTED,
+    MC_PROXY_BAD_HEADER,
     /* connections that entered a worker */
     MC_CONN_OPENED,
     /* the database pool */

@@ -13,12 +13,14 @@
 #include "net/conn.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +36,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/metrics.h"
+#include "net/proxy.h"
 #include "net/tls.h"
 #include "net/worker.h"
 
@@ -43,11 +46,20 @@
  * request its client may already have sent (bounded by shutdown_timeout_ms) */
 #define DRAIN_IDLE_GRACE_MS 1000
 
-/* the peer address, the key of max_handshakes_per_address (a PROXY
- * protocol header may later replace it) */
+/* the peer address, the key of max_handshakes_per_address (on
+ * proxy_listen, the client's address its PROXY header gives) */
 struct conn_addr {
     sa_family_t family;
     unsigned char bytes[16];
+};
+
+/* proxy_listen: the PROXY v2 header being read off the socket, before any
+ * TLS (read exactly: not a byte of the ClientHello behind it) */
+struct proxy_wait {
+    int fd;
+    struct event *ev;
+    size_t have;
+    unsigned char buf[PROXY_V2_MAX];
 };
 
 struct conn {
@@ -64,6 +76,7 @@ struct conn {
     bool on_reap;
     bool tls_up; /* handshake done, no TLS error since: say goodbye on close */
     struct conn_addr addr;
+    struct proxy_wait *pw; /* proxy_listen, until the header is read */
     TAILQ_ENTRY(conn) link;
     TAILQ_ENTRY(conn) hs_link; /* in set->handshakes while HANDSHAKE */
 };
@@ -91,6 +104,19 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
 void conn_set_protocol(const struct conn_protocol *p)
 {
     protocol = p;
+}
+
+/* the header read (close_fd: the connection ends too) */
+static void proxy_wait_end(struct conn *c, bool close_fd)
+{
+    if (!c->pw)
+        return;
+    if (c->pw->ev)
+        event_free(c->pw->ev);
+    if (close_fd)
+        close(c->pw->fd);
+    free(c->pw);
+    c->pw = NULL;
 }
 
 static void conn_arm(struct conn *c, int64_t ms)
@@ -200,6 +226,7 @@ void conn_set_state(struct conn *c, enum conn_state s)
     }
     case CS_ORPHAN:
     case CS_CLOSED:
+        proxy_wait_end(c, true);
         if (c->bev) {
             if (s == CS_CLOSED && (old == CS_IDLE || old == CS_WRITING || old == CS_LINGER))
                 tls_goodbye(c);
@@ -396,6 +423,11 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
     struct conn *c = arg;
     switch (c->state) {
     case CS_HANDSHAKE:
+        if (c->pw) {
+            worker_note(c->w, WN_PROXY_BAD, "PROXY header not received in time");
+            conn_close(c, "PROXY header timeout");
+            break;
+        }
         worker_note(c->w, WN_HS_TIMEOUT, NULL);
         conn_close(c, "handshake timeout");
         break;
@@ -427,6 +459,7 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 static void conn_free(struct conn *c)
 {
+    proxy_wait_end(c, true);
     if (c->proto)
         protocol->release(c->proto);
     if (c->bev)
@@ -502,7 +535,7 @@ static struct conn *conn_new(struct worker *w, const char *peer)
     return c;
 }
 
-static void conn_start(struct conn *c, int64_t first_timeout_ms)
+static void conn_start_bev(struct conn *c)
 {
     const struct config *cfg = worker_config(c->w);
     /* bound what a client can pile up behind a request being handled */
@@ -511,6 +544,13 @@ static void conn_start(struct conn *c, int64_t first_timeout_ms)
     bufferevent_setwatermark(c->bev, EV_READ, 0, (size_t)(cfg->max_header_bytes + body_max + 4096));
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* (no bufferevent yet while a PROXY header is read) */
+static void conn_start(struct conn *c, int64_t first_timeout_ms)
+{
+    if (c->bev)
+        conn_start_bev(c);
     conn_arm(c, first_timeout_ms);
     metrics_inc(MC_CONN_OPENED);
     metrics_conn_state(-1, (int)c->state);
@@ -541,6 +581,8 @@ static bool addr_eq(const struct conn_addr *a, const struct conn_addr *b)
  * socket that sits silent or trickles it is the cheapest thing to drop. */
 static bool hello_pending(const struct conn *c)
 {
+    if (c->pw)
+        return true; /* still reading the PROXY header */
     SSL *ssl = c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
     /* the server's state stays BEFORE until a whole ClientHello is read
      * (SSL_in_before() would also say "not yet driven": a new conn) */
@@ -555,7 +597,7 @@ static bool silent(const struct conn *c)
 {
     if (!hello_pending(c))
         return false;
-    int fd = c->bev ? bufferevent_getfd(c->bev) : -1;
+    int fd = c->pw ? c->pw->fd : c->bev ? bufferevent_getfd(c->bev) : -1;
     int waiting = 0;
     return fd < 0 || ioctl(fd, FIONREAD, &waiting) != 0 || waiting == 0;
 }
@@ -563,12 +605,13 @@ static bool silent(const struct conn *c)
 /* The unfinished handshake to close (of addr, or any when addr is NULL):
  * the oldest silent one; else, with any_active, the oldest (NULL when
  * there is none to close). */
-static struct conn *victim(struct conn_set *s, const struct conn_addr *addr, bool any_active)
+static struct conn *victim(struct conn_set *s, const struct conn_addr *addr, bool any_active,
+                           const struct conn *self)
 {
     struct conn *c, *oldest = NULL;
     TAILQ_FOREACH(c, &s->handshakes, hs_link)
     {
-        if (addr && !addr_eq(&c->addr, addr))
+        if (c == self || (addr && !addr_eq(&c->addr, addr)))
             continue;
         if (silent(c))
             return c;
@@ -591,24 +634,38 @@ static struct conn *victim(struct conn_set *s, const struct conn_addr *addr, boo
  * cap of the worker protects its resources and closes the oldest when no
  * socket is silent. False: refuse (max_connections of finished
  * connections). */
+/* The cap of one address (self: a connection of addr not to count or
+ * close): true when one of its silent handshakes was closed. */
+static bool room_for_address(struct worker *w, const struct conn_addr *addr,
+                             const struct conn *self)
+{
+    struct conn_set *s = worker_conns(w);
+    struct conn *c, *v;
+    int64_t same = 0;
+    TAILQ_FOREACH(c, &s->handshakes, hs_link)
+    {
+        same += c != self && addr_eq(&c->addr, addr);
+    }
+    if (same < worker_config(w)->max_handshakes_per_address ||
+        (v = victim(s, addr, false, self)) == NULL)
+        return false;
+    worker_note(w, WN_EVICT_ADDRESS, NULL);
+    conn_close(v, "max_handshakes_per_address: a newer one from this address");
+    return true;
+}
+
+/* addr NULL (proxy_listen): the address is not known yet; its cap applies
+ * once the PROXY header has given it */
 static bool make_room(struct worker *w, const struct conn_addr *addr)
 {
     const struct config *cfg = worker_config(w);
     struct conn_set *s = worker_conns(w);
-    struct conn *c;
-    int64_t same = 0;
-    TAILQ_FOREACH(c, &s->handshakes, hs_link)
-    {
-        same += addr_eq(&c->addr, addr);
-    }
-    struct conn *v;
-    if (same >= cfg->max_handshakes_per_address && (v = victim(s, addr, false)) != NULL) {
-        worker_note(w, WN_EVICT_ADDRESS, NULL);
-        conn_close(v, "max_handshakes_per_address: a newer one from this address");
+    if (addr && room_for_address(w, addr, NULL)) {
+        /* one closed: room made */
     } else if ((int64_t)s->n_handshakes >= cfg->max_handshakes ||
                ((int64_t)s->n_conns >= cfg->max_connections && s->n_handshakes > 0)) {
         worker_note(w, WN_EVICT_HANDSHAKES, NULL);
-        conn_close(victim(s, NULL, true), "max_handshakes: a newer connection");
+        conn_close(victim(s, NULL, true, NULL), "max_handshakes: a newer connection");
     }
     if ((int64_t)s->n_conns >= cfg->max_connections) {
         worker_note(w, WN_REFUSED_FULL, NULL);
@@ -617,23 +674,9 @@ static bool make_room(struct worker *w, const struct conn_addr *addr)
     return true;
 }
 
-void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
+static void fmt_peer(const struct sockaddr *sa, char *peer, size_t n)
 {
-    (void)salen;
-    const struct config *cfg = worker_config(w);
-    struct conn_addr addr;
-    addr_of(sa, &addr);
-    if (worker_draining(w) || !make_room(w, &addr)) {
-        close(fd);
-        return;
-    }
-    SSL *ssl = tls_new_ssl();
-    if (!ssl) {
-        log_error("%s: cannot set up a connection (memory or TLS)", worker_tag(w));
-        close(fd);
-        return;
-    }
-    char host[INET6_ADDRSTRLEN] = "?", peer[64];
+    char host[INET6_ADDRSTRLEN] = "?";
     int port = 0;
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
@@ -644,16 +687,142 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
         inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
         port = ntohs(in6->sin6_port);
     }
-    snprintf(peer, sizeof peer, "%s:%d", host, port);
-    struct conn *c = conn_new(w, peer);
-    c->bev = bufferevent_openssl_socket_new(worker_base(w), fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+    snprintf(peer, n, "%s:%d", host, port);
+}
+
+/* the TLS side of an accepted socket (after its PROXY header, if any);
+ * false: nothing was set up, fd is still the caller's */
+static bool conn_tls_begin(struct conn *c, int fd)
+{
+    SSL *ssl = tls_new_ssl();
+    if (!ssl)
+        return false;
+    c->bev = bufferevent_openssl_socket_new(worker_base(c->w), fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                             BEV_OPT_CLOSE_ON_FREE);
-    if (!c->bev || !c->timer) {
-        log_error("%s: cannot set up a connection (memory)", worker_tag(w));
-        if (c->bev)
+    if (!c->bev) {
+        SSL_free(ssl);
+        return false;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+    return true;
+}
+
+static void proxy_fail(struct conn *c, const char *why)
+{
+    worker_note(c->w, WN_PROXY_BAD, why);
+    conn_close(c, why);
+    worker_check_drained(c->w);
+}
+
+/* The header arrived: the client's address replaces the balancer's (label,
+ * logs, the per-address cap), then the TLS handshake begins on the same
+ * socket, under the timer armed at accept (header + handshake). */
+static void proxy_done(struct conn *c, const struct proxy_header *h)
+{
+    if (h->src.family != PROXY_AF_NONE) {
+        char client[64];
+        proxy_addr_text(&h->src, client, sizeof client);
+        log_debug("%s: PROXY header: client %s", c->label, client);
+        memset(&c->addr, 0, sizeof c->addr);
+        c->addr.family = h->src.family == PROXY_AF_INET ? AF_INET : AF_INET6;
+        memcpy(c->addr.bytes, h->src.bytes, h->src.family == PROXY_AF_INET ? 4 : 16);
+        snprintf(c->peer, sizeof c->peer, "%s", client);
+        snprintf(c->label, sizeof c->label, "%s c%llu %s", worker_tag(c->w),
+                 (unsigned long long)c->id, c->peer);
+        room_for_address(c->w, &c->addr, c);
+    }
+    int fd = c->pw->fd;
+    proxy_wait_end(c, false);
+    if (!conn_tls_begin(c, fd)) {
+        log_error("%s: cannot set up a connection (memory or TLS)", worker_tag(c->w));
+        close(fd);
+        conn_close(c, "no memory for TLS");
+        return;
+    }
+    conn_start_bev(c);
+}
+
+/* Read exactly the header's bytes (proxy_need says how many), as they
+ * come: a header cut in several segments is read over several calls. */
+static void proxy_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct conn *c = arg;
+    struct proxy_wait *pw = c->pw;
+    size_t need;
+    while ((need = proxy_need(pw->buf, pw->have)) > pw->have) {
+        ssize_t r = recv(fd, pw->buf + pw->have, need - pw->have, 0);
+        if (r == 0 && pw->have == 0) {
+            /* a balancer's TCP health check: connect, close */
+            conn_close(c, "closed before the PROXY header");
+            worker_check_drained(c->w);
+            return;
+        }
+        if (r == 0) {
+            proxy_fail(c, "closed in the middle of the PROXY header");
+            return;
+        }
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return;
+            proxy_fail(c, "read error before the end of the PROXY header");
+            return;
+        }
+        pw->have += (size_t)r;
+    }
+    struct proxy_header h;
+    size_t used;
+    const char *why;
+    if (need == 0 || proxy_parse(pw->buf, pw->have, &h, &used, &why) != PROXY_OK) {
+        proxy_fail(c, need == 0 ? "not a PROXY v2 header (signature, version or length)" : why);
+        return;
+    }
+    proxy_done(c, &h);
+}
+
+void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen, bool proxy)
+{
+    (void)salen;
+    const struct config *cfg = worker_config(w);
+    struct conn_addr addr;
+    addr_of(sa, &addr);
+    char peer[64];
+    fmt_peer(sa, peer, sizeof peer);
+    if (worker_draining(w)) {
+        close(fd);
+        return;
+    }
+    if (proxy && !proxy_trusted(worker_proxy_trust(w),
+                                addr.family == AF_INET    ? PROXY_AF_INET
+                                : addr.family == AF_INET6 ? PROXY_AF_INET6
+                                                          : PROXY_AF_NONE,
+                                addr.bytes)) {
+        worker_note(w, WN_PROXY_UNTRUSTED, peer);
+        close(fd);
+        return;
+    }
+    if (!make_room(w, proxy ? NULL : &addr)) {
+        close(fd);
+        return;
+    }
+    struct conn *c = conn_new(w, peer);
+    c->addr = addr;
+    bool ok = c->timer != NULL;
+    if (ok && proxy) {
+        c->pw = xcalloc(1, sizeof *c->pw);
+        c->pw->fd = fd;
+        c->pw->ev = event_new(worker_base(w), fd, EV_READ | EV_PERSIST, proxy_read_cb, c);
+        ok = c->pw->ev && event_add(c->pw->ev, NULL) == 0;
+    } else if (ok) {
+        ok = conn_tls_begin(c, fd);
+    }
+    if (!ok) {
+        log_error("%s: cannot set up a connection (memory or TLS)", worker_tag(w));
+        if (c->pw) {
+            proxy_wait_end(c, true);
+        } else if (c->bev) {
             bufferevent_free(c->bev);
-        else {
-            SSL_free(ssl);
+        } else {
             close(fd);
         }
         if (c->timer)
@@ -661,8 +830,6 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
         free(c);
         return;
     }
-    bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-    c->addr = addr;
     conn_start(c, cfg->tls_handshake_timeout_ms);
 }
 

@@ -101,7 +101,8 @@ struct conn_set *conn_set_new(struct worker *w);
 void conn_set_free(struct conn_set *s);
 bool conn_set_empty(const struct conn_set *s);
 size_t conn_set_in_flight(const struct conn_set *s);
-void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen);
+/* proxy: from proxy_listen (a PROXY v2 header comes before the TLS) */
+void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen, bool proxy);
 /* A connection over an already connected bufferevent without TLS (tests and
  * fuzzing): starts IDLE with that fingerprint. The bufferevent is taken. */
 struct conn *conn_adopt(struct worker *w, struct bufferevent *bev, const char *peer,

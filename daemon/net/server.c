@@ -41,6 +41,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/metrics.h"
+#include "net/proxy.h"
 #include "net/tls.h"
 #include "net/worker.h"
 
@@ -352,15 +353,37 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
     if (s.n_workers < 1)
         s.n_workers = 1;
     int *fds = calloc((size_t)s.n_workers, sizeof *fds);
+    int *proxy_fds = xcalloc((size_t)s.n_workers, sizeof *proxy_fds);
     s.workers = xcalloc((size_t)s.n_workers, sizeof *s.workers);
+    for (int i = 0; i < s.n_workers; i++)
+        proxy_fds[i] = -1;
+    struct proxy_trust trust;
+    char terr[160];
+    if (!proxy_trust_parse(cfg->proxy_trusted, &trust, terr, sizeof terr)) {
+        log_error("%s", terr);
+        free(fds);
+        free(proxy_fds);
+        free(s.workers);
+        return 2;
+    }
     if (!fds || !s.workers) {
         free(fds);
+        free(proxy_fds);
         free(s.workers);
         return 2;
     }
     raise_nofile(cfg, s.n_workers);
     if (!open_listeners(cfg->listen, s.n_workers, fds)) {
         free(fds);
+        free(proxy_fds);
+        free(s.workers);
+        return 2;
+    }
+    if (*cfg->proxy_listen && !open_listeners(cfg->proxy_listen, s.n_workers, proxy_fds)) {
+        for (int i = 0; i < s.n_workers; i++)
+            close(fds[i]);
+        free(fds);
+        free(proxy_fds);
         free(s.workers);
         return 2;
     }
@@ -370,9 +393,13 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
             log_error("pid_file %s: %s", cfg->pid_file, strerror(errno));
             if (pf)
                 unlink(cfg->pid_file);
-            for (int i = 0; i < s.n_workers; i++)
+            for (int i = 0; i < s.n_workers; i++) {
                 close(fds[i]);
+                if (proxy_fds[i] >= 0)
+                    close(proxy_fds[i]);
+            }
             free(fds);
+            free(proxy_fds);
             free(s.workers);
             return 2;
         }
@@ -408,7 +435,7 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
 
     int started = 0;
     for (int i = 0; i < s.n_workers; i++) {
-        s.workers[i] = worker_new(i, cfg, fds[i]);
+        s.workers[i] = worker_new(i, cfg, fds[i], proxy_fds[i]);
         if (!s.workers[i]) {
             log_error("cannot set up worker %d", i);
             break;
@@ -428,6 +455,9 @@ int server_run(struct config *cfg, const char *config_path, char **overrides, in
     } else {
         log_info("medaidd listening on %s with %d worker(s), pool of %lld per worker", cfg->listen,
                  s.n_workers, (long long)cfg->db_pool_size);
+        if (*cfg->proxy_listen)
+            log_info("medaidd listening on %s for a balancer (PROXY protocol v2 from %s)",
+                     cfg->proxy_listen, cfg->proxy_trusted);
         rc = 0;
         s.started_ms = mono_ms();
         struct timeval tv = clock_tv(50);
@@ -461,6 +491,7 @@ out:
     if (*cfg->pid_file)
         unlink(cfg->pid_file);
     free(fds);
+    free(proxy_fds);
     free(s.workers);
     return rc;
 }

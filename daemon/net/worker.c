@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -21,6 +22,7 @@
 #include "base/mem.h"
 #include "base/metrics.h"
 #include "net/conn.h"
+#include "net/proxy.h"
 
 struct worker {
     int idx;
@@ -29,8 +31,10 @@ struct worker {
     bool own_base;
     struct event_base *base;
     struct evconnlistener *listener;
-    const struct config *cfg; /* own_cfg, or the caller's (worker_new_on) */
-    struct config own_cfg;    /* this thread's copy: reloads change it between loop turns */
+    struct evconnlistener *proxy_listener; /* proxy_listen: PROXY v2 before TLS */
+    struct proxy_trust trust;              /* proxy_trusted, parsed */
+    const struct config *cfg;              /* own_cfg, or the caller's (worker_new_on) */
+    struct config own_cfg; /* this thread's copy: reloads change it between loop turns */
     bool owns_cfg;
     _Atomic(struct config *) reload; /* set by worker_reload, taken by cmd_cb */
     void *app;                       /* the upper layers' (the database handle) */
@@ -80,6 +84,10 @@ struct conn_set *worker_conns(const struct worker *w)
 {
     return w->conns;
 }
+const struct proxy_trust *worker_proxy_trust(const struct worker *w)
+{
+    return &w->trust;
+}
 
 void worker_check_drained(struct worker *w)
 {
@@ -105,6 +113,8 @@ static const char *const note_text[WN_COUNT] = {
     [WN_HS_TIMEOUT] = "handshake(s) not done in time (tls_handshake_timeout_ms)",
     [WN_HS_FAILED] = "handshake(s) failed or abandoned",
     [WN_ACCEPT_ERROR] = "accept error(s)",
+    [WN_PROXY_UNTRUSTED] = "connection(s) to proxy_listen from a peer outside proxy_trusted",
+    [WN_PROXY_BAD] = "connection(s) to proxy_listen without a valid PROXY v2 header",
 };
 
 /* one line with every count since the last one; warn when connections
@@ -118,7 +128,7 @@ static void notes_flush(struct worker *w)
         if (!w->notes[i])
             continue;
         serious |= i == WN_REFUSED_FULL || i == WN_EVICT_HANDSHAKES || i == WN_EVICT_ADDRESS ||
-                   i == WN_ACCEPT_ERROR;
+                   i == WN_ACCEPT_ERROR || i == WN_PROXY_UNTRUSTED || i == WN_PROXY_BAD;
         int k = snprintf(line + n, sizeof line - n, "%s%llu %s%s%s%s", n ? "; " : "",
                          (unsigned long long)w->notes[i], note_text[i],
                          w->note_detail[i][0] ? " (last: " : "", w->note_detail[i],
@@ -142,6 +152,7 @@ static void notes_cb(evutil_socket_t fd, short what, void *arg)
 _Static_assert(WN_REFUSED_FULL == (int)MC_CONN_REFUSED_FULL &&
                    WN_ACCEPT_ERROR == (int)MC_ACCEPT_ERROR && WN_COUNT == (int)MC_CONN_OPENED,
                "worker notes and their metrics in the same order");
+_Static_assert(WN_PROXY_BAD == (int)MC_PROXY_BAD_HEADER, "the PROXY notes too");
 
 void worker_note(struct worker *w, enum worker_note n, const char *detail)
 {
@@ -166,7 +177,14 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
                       void *arg)
 {
     (void)l;
-    conn_accept(arg, fd, sa, salen);
+    conn_accept(arg, fd, sa, salen, false);
+}
+
+static void accept_proxy_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                            int salen, void *arg)
+{
+    (void)l;
+    conn_accept(arg, fd, sa, salen, true);
 }
 
 /* (a libevent callback has its own signature: evconnlistener_enable cast
@@ -178,17 +196,18 @@ static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
     struct worker *w = arg;
     if (w->listener)
         evconnlistener_enable(w->listener);
+    if (w->proxy_listener)
+        evconnlistener_enable(w->proxy_listener);
 }
 
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
-    (void)l;
     struct worker *w = arg;
     int e = EVUTIL_SOCKET_ERROR();
     worker_note(w, WN_ACCEPT_ERROR, evutil_socket_error_to_string(e));
     /* EMFILE and friends: let the loop breathe rather than spin */
     if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-        evconnlistener_disable(w->listener);
+        evconnlistener_disable(l);
         struct timeval tv = {0, 200 * 1000};
         event_base_once(w->base, -1, EV_TIMEOUT, accept_resume_cb, w, &tv);
     }
@@ -223,6 +242,10 @@ static void cmd_cb(evutil_socket_t fd, short what, void *arg)
         evconnlistener_free(w->listener); /* closes the listening socket */
         w->listener = NULL;
     }
+    if (w->proxy_listener) {
+        evconnlistener_free(w->proxy_listener);
+        w->proxy_listener = NULL;
+    }
     conn_drain_all(w);
     struct timeval tv = clock_tv(w->cfg->shutdown_timeout_ms);
     evtimer_add(w->ev_drain_deadline, &tv);
@@ -253,7 +276,7 @@ void worker_drain(struct worker *w)
     event_active(w->ev_cmd, EV_READ, 0);
 }
 
-static bool worker_setup(struct worker *w, int fd)
+static bool worker_setup(struct worker *w, int fd, int proxy_fd)
 {
     w->conns = conn_set_new(w);
     w->app = hooks.attach ? hooks.attach(w->base, w->cfg, w->tag) : NULL;
@@ -266,11 +289,19 @@ static bool worker_setup(struct worker *w, int fd)
         if (w->listener)
             evconnlistener_set_error_cb(w->listener, accept_error_cb);
     }
+    if (proxy_fd >= 0) {
+        w->proxy_listener =
+            evconnlistener_new(w->base, accept_proxy_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, proxy_fd);
+        if (w->proxy_listener)
+            evconnlistener_set_error_cb(w->proxy_listener, accept_error_cb);
+        else
+            close(proxy_fd);
+    }
     return (w->app || !hooks.attach) && w->ev_reap && w->ev_cmd && w->ev_drain_deadline &&
-           w->ev_notes && (fd < 0 || w->listener);
+           w->ev_notes && (fd < 0 || w->listener) && (proxy_fd < 0 || w->proxy_listener);
 }
 
-struct worker *worker_new(int idx, const struct config *cfg, int listen_fd)
+struct worker *worker_new(int idx, const struct config *cfg, int listen_fd, int proxy_fd)
 {
     struct worker *w = xcalloc(1, sizeof *w);
     w->idx = idx;
@@ -283,7 +314,16 @@ struct worker *worker_new(int idx, const struct config *cfg, int listen_fd)
     w->cfg = &w->own_cfg;
     w->own_base = true;
     w->base = event_base_new();
-    if (!w->base || !worker_setup(w, listen_fd)) {
+    char err[160];
+    if (!proxy_trust_parse(cfg->proxy_trusted, &w->trust, err, sizeof err)) {
+        log_error("%s", err); /* server_run checked it first */
+        if (proxy_fd >= 0)
+            close(proxy_fd);
+        proxy_fd = -1;
+        worker_free(w);
+        return NULL;
+    }
+    if (!w->base || !worker_setup(w, listen_fd, proxy_fd)) {
         worker_free(w);
         return NULL;
     }
@@ -296,7 +336,7 @@ struct worker *worker_new_on(struct event_base *base, const struct config *cfg)
     snprintf(w->tag, sizeof w->tag, "t0");
     w->cfg = cfg;
     w->base = base;
-    if (!worker_setup(w, -1)) {
+    if (!worker_setup(w, -1, -1)) {
         worker_free(w);
         return NULL;
     }
@@ -315,6 +355,9 @@ static void worker_release(struct worker *w)
     if (w->listener)
         evconnlistener_free(w->listener);
     w->listener = NULL;
+    if (w->proxy_listener)
+        evconnlistener_free(w->proxy_listener);
+    w->proxy_listener = NULL;
 }
 
 /* Everything but the thread. */

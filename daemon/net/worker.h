@@ -12,6 +12,7 @@
 
 struct config;
 struct conn_set;
+struct proxy_trust;
 struct event_base;
 struct worker;
 
@@ -24,8 +25,9 @@ struct worker_hooks {
 /* Set once, before server_run. */
 void server_set_worker_hooks(const struct worker_hooks *h);
 
-/* A worker on listen_fd (-1: none, for tests); NULL on failure. */
-struct worker *worker_new(int idx, const struct config *cfg, int listen_fd);
+/* A worker on listen_fd (-1: none, for tests) and proxy_fd (proxy_listen;
+ * -1: none), both taken; NULL on failure. */
+struct worker *worker_new(int idx, const struct config *cfg, int listen_fd, int proxy_fd);
 /* A worker on a loop of the caller's (tests, fuzzing): no listener, no thread. */
 struct worker *worker_new_on(struct event_base *base, const struct config *cfg);
 void worker_free(struct worker *w);
@@ -43,6 +45,8 @@ const char *worker_tag(const struct worker *w);
 void *worker_app(const struct worker *w);
 bool worker_draining(const struct worker *w);
 struct conn_set *worker_conns(const struct worker *w);
+/* proxy_trusted, parsed (empty for worker_new_on) */
+const struct proxy_trust *worker_proxy_trust(const struct worker *w);
 /* Called by conn when a connection or request finishes, so a draining
  * worker can stop when nothing is left. */
 void worker_check_drained(struct worker *w);
@@ -58,6 +62,8 @@ enum worker_note {
     WN_HS_TIMEOUT,       /* handshake not done within tls_handshake_timeout_ms */
     WN_HS_FAILED,        /* handshake failed or abandoned */
     WN_ACCEPT_ERROR,     /* accept() failed (descriptors, memory) */
+    WN_PROXY_UNTRUSTED,  /* proxy_listen: a peer outside proxy_trusted */
+    WN_PROXY_BAD,        /* proxy_listen: no valid PROXY v2 header (bad, cut, late) */
     WN_COUNT
 };
 /* detail (may be NULL): the reason, the last one is shown with the counts */

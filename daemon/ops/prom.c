@@ -176,6 +176,10 @@ static void connections(const struct metrics_snapshot *s, struct evbuffer *out)
              s->counters[MC_CONN_EVICT_HANDSHAKES]);
     sample_u(out, "medaid_connections_closed_early_total", "reason=\"max_handshakes_per_address\"",
              s->counters[MC_CONN_EVICT_ADDRESS]);
+    sample_u(out, "medaid_connections_closed_early_total", "reason=\"proxy_untrusted\"",
+             s->counters[MC_PROXY_UNTRUSTED]);
+    sample_u(out, "medaid_connections_closed_early_total", "reason=\"proxy_header\"",
+             s->counters[MC_PROXY_BAD_HEADER]);
     family(out, "medaid_tls_handshake_failures_total", "counter",
            "TLS handshakes that did not complete, by reason.");
     sample_u(out, "medaid_tls_handshake_failures_total", "reason=\"failed\"",
