@@ -20,6 +20,21 @@
  * closes the socket, so nothing blocks the loop (PQcancel would: it opens a
  * new connection and waits for it). The connection comes back through the
  * usual reconnection with backoff, once the server answers again.
+ *
+ * Failover: the connection string may name several servers
+ * ("host=a,b port=5432,5433 target_session_attrs=read-write"); libpq's
+ * PQconnectPoll tries them in order and keeps the first that accepts writes
+ * (the socket changes from one server to the next, so its event is made
+ * again after every poll). A server that does not answer at all (a machine
+ * gone, no refusal) would hold every attempt at the first host until the
+ * connect timeout: after each timed-out attempt, the next attempt of that
+ * connection starts one host further in the list. A connection to a server
+ * that became a standby (a demoted primary refuses writes: 25006
+ * read_only_sql_transaction) or that is shutting down (57P01..57P03) is
+ * dropped after answering its query PG_UNAVAILABLE (nothing changed), so the
+ * next connection goes to the new primary. A lost connection is the usual
+ * DOWN + backoff (at most retry_max_ms), so the service is back within about
+ * that delay once the new primary accepts connections.
  */
 #include "db/pg.h"
 
@@ -64,11 +79,14 @@ struct pg_conn {
     struct pg_query *q;
     PGresult *res;
     int64_t retry_ms;
+    int host_off; /* the host its next attempt starts with (multi-host) */
 };
 
 struct pg_pool {
     struct event_base *base;
     char *conninfo;
+    PQconninfoOption *parsed; /* conninfo parsed, for the rotation of its hosts */
+    int n_hosts;              /* servers named by host/hostaddr (1 when one) */
     char options[128];
     struct pg_pool_opts opts;
     const struct pg_stmt *const *stmts;
@@ -110,6 +128,7 @@ static enum pg_outcome classify(const PGresult *res)
         "57P02", /* crash_shutdown */
         "57P03", /* cannot_connect_now */
         "53300", /* too_many_connections */
+        "25006", /* read_only_sql_transaction: a standby (a demoted primary) */
     };
     const char *s = pg_sqlstate(res);
     if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
@@ -122,6 +141,18 @@ static enum pg_outcome classify(const PGresult *res)
     if (strncmp(s, "22", 2) == 0)
         return PG_INVALID; /* data exception: a parameter's value */
     return PG_ERROR;
+}
+
+/* A refusal that says the connection is of no more use for writes: the
+ * server became a standby (a demoted primary) or is shutting down. */
+static bool server_gone(const PGresult *res)
+{
+    static const char *const gone[] = {"25006", "57P01", "57P02", "57P03"};
+    const char *s = pg_sqlstate(res);
+    for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
+        if (strcmp(s, gone[i]) == 0)
+            return true;
+    return false;
 }
 
 /* ---- completion ---------------------------------------------------------- */
@@ -230,6 +261,18 @@ static void conn_watch(struct pg_conn *c, short what)
         if (!c->ev_io || event_add(c->ev_io, NULL) != 0)
             log_error("%s db%d: cannot watch the database socket", c->pool->tag, c->idx);
     }
+}
+
+/* While connecting, libpq may close the socket and open another (the next
+ * host of the list), often with the same number: the old registration died
+ * with the old socket, so the event is always made again. */
+static void conn_rewatch(struct pg_conn *c, short what)
+{
+    if (c->ev_io) {
+        event_free(c->ev_io);
+        c->ev_io = NULL;
+    }
+    conn_watch(c, what);
 }
 
 static void conn_close(struct pg_conn *c)
@@ -385,10 +428,10 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
     case PGC_CONNECTING:
         switch (PQconnectPoll(c->conn)) {
         case PGRES_POLLING_READING:
-            conn_watch(c, EV_READ);
+            conn_rewatch(c, EV_READ);
             return;
         case PGRES_POLLING_WRITING:
-            conn_watch(c, EV_WRITE);
+            conn_rewatch(c, EV_WRITE);
             return;
         case PGRES_POLLING_OK:
             evtimer_del(c->ev_timer);
@@ -444,7 +487,12 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
             if (!ok && res)
                 log_debug("%s db%d: %s failed: %s %s", p->tag, c->idx, q->stmt->name,
                           pg_sqlstate(res), PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+            bool gone = !ok && server_gone(res);
             query_complete(p, q, ok ? PG_OK : classify(res), res);
+            if (gone) {
+                conn_fail(c, "the server is read-only or shutting down");
+                return;
+            }
             if (PQstatus(c->conn) == CONNECTION_BAD) {
                 conn_fail(c, "after result");
                 return;
@@ -464,8 +512,12 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
     struct pg_conn *c = arg;
     if (c->state == PGC_DOWN)
         conn_start(c);
-    else if (c->state == PGC_CONNECTING || c->state == PGC_PREPARING)
+    else if (c->state == PGC_CONNECTING || c->state == PGC_PREPARING) {
+        /* a server that does not answer: the next attempt starts with the
+         * next one of the list */
+        c->host_off = (c->host_off + 1) % c->pool->n_hosts;
         conn_fail(c, "connect timeout");
+    }
 }
 
 /* libpq's notices (and errors it reports outside a query, such as the
@@ -476,12 +528,84 @@ static void notice_cb(void *arg, const char *message)
     log_warn("%s db%d: server says: %s", c->pool->tag, c->idx, message);
 }
 
+/* The number of elements of a comma-separated list (libpq's host, hostaddr
+ * and port lists). */
+static int list_count(const char *s)
+{
+    int n = 1;
+    for (; *s; s++)
+        n += *s == ',';
+    return n;
+}
+
+/* s, a list of more than off elements (shorter than outlen), rotated left
+ * by off elements into out: the tail from element off, then the head */
+static void list_rotate(const char *s, int off, char *out, size_t outlen)
+{
+    const char *from = s;
+    for (int i = 0; i < off; i++)
+        from = strchr(from, ',') + 1;
+    size_t tail = strlen(from), head = off ? (size_t)(from - s - 1) : 0;
+    ASSERT(tail + 1 + head < outlen);
+    memcpy(out, from, tail);
+    if (off) {
+        out[tail] = ',';
+        memcpy(out + tail + 1, s, head);
+        out[tail + 1 + head] = '\0';
+    } else {
+        out[tail] = '\0';
+    }
+}
+
+/* PQconnectStartParams for the attempt of c: the connection string as it is
+ * (one host, or the first attempt), or its options with the host lists
+ * rotated to start at c->host_off. */
+static PGconn *conn_begin(struct pg_conn *c)
+{
+    struct pg_pool *p = c->pool;
+    if (!p->parsed || p->n_hosts < 2 || c->host_off == 0) {
+        const char *keys[] = {"dbname", "options", "application_name", "client_encoding", NULL};
+        const char *vals[] = {p->conninfo, p->options, "medaidd", "UTF8", NULL};
+        return PQconnectStartParams(keys, vals, 1);
+    }
+    size_t n = 0;
+    for (PQconninfoOption *o = p->parsed; o->keyword; o++)
+        n++;
+    const char **keys = xcalloc(n + 4, sizeof *keys);
+    const char **vals = xcalloc(n + 4, sizeof *vals);
+    char(*rot)[1024] = xcalloc(3, sizeof *rot);
+    size_t k = 0;
+    int r = 0;
+    for (PQconninfoOption *o = p->parsed; o->keyword; o++) {
+        if (!o->val)
+            continue;
+        keys[k] = o->keyword;
+        vals[k] = o->val;
+        bool list = strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0 ||
+                    strcmp(o->keyword, "port") == 0;
+        if (list && r < 3 && list_count(o->val) == p->n_hosts && strlen(o->val) < sizeof rot[r]) {
+            list_rotate(o->val, c->host_off, rot[r], sizeof rot[r]);
+            vals[k] = rot[r++];
+        }
+        k++;
+    }
+    const char *ours[][2] = {
+        {"options", p->options}, {"application_name", "medaidd"}, {"client_encoding", "UTF8"}};
+    for (size_t i = 0; i < 3; i++) {
+        keys[k] = ours[i][0];
+        vals[k++] = ours[i][1];
+    }
+    PGconn *conn = PQconnectStartParams(keys, vals, 0);
+    free(rot);
+    free(keys);
+    free(vals);
+    return conn;
+}
+
 static void conn_start(struct pg_conn *c)
 {
     struct pg_pool *p = c->pool;
-    const char *keys[] = {"dbname", "options", "application_name", "client_encoding", NULL};
-    const char *vals[] = {p->conninfo, p->options, "medaidd", "UTF8", NULL};
-    c->conn = PQconnectStartParams(keys, vals, 1);
+    c->conn = conn_begin(c);
     if (!c->conn || PQstatus(c->conn) == CONNECTION_BAD) {
         conn_fail(c, "start");
         return;
@@ -583,6 +707,14 @@ struct pg_pool *pg_pool_new(struct event_base *base, const char *conninfo,
     TAILQ_INIT(&p->waiting);
     TAILQ_INIT(&p->done);
     p->conninfo = xstrdup(conninfo);
+    p->n_hosts = 1;
+    p->parsed = PQconninfoParse(conninfo, NULL);
+    for (PQconninfoOption *o = p->parsed; o && o->keyword; o++) {
+        if (o->val && (strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0)) {
+            int n = list_count(o->val);
+            p->n_hosts = n > p->n_hosts ? n : p->n_hosts;
+        }
+    }
     p->n = opts->size;
     p->conns = xcalloc((size_t)p->n, sizeof *p->conns);
     metrics_gauge_add(MG_POOLS, 1);
@@ -646,5 +778,7 @@ void pg_pool_free(struct pg_pool *p)
         event_free(p->ev_tick);
     free(p->conns);
     free(p->conninfo);
+    if (p->parsed)
+        PQconninfoFree(p->parsed);
     free(p);
 }
