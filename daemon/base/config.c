@@ -120,6 +120,9 @@ static const struct option_def options[] = {
     STR(ops_listen, "127.0.0.1:9464",
         "address:port of the plain-HTTP operator listener (/metrics, /healthz, /readyz); "
         "empty = off"),
+    SECRET(read_database, "",
+           "libpq connection string of a hot standby for auditors' reads (audit lists, "
+           "coverage-as-of, verify); empty = every read on database"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 

@@ -59,6 +59,7 @@ struct config {
     char *agreement_signing_key;
     char *agreement_public_keys;
     char *ops_listen;
+    char *read_database;
 };
 
 /* Fill with defaults. */
