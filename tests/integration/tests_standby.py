@@ -18,6 +18,7 @@ from tests_anchor import genkey
 from tests_api import decision_body
 from tests_audit import ask, qs
 from tests_lifecycle import create
+from tests_ops import ops_get
 
 TS_US_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 HEADER = "Medaid-Replica-Replay"
@@ -113,8 +114,9 @@ def _run(env, tap, sb):
     if sb.sql("SELECT pg_is_in_recovery()") != "t":
         return
     key = genkey(env, "standby-signing")
+    ops_port = free_port()
     d = Daemon(env, "standby", read_database=sb.conninfo, audit_signing_key=key,
-               audit_checkpoint_interval_s=0)
+               audit_checkpoint_interval_s=0, ops_listen=f"127.0.0.1:{ops_port}")
     if not started(tap, d):
         return
     st = {}
@@ -254,6 +256,8 @@ def _run(env, tap, sb):
                repr(v))
         h = d.request("admin", "GET", "/v1/health")
         expect(h.status == 200, f"health with the standby down: {h!r}")
+        ready, _, body = ops_get(ops_port, "/readyz")
+        expect(ready == 200, f"/readyz with the standby down: {ready} {body!r}")
 
     @tap.case("the standby back: the auditors' reads return to it (the replay header again)")
     def _():
