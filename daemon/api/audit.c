@@ -69,18 +69,6 @@ struct verify {
 static void verify_page(struct verify *v);
 static void verify_complete(struct verify *v);
 
-/* The handle of an auditor's reads (db/db.h: db_auditor): the standby's
- * when read_database is set and it is up; the answer then says up to when
- * the standby had replayed the primary's transactions. */
-static struct db *auditor_db(struct request *r)
-{
-    struct db *db = db_auditor(request_db(r));
-    char at[48];
-    if (db_standby_replay(db, at, sizeof at))
-        request_add_header(r, "Medaid-Replica-Replay", at);
-    return db;
-}
-
 static void verify_answer(struct verify *v, long long broken_at, int chain, const char *reason)
 {
     struct request *r = v->r;
@@ -276,7 +264,7 @@ void h_audit_verify(struct request *r)
 {
     struct verify *v = xcalloc(1, sizeof *v);
     v->r = r;
-    v->db = auditor_db(r);
+    v->db = api_auditor_db(r);
     db_audit_heads(v->db, head_cb, v);
 }
 
@@ -647,7 +635,7 @@ static void list_start(struct request *r, enum list_kind kind)
         return;
     struct list *l = xcalloc(1, sizeof *l);
     l->r = r;
-    l->db = auditor_db(r);
+    l->db = api_auditor_db(r);
     l->kind = kind;
     l->stream = wants_ndjson(r);
     l->limit = q.limit;
@@ -781,7 +769,7 @@ void h_audit_as_of(struct request *r)
         return;
     struct as_of *a = xcalloc(1, sizeof *a);
     a->r = r;
-    a->db = auditor_db(r);
+    a->db = api_auditor_db(r);
     snprintf(a->q.ssin, sizeof a->q.ssin, "%s", q.param[AQA_SSIN]);
     a->q.ssin_valid = true;
     a->q.service_date = q.service_date;

@@ -122,7 +122,7 @@ static const struct option_def options[] = {
         "empty = off"),
     SECRET(read_database, "",
            "libpq connection string of a hot standby for auditors' reads (audit lists, "
-           "coverage-as-of, verify); empty = every read on database"),
+           "coverage-as-of, verify, histories, statements); empty = every read on database"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 

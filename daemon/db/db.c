@@ -77,9 +77,8 @@ static bool standby_open(struct db *db, struct event_base *base, const struct pg
                       .is_standby = true};
     struct pg_pool_opts so = *po;
     so.standby = true;
-    char stag[24];
-    snprintf(stag, sizeof stag, "%s/standby", tag);
-    sb->pool = pg_pool_new(base, db->cfg->read_database, &so, queries_all, stag);
+    snprintf(sb->tag, sizeof sb->tag, "%s/standby", tag);
+    sb->pool = pg_pool_new(base, db->cfg->read_database, &so, queries_all, sb->tag);
     db->ev_probe = event_new(base, -1, EV_PERSIST, probe_tick, db);
     struct timeval tv = clock_tv(PROBE_MS);
     return sb->pool && db->ev_probe && event_add(db->ev_probe, &tv) == 0;

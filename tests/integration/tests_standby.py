@@ -185,6 +185,22 @@ def _run(env, tap, sb):
                f"{dec['recorded_at']}")
         c = d.request("auditor", "GET", "/v1/audit/consultations?" + qs(ssin=s))
         expect(c.status == 200 and c.json["items"] == [], f"consultations: {c!r}")
+        # an auditor's history and lookup come from the standby too; the OCMW that
+        # wrote the decision reads it back from the primary
+        h = d.request("auditor", "GET", f"/v1/decisions/{dec['id']}/history")
+        expect(h.status == 404 and h.header(HEADER) == h1, f"auditor's history: {h!r}")
+        b = d.request("auditor", "GET", f"/v1/beneficiaries/{s}/decisions")
+        expect(b.status == 200 and b.json["decisions"] == [] and b.header(HEADER) == h1,
+               f"auditor's lookup: {b!r}")
+        o = d.request("ocmw", "GET", f"/v1/decisions/{dec['id']}/history")
+        expect(o.status == 200 and o.header(HEADER) is None, f"OCMW's history: {o!r}")
+        o = d.request("ocmw", "GET", f"/v1/beneficiaries/{s}/decisions")
+        expect(o.status == 200 and len(o.json["decisions"]) == 1 and o.header(HEADER) is None,
+               f"OCMW's lookup: {o!r}")
+        month = datetime.date.today().strftime("%Y-%m")
+        for who, want in (("auditor", h1), ("fund", None)):
+            m = d.request(who, "GET", f"/v1/statements?month={month}")
+            expect(m.status == 200 and m.header(HEADER) == want, f"{who}'s statement: {m!r}")
         expect(primary_one(env, f"SELECT count(*) FROM agreement WHERE number = "
                                 f"'{j['agreement']}'") == "1", "the agreement on the primary")
         reads_after = int(primary_one(env, "SELECT count(*) FROM audit_log "
