@@ -166,48 +166,50 @@ def _run(env, tap, sb):
         # most every second or so; five statements are more than the probe's one a second
         wait_for("the standby's commit count", lambda: commits() >= before + 5, timeout=15)
         sb.sql("SELECT pg_wal_replay_pause()")
-        wait_for("replay paused",
-                 lambda: sb.sql("SELECT pg_get_wal_replay_pause_state()") == "paused")
-        # the probe has seen the paused replay time when two answers agree a second apart
-        time.sleep(1.5)
-        h1 = audit_decisions(d, st["ssin"]).header(HEADER)
-        s = new_ssin()
-        dec = create(d, "ocmw", decision_body(s))
-        j = ask(d, s)
-        expect(j.get("covered") is True, f"coverage on the primary: {j!r}")
-        reads_before = int(primary_one(env, "SELECT count(*) FROM audit_log "
-                                            "WHERE action = 'read.audit.decisions'"))
-        r = audit_decisions(d, s)
-        expect(r.status == 200 and r.json["items"] == [],
-               f"the auditor sees the decision made after the pause: {r!r}")
-        expect(r.header(HEADER) == h1 and parse_ts(h1) < parse_ts(dec["recorded_at"]),
-               f"replay time {r.header(HEADER)!r} (before: {h1!r}), decision recorded at "
-               f"{dec['recorded_at']}")
-        c = d.request("auditor", "GET", "/v1/audit/consultations?" + qs(ssin=s))
-        expect(c.status == 200 and c.json["items"] == [], f"consultations: {c!r}")
-        # an auditor's history and lookup come from the standby too; the OCMW that
-        # wrote the decision reads it back from the primary
-        h = d.request("auditor", "GET", f"/v1/decisions/{dec['id']}/history")
-        expect(h.status == 404 and h.header(HEADER) == h1, f"auditor's history: {h!r}")
-        b = d.request("auditor", "GET", f"/v1/beneficiaries/{s}/decisions")
-        expect(b.status == 200 and b.json["decisions"] == [] and b.header(HEADER) == h1,
-               f"auditor's lookup: {b!r}")
-        o = d.request("ocmw", "GET", f"/v1/decisions/{dec['id']}/history")
-        expect(o.status == 200 and o.header(HEADER) is None, f"OCMW's history: {o!r}")
-        o = d.request("ocmw", "GET", f"/v1/beneficiaries/{s}/decisions")
-        expect(o.status == 200 and len(o.json["decisions"]) == 1 and o.header(HEADER) is None,
-               f"OCMW's lookup: {o!r}")
-        month = datetime.date.today().strftime("%Y-%m")
-        for who, want in (("auditor", h1), ("fund", None)):
-            m = d.request(who, "GET", f"/v1/statements?month={month}")
-            expect(m.status == 200 and m.header(HEADER) == want, f"{who}'s statement: {m!r}")
-        expect(primary_one(env, f"SELECT count(*) FROM agreement WHERE number = "
-                                f"'{j['agreement']}'") == "1", "the agreement on the primary")
-        reads_after = int(primary_one(env, "SELECT count(*) FROM audit_log "
-                                           "WHERE action = 'read.audit.decisions'"))
-        expect(reads_after == reads_before + 1,
-               f"read records on the primary: {reads_before} -> {reads_after}")
-        sb.sql("SELECT pg_wal_replay_resume()")
+        try:
+            wait_for("replay paused",
+                     lambda: sb.sql("SELECT pg_get_wal_replay_pause_state()") == "paused")
+            # the probe has seen the paused replay time when two answers agree a second apart
+            time.sleep(1.5)
+            h1 = audit_decisions(d, st["ssin"]).header(HEADER)
+            s = new_ssin()
+            dec = create(d, "ocmw", decision_body(s))
+            j = ask(d, s)
+            expect(j.get("covered") is True, f"coverage on the primary: {j!r}")
+            reads_before = int(primary_one(env, "SELECT count(*) FROM audit_log "
+                                                "WHERE action = 'read.audit.decisions'"))
+            r = audit_decisions(d, s)
+            expect(r.status == 200 and r.json["items"] == [],
+                   f"the auditor sees the decision made after the pause: {r!r}")
+            expect(r.header(HEADER) == h1 and parse_ts(h1) < parse_ts(dec["recorded_at"]),
+                   f"replay time {r.header(HEADER)!r} (before: {h1!r}), decision recorded at "
+                   f"{dec['recorded_at']}")
+            c = d.request("auditor", "GET", "/v1/audit/consultations?" + qs(ssin=s))
+            expect(c.status == 200 and c.json["items"] == [], f"consultations: {c!r}")
+            # an auditor's history and lookup come from the standby too; the OCMW that
+            # wrote the decision reads it back from the primary
+            h = d.request("auditor", "GET", f"/v1/decisions/{dec['id']}/history")
+            expect(h.status == 404 and h.header(HEADER) == h1, f"auditor's history: {h!r}")
+            b = d.request("auditor", "GET", f"/v1/beneficiaries/{s}/decisions")
+            expect(b.status == 200 and b.json["decisions"] == [] and b.header(HEADER) == h1,
+                   f"auditor's lookup: {b!r}")
+            o = d.request("ocmw", "GET", f"/v1/decisions/{dec['id']}/history")
+            expect(o.status == 200 and o.header(HEADER) is None, f"OCMW's history: {o!r}")
+            o = d.request("ocmw", "GET", f"/v1/beneficiaries/{s}/decisions")
+            expect(o.status == 200 and len(o.json["decisions"]) == 1 and o.header(HEADER) is None,
+                   f"OCMW's lookup: {o!r}")
+            month = datetime.date.today().strftime("%Y-%m")
+            for who, want in (("auditor", h1), ("ocmw", None)):
+                m = d.request(who, "GET", f"/v1/statements?month={month}")
+                expect(m.status == 200 and m.header(HEADER) == want, f"{who}'s statement: {m!r}")
+            expect(primary_one(env, f"SELECT count(*) FROM agreement WHERE number = "
+                                    f"'{j['agreement']}'") == "1", "the agreement on the primary")
+            reads_after = int(primary_one(env, "SELECT count(*) FROM audit_log "
+                                               "WHERE action = 'read.audit.decisions'"))
+            expect(reads_after == reads_before + 1,
+                   f"read records on the primary: {reads_before} -> {reads_after}")
+        finally:
+            sb.sql("SELECT pg_wal_replay_resume()")
         r = wait_for("the decision on the standby after resume", lambda: (
             lambda x: x if x.status == 200 and len(x.json["items"]) == 1 else None)(
                 audit_decisions(d, s)))
