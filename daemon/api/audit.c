@@ -45,6 +45,7 @@ struct chain_head {
 
 struct verify {
     struct request *r;
+    struct db *db; /* every read of the walk from one database */
     int n_chains;
     struct chain_head heads[MAX_CHAINS];
     char anchor[65]; /* SHA-256 over every head's hash, in chain order */
@@ -218,7 +219,7 @@ static void page_cb(void *arg, enum pg_outcome o, const struct audit_record *rec
 
 static void verify_page(struct verify *v)
 {
-    db_audit_page(request_db(v->r), v->chain, v->chain_seq, VERIFY_PAGE, page_cb, v);
+    db_audit_page(v->db, v->chain, v->chain_seq, VERIFY_PAGE, page_cb, v);
 }
 
 static void head_cb(void *arg, enum pg_outcome o, const struct audit_head *h, size_t n)
@@ -263,7 +264,8 @@ void h_audit_verify(struct request *r)
 {
     struct verify *v = xcalloc(1, sizeof *v);
     v->r = r;
-    db_audit_heads(request_db(r), head_cb, v);
+    v->db = api_auditor_db(r);
+    db_audit_heads(v->db, head_cb, v);
 }
 
 /* The chains are intact: every decision version and agreement must also
@@ -291,7 +293,7 @@ static void missing_cb(void *arg, enum pg_outcome o, const char *kind, const cha
 
 static void verify_complete(struct verify *v)
 {
-    db_audit_missing(request_db(v->r), missing_cb, v);
+    db_audit_missing(v->db, missing_cb, v);
 }
 
 /* ---- checkpoints ------------------------------------------------------------ */
@@ -400,7 +402,9 @@ void h_audit_verify_anchor(struct request *r)
         free(v);
         return;
     }
-    db_audit_heads(request_db(r), head_cb, v);
+    /* on the primary: a standby behind the checkpoint would look cut off */
+    v->db = request_db(r);
+    db_audit_heads(v->db, head_cb, v);
 }
 
 static void checkpoint_cb(void *arg, enum pg_outcome o, const char *json)
@@ -435,6 +439,7 @@ enum list_kind { LIST_CONSULTATIONS, LIST_DECISIONS, LIST_READS };
 
 struct list {
     struct request *r;
+    struct db *db; /* every page from one database */
     enum list_kind kind;
     bool stream;
     int limit;
@@ -546,17 +551,15 @@ static void list_fetch(struct list *l)
     int limit = l->stream ? STREAM_PAGE : l->limit;
     char *const *p = l->params;
     if (l->kind == LIST_READS) {
-        db_audit_reads(request_db(l->r), p[0], l->has_cursor ? l->cursor[0] : NULL, limit,
-                       page_rows_cb, l);
+        db_audit_reads(l->db, p[0], l->has_cursor ? l->cursor[0] : NULL, limit, page_rows_cb, l);
     } else if (l->kind == LIST_CONSULTATIONS) {
         struct consultation_filter f = {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
-        db_audit_consultations(request_db(l->r), &f, l->has_cursor ? l->cursor[0] : NULL, limit,
-                               page_rows_cb, l);
+        db_audit_consultations(l->db, &f, l->has_cursor ? l->cursor[0] : NULL, limit, page_rows_cb,
+                               l);
     } else {
         struct decision_filter f = {p[0], p[1], p[2], p[3]};
         const char *after[] = {l->cursor[0], l->cursor[1], l->cursor[2]};
-        db_audit_decisions(request_db(l->r), &f, l->has_cursor ? after : NULL, limit, page_rows_cb,
-                           l);
+        db_audit_decisions(l->db, &f, l->has_cursor ? after : NULL, limit, page_rows_cb, l);
     }
 }
 
@@ -632,6 +635,7 @@ static void list_start(struct request *r, enum list_kind kind)
         return;
     struct list *l = xcalloc(1, sizeof *l);
     l->r = r;
+    l->db = api_auditor_db(r);
     l->kind = kind;
     l->stream = wants_ndjson(r);
     l->limit = q.limit;
@@ -665,6 +669,7 @@ void h_audit_reads(struct request *r)
 
 struct as_of {
     struct request *r;
+    struct db *db;
     struct coverage_question q;
     char provider[16];
     struct as_of_facts facts;
@@ -677,8 +682,8 @@ static void as_of_cb(void *arg, enum pg_outcome o);
 static void as_of_recorded(void *arg)
 {
     struct as_of *a = arg;
-    db_audit_as_of(request_db(a->r), &a->q, a->known, a->provider[0] ? a->provider : NULL,
-                   &a->facts, as_of_cb, a);
+    db_audit_as_of(a->db, &a->q, a->known, a->provider[0] ? a->provider : NULL, &a->facts, as_of_cb,
+                   a);
 }
 
 static void as_of_read(struct as_of *a)
@@ -764,6 +769,7 @@ void h_audit_as_of(struct request *r)
         return;
     struct as_of *a = xcalloc(1, sizeof *a);
     a->r = r;
+    a->db = api_auditor_db(r);
     snprintf(a->q.ssin, sizeof a->q.ssin, "%s", q.param[AQA_SSIN]);
     a->q.ssin_valid = true;
     a->q.service_date = q.service_date;

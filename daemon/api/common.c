@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/principal.h"
 
 enum problem api_db_problem(struct request *r, enum pg_outcome o, const char **detail)
 {
@@ -69,4 +70,16 @@ bool api_idempotency_key_ok(const char *k)
         if (k[i] < 0x21 || k[i] > 0x7e)
             return false;
     return true;
+}
+
+struct db *api_auditor_db(struct request *r)
+{
+    const struct principal *p = request_principal(r);
+    if (!p || p->role != ROLE_AUDITOR)
+        return request_db(r);
+    struct db *db = db_auditor(request_db(r));
+    char at[48];
+    if (db_standby_replay(db, at, sizeof at))
+        request_add_header(r, "Medaid-Replica-Replay", at);
+    return db;
 }

@@ -36,4 +36,11 @@ bool api_idempotency_key_ok(const char *k);
  * once from main() before any worker starts. */
 void api_init_json_hooks(void);
 
+/* The database handle of a read that may come from the standby
+ * (read_database, db/db.h: db_auditor): an auditor's reads go to the
+ * standby while it is up, and the answer then says up to when it had
+ * replayed (header Medaid-Replica-Replay); everyone else's to the primary
+ * (they must see their own writes). Take it once per request. */
+struct db *api_auditor_db(struct request *r);
+
 #endif

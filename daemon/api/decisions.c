@@ -540,7 +540,7 @@ void h_decision_history(struct request *r)
         not_found(r);
         return;
     }
-    db_decision_history(request_db(r), id, history_cb, job_new(r));
+    db_decision_history(api_auditor_db(r), id, history_cb, job_new(r));
 }
 
 static void person_cb(void *arg, enum pg_outcome o, const struct decision *ds, size_t n)
@@ -580,5 +580,5 @@ void h_beneficiary_decisions(struct request *r)
                         NULL);
         return;
     }
-    db_decisions_of_person(request_db(r), ssin, person_cb, job_new(r));
+    db_decisions_of_person(api_auditor_db(r), ssin, person_cb, job_new(r));
 }

@@ -467,5 +467,5 @@ void h_statement(struct request *r)
         return;
     }
     const struct principal *p = request_principal(r);
-    db_statement(request_db(r), month, p->role == ROLE_OCMW ? p->org : NULL, statement_cb_, r);
+    db_statement(api_auditor_db(r), month, p->role == ROLE_OCMW ? p->org : NULL, statement_cb_, r);
 }

@@ -126,6 +126,9 @@ static const struct option_def options[] = {
     STR(proxy_trusted, "",
         "addresses or prefixes (comma-separated: 127.0.0.1, 10.0.0.0/8, ::1) allowed to connect "
         "to proxy_listen; any other peer is closed"),
+    SECRET(read_database, "",
+           "libpq connection string of a hot standby for auditors' reads (audit lists, "
+           "coverage-as-of, verify, histories, statements); empty = every read on database"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 

@@ -62,6 +62,7 @@ struct config {
     /* a listener behind a balancer: PROXY protocol v2 (net/proxy.h) */
     char *proxy_listen;
     char *proxy_trusted;
+    char *read_database;
 };
 
 /* Fill with defaults. */

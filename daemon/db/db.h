@@ -57,6 +57,18 @@ bool db_up(const struct db *db);
 /* The configuration the worker was started with. */
 const struct config *db_config(const struct db *db);
 
+/* The handle that an auditor's reads go through (read_database): the
+ * standby's while it is configured, connected and has told its replay time
+ * at its last probe (every second); else db itself, the primary. Take it
+ * once per request: every read of one answer then sees one database. What
+ * is written through either handle (the read-audit trail) goes to the
+ * primary. */
+struct db *db_auditor(struct db *db);
+/* true when h is a standby's handle (db_auditor), with the commit time, RFC
+ * 3339 UTC, of the last transaction the standby had replayed at its last
+ * probe in out (n >= 40) */
+bool db_standby_replay(const struct db *h, char *out, size_t n);
+
 /* The one answer to a failed database step: the problem (503
  * database_timeout for PG_TIMEOUT and PG_WR_TIMEOUT, 503
  * database_unavailable for the other transient outcomes, else 500

@@ -101,6 +101,13 @@ struct pg_pool {
     struct event *ev_tick;
 };
 
+/* the pool gauges count the primary's pools only */
+static void pool_gauge(const struct pg_pool *p, enum metric_gauge g, int64_t delta)
+{
+    if (!p->opts.standby)
+        metrics_gauge_add(g, delta);
+}
+
 static void conn_io_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_start(struct pg_conn *c);
@@ -308,9 +315,9 @@ static void conn_fail(struct pg_conn *c, const char *why)
     metrics_inc(MC_POOL_CONNECT_FAILURES);
     if (was_up) {
         p->n_up--;
-        metrics_gauge_add(MG_POOL_UP, -1);
+        pool_gauge(p, MG_POOL_UP, -1);
         if (p->n_up == 0)
-            metrics_gauge_add(MG_POOLS_DOWN, 1);
+            pool_gauge(p, MG_POOLS_DOWN, 1);
         log_warn("%s db%d: connection lost (%s): %s", p->tag, c->idx, why, msg);
     } else {
         log_debug("%s db%d: connection failed (%s): %s", p->tag, c->idx, why, msg);
@@ -343,9 +350,9 @@ static void conn_ready(struct pg_conn *c)
     c->state = PGC_IDLE;
     c->retry_ms = 50;
     p->n_up++;
-    metrics_gauge_add(MG_POOL_UP, 1);
+    pool_gauge(p, MG_POOL_UP, 1);
     if (p->n_up == 1)
-        metrics_gauge_add(MG_POOLS_DOWN, -1);
+        pool_gauge(p, MG_POOLS_DOWN, -1);
     if (p->failing)
         log_info("%s: database available again", p->tag);
     p->failing = false;
@@ -717,9 +724,9 @@ struct pg_pool *pg_pool_new(struct event_base *base, const char *conninfo,
     }
     p->n = opts->size;
     p->conns = xcalloc((size_t)p->n, sizeof *p->conns);
-    metrics_gauge_add(MG_POOLS, 1);
-    metrics_gauge_add(MG_POOLS_DOWN, 1);
-    metrics_gauge_add(MG_POOL_CONNS, p->n);
+    pool_gauge(p, MG_POOLS, 1);
+    pool_gauge(p, MG_POOLS_DOWN, 1);
+    pool_gauge(p, MG_POOL_CONNS, p->n);
     p->ev_done = event_new(base, -1, 0, done_cb, p);
     p->ev_tick = event_new(base, -1, EV_PERSIST, tick_cb, p);
     if (!p->ev_done || !p->ev_tick) {
@@ -748,10 +755,10 @@ void pg_pool_free(struct pg_pool *p)
 {
     if (!p)
         return;
-    metrics_gauge_add(MG_POOLS, -1);
-    metrics_gauge_add(MG_POOLS_DOWN, p->n_up == 0 ? -1 : 0);
-    metrics_gauge_add(MG_POOL_UP, -p->n_up);
-    metrics_gauge_add(MG_POOL_CONNS, -p->n);
+    pool_gauge(p, MG_POOLS, -1);
+    pool_gauge(p, MG_POOLS_DOWN, p->n_up == 0 ? -1 : 0);
+    pool_gauge(p, MG_POOL_UP, -p->n_up);
+    pool_gauge(p, MG_POOL_CONNS, -p->n);
     for (int i = 0; p->conns && i < p->n; i++) {
         struct pg_conn *c = &p->conns[i];
         if (c->q) {

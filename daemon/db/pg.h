@@ -46,6 +46,8 @@ struct pg_pool_opts {
     int64_t connect_timeout_ms;
     int64_t retry_max_ms;
     int64_t wait_timeout_ms; /* the longest wait of one statement, queue to result */
+    bool standby;            /* a read pool on a standby (read_database): kept out of the
+                              * pool gauges, so that readiness is the primary's alone */
 };
 
 /* stmts: NULL-terminated array of every statement to prepare. tag names the

@@ -541,7 +541,14 @@ X(AUDIT_TREE_CONSISTENCY, "audit_tree_consistency", 2, true,                    
   "   THEN encode(audit_tree_hash(0, $2::bigint), 'hex') END AS second_root,"                      \
   "  CASE WHEN $2::bigint <= s.size"                                                               \
   "   THEN audit_tree_path_hex(audit_tree_consistency($1::bigint, $2::bigint)) END AS path"        \
-  " FROM (SELECT audit_tree_size() AS size) s")
+  " FROM (SELECT audit_tree_size() AS size) s")                                                    \
+                                                                                                   \
+/* On the standby of read_database: whether it is one, and the commit time                         \
+ * (RFC 3339 UTC, microseconds) of the last transaction it replayed (NULL:                         \
+ * none since it started) */                                                                       \
+X(REPLICA_REPLAY, "replica_replay", 0, true,                                                       \
+  "SELECT pg_is_in_recovery() AS standby, to_char(pg_last_xact_replay_timestamp() AT TIME ZONE"    \
+  " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS replayed_at")
 /* clang-format on */
 
 #endif

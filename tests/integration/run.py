@@ -49,6 +49,7 @@ import tests_ops  # noqa: E402
 import tests_client  # noqa: E402
 import tests_balancer  # noqa: E402
 import tests_failover  # noqa: E402
+import tests_standby  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -147,6 +148,7 @@ def main():
             ("merkle", tests_merkle.run),
             ("balancer", tests_balancer.run),
             ("failover", tests_failover.run),
+            ("standby", tests_standby.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
