@@ -240,6 +240,19 @@ static void batches(const struct metrics_snapshot *s, struct evbuffer *out)
              s->counters[MC_AUDIT_CONSULTATIONS]);
     sample_u(out, "medaid_audit_records_written_total", "kind=\"read\"",
              s->counters[MC_AUDIT_READS]);
+    family(out, "medaid_group_commit_capped_total", "counter",
+           "Coverage answers under a monthly cap in the agreements' group commit, by outcome "
+           "(recorded; restated: the month's usage had changed, stated again for the next "
+           "group commit; recomputed: it no longer fitted, computed again).");
+    sample_u(out, "medaid_group_commit_capped_total", "outcome=\"recorded\"",
+             s->counters[MC_CAPPED_RECORDED]);
+    sample_u(out, "medaid_group_commit_capped_total", "outcome=\"restated\"",
+             s->counters[MC_CAPPED_RESTATED]);
+    sample_u(out, "medaid_group_commit_capped_total", "outcome=\"recomputed\"",
+             s->counters[MC_CAPPED_RECOMPUTED]);
+    counter(out, "medaid_group_commit_capped_flushes_total",
+            "Agreement group commits that recorded at least one answer under a monthly cap.",
+            s->counters[MC_CAPPED_FLUSHES]);
 }
 
 void prom_render(const struct metrics_snapshot *s, struct evbuffer *out)
