@@ -244,12 +244,15 @@ static void batches(const struct metrics_snapshot *s, struct evbuffer *out)
            "Coverage answers under a monthly cap in the agreements' group commit, by outcome "
            "(recorded; restated: the month's usage had changed, stated again for the next "
            "group commit; recomputed: it no longer fitted, computed again).");
-    sample_u(out, "medaid_group_commit_capped_total", "outcome=\"recorded\"",
-             s->counters[MC_CAPPED_RECORDED]);
-    sample_u(out, "medaid_group_commit_capped_total", "outcome=\"restated\"",
-             s->counters[MC_CAPPED_RESTATED]);
-    sample_u(out, "medaid_group_commit_capped_total", "outcome=\"recomputed\"",
-             s->counters[MC_CAPPED_RECOMPUTED]);
+    static const struct {
+        const char *labels;
+        enum metric_counter c;
+    } capped[] = {{"outcome=\"recorded\"", MC_CAPPED_RECORDED},
+                  {"outcome=\"restated\"", MC_CAPPED_RESTATED},
+                  {"outcome=\"recomputed\"", MC_CAPPED_RECOMPUTED}};
+    for (size_t i = 0; i < sizeof capped / sizeof *capped; i++)
+        sample_u(out, "medaid_group_commit_capped_total", capped[i].labels,
+                 s->counters[capped[i].c]);
     counter(out, "medaid_group_commit_capped_flushes_total",
             "Agreement group commits that recorded at least one answer under a monthly cap.",
             s->counters[MC_CAPPED_FLUSHES]);
