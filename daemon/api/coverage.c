@@ -7,12 +7,12 @@
  *      the service date, the tariffs of the asked codes, and what the
  *      month's patient-share cap already granted (db_coverage_lookup);
  *   3. decide and split (proto/, pure);
- *   4. record the answer as an agreement before it leaves: an answer under
- *      a monthly patient-share cap is recorded only if what it grants still
- *      fits under the cap with the month's usage as it is at that moment
- *      (checked under the row's lock; computed again from 2. when it no
- *      longer fits), and the cap state it gives ("caps") is set from that
- *      usage; every other answer through the worker's group commit.
+ *   4. record the answer as an agreement before it leaves, through the
+ *      worker's group commit: an answer under a monthly patient-share cap is
+ *      recorded only if the month's usage is still the one it states and
+ *      what it grants still fits (checked under the person's lock; stated
+ *      again with the usage as it is then for a later flush, or computed
+ *      again from 2. when it no longer fits).
  * A batch runs its questions as jobs, a window of them at a time, and
  * answers them in order; a question that cannot be answered gets an error
  * in its slot (the problem a single question would get), the others keep
@@ -201,8 +201,8 @@ static void answer(struct coverage_job *job)
     fill_rec(job, res, &rec);
     rec.question = qjson;
     rec.answer = text;
-    /* an answer that states a monthly cap is recorded under the cap's row
-     * lock, which also fixes what it says was used before it */
+    /* an answer that states a monthly cap is recorded only while the
+     * month's usage is the one it states (db/agreements.c) */
     struct cap_state cap;
     bool capped = coverage_patient_share_cap(res, &cap);
     free(res);

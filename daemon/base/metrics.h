@@ -42,6 +42,11 @@ enum metric_counter {
     /* records the audit trail took (group commits that committed) */
     MC_AUDIT_CONSULTATIONS,
     MC_AUDIT_READS,
+    /* answers under a monthly cap in the agreements' group commit */
+    MC_CAPPED_RECORDED,   /* recorded */
+    MC_CAPPED_FLUSHES,    /* group commits that recorded at least one */
+    MC_CAPPED_RESTATED,   /* the month's usage had changed: stated again, next flush */
+    MC_CAPPED_RECOMPUTED, /* no longer fitting: computed again */
     MC_COUNT
 };
 

@@ -4,10 +4,19 @@
  * agreements_record appends to the worker's pending list and activates a
  * flush event; libevent runs it after the callbacks already active in this
  * turn, so everything answered in the same turn goes out in one
- * Q_AGREEMENT_INSERT_MANY (at most FLUSH_MAX rows per statement).
+ * Q_AGREEMENT_INSERT_MANY (at most FLUSH_MAX rows per statement), answers
+ * under a monthly patient-share cap included.
  * Before it, one Q_AGREEMENT_NUMBERS takes their numbers (and records the
  * signing key), so that each answer is numbered and signed here, as it is
- * stored and sent: the signature covers the whole answer.
+ * stored and sent: the signature covers the whole answer, the cap's state
+ * too (what was used before it). The statement records a capped answer only
+ * if that usage is still the month's at its turn (schema/014: caps are
+ * allocated by person, month and care type, then by arrival); one that finds
+ * it changed is stated again with the usage as it is now, while what it
+ * grants still fits, and goes first in the next flush (numbered and signed
+ * again), else its caller computes it again. Capped answers of one flush
+ * that share a month's cap are chained before it (chain_caps), so that they
+ * are recorded together.
  * The other statements of agreements, and the coverage lookup, are below.
  */
 #include "db/agreements.h"
@@ -35,17 +44,30 @@
 
 struct pending {
     TAILQ_ENTRY(pending) link;
-    struct agreement_rec rec;
+    struct agreement_rec rec; /* answer: without its number */
+    char *sent;               /* numbered and signed, for the flush in flight */
     agreement_cb cb;
     void *arg;
+    /* an answer under a monthly patient-share cap */
+    bool capped;
+    int64_t granted, cap;
+    int64_t used;   /* what the answer says was used before it */
+    char *cap_text; /* the answer's cap state as it stands */
+    int misses;     /* times a flush found the month's usage changed */
+    bool has_after;
+    int64_t after; /* the month's usage after the flush it was in */
 };
 TAILQ_HEAD(pending_list, pending);
 
 struct flush {
+    TAILQ_ENTRY(flush) link;
     struct agreement_queue *q;
     size_t n;
     struct pending **items;
+    struct pending **caps; /* its capped items, by month's cap then arrival */
+    size_t n_caps;
 };
+TAILQ_HEAD(flush_list, flush);
 
 struct agreement_queue {
     struct pg_pool *pool;
@@ -53,6 +75,7 @@ struct agreement_queue {
     struct pending_list pending;
     size_t n_pending;
     bool scheduled;                 /* ev_flush is active */
+    struct flush_list inflight;     /* flushes sent, not answered yet */
     struct sign_key *key;           /* NULL: answers are not signed */
     struct agreement_pubkey *older; /* agreement_public_keys */
     size_t n_older;
@@ -99,42 +122,260 @@ static void pending_free(struct pending *p)
 {
     free(p->rec.question);
     free(p->rec.answer);
+    free(p->sent);
+    free(p->cap_text);
     free(p);
+}
+
+static void schedule(struct agreement_queue *q)
+{
+    if (!q->scheduled) {
+        q->scheduled = true;
+        event_active(q->ev_flush, EV_READ, 0);
+    }
+}
+
+/* The cap state in p's answer becomes the one of usage `used` (what it
+ * grants stays: it still fits). */
+static void capped_restate(struct pending *p, int64_t used)
+{
+    if (used == p->used)
+        return;
+    struct cap_state st = {.cap_cents = p->cap,
+                           .used_cents = used,
+                           .granted_cents = p->granted,
+                           .remaining_cents =
+                               p->cap - used - p->granted > 0 ? p->cap - used - p->granted : 0};
+    char text[160];
+    coverage_cap_text("patient_share", &st, text, sizeof text);
+    char *at = strstr(p->rec.answer, p->cap_text);
+    ASSERT(at != NULL);
+    size_t pre = (size_t)(at - p->rec.answer), old = strlen(p->cap_text);
+    char *answer = xasprintf("%.*s%s%s", (int)pre, p->rec.answer, text, at + old);
+    free(p->rec.answer);
+    p->rec.answer = answer;
+    free(p->cap_text);
+    p->cap_text = xstrdup(text);
+    p->used = used;
+}
+
+/* Capped answers of one flush, by the month's cap they take from, then by
+ * arrival: the order agreement_record_many (schema/014) allocates in. */
+static int cap_order(const void *a, const void *b)
+{
+    const struct pending *x = *(struct pending *const *)a, *y = *(struct pending *const *)b;
+    int c = strcmp(x->rec.ssin, y->rec.ssin);
+    if (c)
+        return c;
+    int xy, xm, yy, ym, dd;
+    date_to_ymd(x->rec.service_date, &xy, &xm, &dd);
+    date_to_ymd(y->rec.service_date, &yy, &ym, &dd);
+    if (xy * 12 + xm != yy * 12 + ym)
+        return xy * 12 + xm < yy * 12 + ym ? -1 : 1;
+    if (x->rec.care_type != y->rec.care_type)
+        return x->rec.care_type < y->rec.care_type ? -1 : 1;
+    return 0; /* qsort is not stable: the caller sorts (ssin, month, care, index) pairs */
+}
+
+struct cap_slot {
+    struct pending *p;
+    size_t index; /* arrival within the flush */
+};
+
+static int slot_order(const void *a, const void *b)
+{
+    const struct cap_slot *x = a, *y = b;
+    int c = cap_order(&x->p, &y->p);
+    if (c)
+        return c;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static bool same_month_cap(const struct pending *x, const struct pending *y)
+{
+    return cap_order(&x, &y) == 0;
+}
+
+/* Several capped answers of one flush that take from the same month's cap
+ * were mostly computed from the same usage: each after the first is stated
+ * with the usage the ones before it leave (while what it grants still
+ * fits), so that they can all be recorded in this flush. The database
+ * checks every one of them again under the person's lock. */
+static void chain_caps(struct flush *f)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n; i++)
+        n += f->items[i]->capped;
+    if (n == 0)
+        return;
+    struct cap_slot *s = xcalloc(n, sizeof *s);
+    for (size_t i = 0, k = 0; i < f->n; i++)
+        if (f->items[i]->capped)
+            s[k++] = (struct cap_slot){f->items[i], i};
+    qsort(s, n, sizeof *s, slot_order);
+    f->caps = xcalloc(n, sizeof *f->caps);
+    f->n_caps = n;
+    for (size_t k = 0; k < n; k++)
+        f->caps[k] = s[k].p;
+    int64_t run = 0;
+    for (size_t k = 0; k < n; k++) {
+        struct pending *p = s[k].p;
+        if (k == 0 || !same_month_cap(s[k - 1].p, p)) {
+            run = p->used + p->granted;
+            continue;
+        }
+        if (run + p->granted > p->cap)
+            continue; /* it no longer fits: the database refuses it, it is computed again */
+        capped_restate(p, run);
+        run += p->granted;
+    }
+    free(s);
+}
+
+/* A capped answer waits while a flush of this queue that takes from the
+ * same month's cap is in flight: it is stated with the usage that flush
+ * leaves (settle_held), not with one that flush is about to change. */
+static bool held(const struct agreement_queue *q, const struct pending *p)
+{
+    const struct flush *f;
+    TAILQ_FOREACH(f, &q->inflight, link)
+    if (f->n_caps && bsearch(&p, f->caps, f->n_caps, sizeof *f->caps, cap_order))
+        return true;
+    return false;
+}
+
+/* f, out of the queue's in flight list, ends */
+static void flush_done(struct flush *f)
+{
+    free(f->caps);
+    free(f->items);
+    free(f);
+}
+
+/* The capped answers that waited for flush f: stated with the usage it
+ * left while what they grant still fits, else computed again. */
+static size_t settle_held(struct flush *f)
+{
+    struct agreement_queue *q = f->q;
+    size_t recomputed = 0;
+    struct pending *h, *next;
+    for (h = TAILQ_FIRST(&q->pending); h; h = next) {
+        next = TAILQ_NEXT(h, link);
+        if (!h->capped)
+            continue;
+        struct pending **m = bsearch(&h, f->caps, f->n_caps, sizeof *f->caps, cap_order);
+        if (!m || !(*m)->has_after || (*m)->after == h->used)
+            continue;
+        if ((*m)->after + h->granted <= h->cap) {
+            capped_restate(h, (*m)->after);
+            continue;
+        }
+        TAILQ_REMOVE(&q->pending, h, link);
+        q->n_pending--;
+        recomputed++;
+        h->cb(h->arg, PG_OK, NULL);
+        pending_free(h);
+    }
+    return recomputed;
 }
 
 static void flush_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
     struct flush *f = arg;
+    struct agreement_queue *q = f->q;
+    TAILQ_REMOVE(&q->inflight, f, link);
     bool ok = o == PG_OK && (size_t)PQntuples(res) == f->n;
-    if (ok)
-        metrics_add(MC_AUDIT_CONSULTATIONS, f->n);
     if (o == PG_OK && !ok)
-        log_error("agreements: %zu recorded for %zu answers", (size_t)PQntuples(res), f->n);
+        log_error("agreements: %zu rows for %zu answers", (size_t)PQntuples(res), f->n);
     o = store_outcome(&Q_AGREEMENT_INSERT_MANY, o, res);
-    int answer = ok ? store_col(res, "answer") : -1;
+    int c_answer = ok ? store_col(res, "answer") : -1;
+    int c_used = ok ? store_col(res, "used_now") : -1;
+    struct pending_list again = TAILQ_HEAD_INITIALIZER(again);
+    size_t recorded = 0, capped = 0, restated = 0, recomputed = 0;
+    if (ok && f->n_caps) {
+        for (size_t i = 0; i < f->n; i++) {
+            const char *now = store_val(res, (int)i, c_used);
+            f->items[i]->has_after = now != NULL;
+            f->items[i]->after = now ? strtoll(now, NULL, 10) : 0;
+        }
+        recomputed += settle_held(f);
+    }
     for (size_t i = 0; i < f->n; i++) {
         struct pending *p = f->items[i];
-        if (ok) {
-            /* rows come ordered by ordinal: row i is item i */
-            p->cb(p->arg, PG_OK, PQgetvalue(res, (int)i, answer));
-        } else {
+        if (!ok) {
             p->cb(p->arg, o == PG_OK ? PG_ERROR : o, NULL);
+            pending_free(p);
+            continue;
         }
-        pending_free(p);
+        /* rows come ordered by ordinal: row i is item i */
+        const char *answer = store_val(res, (int)i, c_answer);
+        if (answer) {
+            recorded++;
+            capped += p->capped;
+            p->cb(p->arg, PG_OK, answer);
+            pending_free(p);
+            continue;
+        }
+        const char *now = store_val(res, (int)i, c_used);
+        if (!p->capped || !now) {
+            log_error("agreements: an answer without a cap was not recorded");
+            p->cb(p->arg, PG_ERROR, NULL);
+            pending_free(p);
+            continue;
+        }
+        /* others took from the cap since the answer was computed: it is
+         * stated again with the usage as it is now while it still fits and
+         * goes in the next flush, else it is computed again by the caller */
+        int64_t used = strtoll(now, NULL, 10);
+        if (used + p->granted > p->cap || ++p->misses >= CAS_MAX) {
+            recomputed++;
+            p->cb(p->arg, PG_OK, NULL);
+            pending_free(p);
+            continue;
+        }
+        restated++;
+        capped_restate(p, used);
+        free(p->sent);
+        p->sent = NULL;
+        TAILQ_INSERT_TAIL(&again, p, link);
     }
-    free(f->items);
-    free(f);
+    if (ok) {
+        metrics_add(MC_AUDIT_CONSULTATIONS, recorded);
+        metrics_add(MC_CAPPED_RECORDED, capped);
+        metrics_add(MC_CAPPED_RESTATED, restated);
+        metrics_add(MC_CAPPED_RECOMPUTED, recomputed);
+        if (capped)
+            metrics_inc(MC_CAPPED_FLUSHES);
+        log_debug("agreements: a group commit recorded %zu answers, %zu of them capped; "
+                  "%zu capped stated again, %zu computed again",
+                  recorded, capped, restated, recomputed);
+    }
+    /* the ones stated again go first in the next flush, in their order */
+    struct pending *p;
+    while ((p = TAILQ_LAST(&again, pending_list))) {
+        TAILQ_REMOVE(&again, p, link);
+        TAILQ_INSERT_HEAD(&q->pending, p, link);
+        q->n_pending++;
+    }
+    flush_done(f);
+    if (q->n_pending > 0)
+        schedule(q);
 }
 
 static void flush_fail(struct flush *f, enum pg_outcome o)
 {
+    struct agreement_queue *q = f->q;
+    TAILQ_REMOVE(&q->inflight, f, link);
     for (size_t i = 0; i < f->n; i++) {
         f->items[i]->cb(f->items[i]->arg, o, NULL);
         pending_free(f->items[i]);
     }
-    free(f->items);
-    free(f);
+    flush_done(f);
+    if (q->n_pending > 0)
+        schedule(q);
 }
+
+#define N_COLS 16
 
 static void numbers_cb(void *arg, enum pg_outcome o, const PGresult *res)
 {
@@ -144,24 +385,27 @@ static void numbers_cb(void *arg, enum pg_outcome o, const PGresult *res)
         return;
     }
     int number = store_col(res, "number");
-    struct pgarray a[13];
-    for (int k = 0; k < 13; k++)
+    struct pgarray a[N_COLS];
+    for (int k = 0; k < N_COLS; k++)
         pgarray_init(&a[k]);
     bool ok = true;
     for (size_t i = 0; i < f->n; i++) {
-        struct agreement_rec *r = &f->items[i]->rec;
+        struct pending *p = f->items[i];
+        struct agreement_rec *r = &p->rec;
         const char *num = PQgetvalue(res, (int)i, number);
-        char *sent = answer_as_sent(f->q, num, r->answer);
-        if (!sent) {
+        free(p->sent);
+        p->sent = answer_as_sent(f->q, num, r->answer);
+        if (!p->sent) {
             ok = false;
             break;
         }
-        free(r->answer);
-        r->answer = sent;
-        char pid[24], date[PDATE_STRLEN + 1], ver[16];
+        char pid[24], date[PDATE_STRLEN + 1], ver[16], grant[24], limit[24], used[24];
         snprintf(pid, sizeof pid, "%lld", (long long)r->provider_id);
         date_format(r->service_date, date);
         snprintf(ver, sizeof ver, "%d", r->decision_version);
+        snprintf(grant, sizeof grant, "%lld", (long long)p->granted);
+        snprintf(limit, sizeof limit, "%lld", (long long)p->cap);
+        snprintf(used, sizeof used, "%lld", (long long)p->used);
         pgarray_add(&a[0], pid);
         pgarray_add(&a[1], r->provider_org);
         pgarray_add(&a[2], r->ssin);
@@ -172,40 +416,56 @@ static void numbers_cb(void *arg, enum pg_outcome o, const PGresult *res)
         pgarray_add(&a[7], r->decision_id[0] ? r->decision_id : NULL);
         pgarray_add(&a[8], r->decision_id[0] ? ver : NULL);
         pgarray_add(&a[9], r->question);
-        pgarray_add(&a[10], r->answer);
+        pgarray_add(&a[10], p->sent);
         pgarray_add(&a[11], r->known_at[0] ? r->known_at : NULL);
         pgarray_add(&a[12], num);
+        pgarray_add(&a[13], p->capped ? grant : NULL);
+        pgarray_add(&a[14], p->capped ? limit : NULL);
+        pgarray_add(&a[15], p->capped ? used : NULL);
     }
     if (ok) {
-        const char *params[13];
-        for (int k = 0; k < 13; k++)
+        const char *params[N_COLS];
+        for (int k = 0; k < N_COLS; k++)
             params[k] = pgarray_finish(&a[k]);
         pg_submit(f->q->pool, &Q_AGREEMENT_INSERT_MANY, params, flush_cb, f);
     }
-    for (int k = 0; k < 13; k++)
+    for (int k = 0; k < N_COLS; k++)
         pgarray_free(&a[k]);
     if (!ok)
         flush_fail(f, PG_ERROR);
 }
 
-static void flush_some(struct agreement_queue *q)
+/* One flush of what is pending and not held; false when nothing was. */
+static bool flush_some(struct agreement_queue *q)
 {
-    size_t n = q->n_pending < FLUSH_MAX ? q->n_pending : FLUSH_MAX;
-    metrics_batch(MB_AGREEMENTS, n);
+    size_t max = q->n_pending < FLUSH_MAX ? q->n_pending : FLUSH_MAX;
     struct flush *f = xcalloc(1, sizeof *f);
     f->q = q;
-    f->items = xcalloc(n, sizeof *f->items);
-    for (size_t i = 0; i < n; i++) {
-        struct pending *p = TAILQ_FIRST(&q->pending);
+    f->items = xcalloc(max, sizeof *f->items);
+    struct pending *p, *next;
+    for (p = TAILQ_FIRST(&q->pending); p && f->n < max; p = next) {
+        next = TAILQ_NEXT(p, link);
+        if (p->capped && held(q, p))
+            continue;
         TAILQ_REMOVE(&q->pending, p, link);
         q->n_pending--;
         f->items[f->n++] = p;
     }
+    if (f->n == 0) {
+        free(f->items);
+        free(f);
+        return false;
+    }
+    size_t n = f->n;
+    metrics_batch(MB_AGREEMENTS, n);
+    chain_caps(f);
+    TAILQ_INSERT_TAIL(&q->inflight, f, link);
     char count[24];
     snprintf(count, sizeof count, "%zu", n);
     const char *params[3];
     numbers_params(q, count, params);
     pg_submit(q->pool, &Q_AGREEMENT_NUMBERS, params, numbers_cb, f);
+    return true;
 }
 
 static void flush_event_cb(evutil_socket_t fd, short what, void *arg)
@@ -214,8 +474,8 @@ static void flush_event_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct agreement_queue *q = arg;
     q->scheduled = false;
-    while (q->n_pending > 0)
-        flush_some(q);
+    while (q->n_pending > 0 && flush_some(q))
+        ;
 }
 
 static int strcmp_ptr(const char *const *a, const char *const *b)
@@ -267,6 +527,7 @@ struct agreement_queue *agreements_new(struct event_base *base, struct pg_pool *
     struct agreement_queue *q = xcalloc(1, sizeof *q);
     q->pool = pool;
     TAILQ_INIT(&q->pending);
+    TAILQ_INIT(&q->inflight);
     if (cfg->agreement_signing_key && cfg->agreement_signing_key[0]) {
         char err[512];
         q->key = sign_key_load(cfg->agreement_signing_key, err, sizeof err);
@@ -297,171 +558,52 @@ void agreements_free(struct agreement_queue *q)
         TAILQ_REMOVE(&q->pending, p, link);
         pending_free(p);
     }
+    /* flushes still in flight are never answered now (the pool goes next) */
+    struct flush *f;
+    while ((f = TAILQ_FIRST(&q->inflight))) {
+        TAILQ_REMOVE(&q->inflight, f, link);
+        for (size_t i = 0; i < f->n; i++)
+            pending_free(f->items[i]);
+        flush_done(f);
+    }
     event_free(q->ev_flush);
     sign_key_free(q->key);
     free(q->older);
     free(q);
 }
 
+static void enqueue(struct agreement_queue *q, struct pending *p)
+{
+    TAILQ_INSERT_TAIL(&q->pending, p, link);
+    q->n_pending++;
+    schedule(q);
+}
+
 void db_agreement_record(struct db *db, struct agreement_rec *rec, agreement_cb cb, void *arg)
 {
-    struct agreement_queue *q = db->agreements;
     struct pending *p = xcalloc(1, sizeof *p);
     p->rec = *rec;
     p->cb = cb;
     p->arg = arg;
-    TAILQ_INSERT_TAIL(&q->pending, p, link);
-    q->n_pending++;
-    if (!q->scheduled) {
-        q->scheduled = true;
-        event_active(q->ev_flush, EV_READ, 0);
-    }
-}
-
-/* ---- one capped agreement -------------------------------------------------------- */
-
-struct capped_call {
-    struct agreement_queue *q;
-    struct agreement_rec rec; /* answer: without number, cap state as it stands */
-    int64_t granted, cap;
-    int64_t used;   /* what the answer says was used before it */
-    char *cap_text; /* the answer's cap state as it stands */
-    char number[32];
-    int misses;
-    agreement_cb cb;
-    void *arg;
-};
-
-static void capped_free(struct capped_call *c)
-{
-    free(c->rec.question);
-    free(c->rec.answer);
-    free(c->cap_text);
-    free(c);
-}
-
-static void capped_try(struct capped_call *c);
-
-/* The cap state in the answer becomes the one of usage `used`. */
-static void capped_restate(struct capped_call *c, int64_t used)
-{
-    struct cap_state st = {.cap_cents = c->cap,
-                           .used_cents = used,
-                           .granted_cents = c->granted,
-                           .remaining_cents =
-                               c->cap - used - c->granted > 0 ? c->cap - used - c->granted : 0};
-    char text[160];
-    coverage_cap_text("patient_share", &st, text, sizeof text);
-    char *at = strstr(c->rec.answer, c->cap_text);
-    ASSERT(at != NULL);
-    size_t pre = (size_t)(at - c->rec.answer), old = strlen(c->cap_text);
-    char *answer = xasprintf("%.*s%s%s", (int)pre, c->rec.answer, text, at + old);
-    free(c->rec.answer);
-    c->rec.answer = answer;
-    free(c->cap_text);
-    c->cap_text = xstrdup(text);
-    c->used = used;
-}
-
-static void capped_cb(void *arg, enum pg_outcome o, const PGresult *res)
-{
-    struct capped_call *c = arg;
-    if (o != PG_OK || PQntuples(res) != 1) {
-        c->cb(c->arg, o == PG_OK ? PG_ERROR : store_outcome(&Q_AGREEMENT_INSERT_CAP, o, res), NULL);
-        capped_free(c);
-        return;
-    }
-    const char *answer = store_val(res, 0, store_col(res, "answer"));
-    if (answer) {
-        c->cb(c->arg, PG_OK, answer);
-        capped_free(c);
-        return;
-    }
-    /* others took from the cap since we looked: the answer is stated again
-     * with the usage as it is now while it still fits, else computed again
-     * by the caller */
-    const char *now = store_val(res, 0, store_col(res, "used_now"));
-    int64_t used = now ? strtoll(now, NULL, 10) : 0;
-    if (used + c->granted > c->cap || ++c->misses >= CAS_MAX) {
-        c->cb(c->arg, PG_OK, NULL);
-        capped_free(c);
-        return;
-    }
-    const char *next = store_val(res, 0, store_col(res, "next_number"));
-    ASSERT(next != NULL);
-    snprintf(c->number, sizeof c->number, "%s", next);
-    log_debug("agreements: the month's cap usage changed (now %lld): the answer is stated again",
-              (long long)used);
-    capped_restate(c, used);
-    capped_try(c);
-}
-
-static void capped_try(struct capped_call *c)
-{
-    char *sent = answer_as_sent(c->q, c->number, c->rec.answer);
-    if (!sent) {
-        c->cb(c->arg, PG_ERROR, NULL);
-        capped_free(c);
-        return;
-    }
-    struct agreement_rec *rec = &c->rec;
-    char pid[24], date[PDATE_STRLEN + 1], ver[16], grant[24], limit[24], used[24];
-    snprintf(pid, sizeof pid, "%lld", (long long)rec->provider_id);
-    date_format(rec->service_date, date);
-    snprintf(ver, sizeof ver, "%d", rec->decision_version);
-    snprintf(grant, sizeof grant, "%lld", (long long)c->granted);
-    snprintf(limit, sizeof limit, "%lld", (long long)c->cap);
-    snprintf(used, sizeof used, "%lld", (long long)c->used);
-    const char *params[] = {pid,
-                            rec->provider_org,
-                            rec->ssin,
-                            date,
-                            care_type_name(rec->care_type),
-                            rec->covered ? "t" : "f",
-                            rec->reason,
-                            rec->decision_id,
-                            ver,
-                            rec->question,
-                            sent,
-                            grant,
-                            limit,
-                            rec->known_at,
-                            used,
-                            c->number};
-    pg_submit(c->q->pool, &Q_AGREEMENT_INSERT_CAP, params, capped_cb, c);
-    free(sent);
-}
-
-static void capped_number_cb(void *arg, enum pg_outcome o, const PGresult *res)
-{
-    struct capped_call *c = arg;
-    if (o != PG_OK || PQntuples(res) != 1) {
-        c->cb(c->arg, o == PG_OK ? PG_ERROR : store_outcome(&Q_AGREEMENT_NUMBERS, o, res), NULL);
-        capped_free(c);
-        return;
-    }
-    snprintf(c->number, sizeof c->number, "%s", PQgetvalue(res, 0, store_col(res, "number")));
-    capped_try(c);
+    enqueue(db->agreements, p);
 }
 
 void db_agreement_record_capped(struct db *db, struct agreement_rec *rec, int64_t granted,
                                 int64_t cap, const char *cap_text, agreement_cb cb, void *arg)
 {
-    struct capped_call *c = xcalloc(1, sizeof *c);
-    c->q = db->agreements;
-    c->rec = *rec;
+    struct pending *p = xcalloc(1, sizeof *p);
+    p->rec = *rec;
     rec->question = rec->answer = NULL;
-    c->granted = granted;
-    c->cap = cap;
-    c->cap_text = xstrdup(cap_text);
+    p->cb = cb;
+    p->arg = arg;
+    p->capped = true;
+    p->granted = granted;
+    p->cap = cap;
+    p->cap_text = xstrdup(cap_text);
     const char *u = strstr(cap_text, "\"used_cents\":");
     ASSERT(u != NULL);
-    c->used = strtoll(u + strlen("\"used_cents\":"), NULL, 10);
-    c->cb = cb;
-    c->arg = arg;
-    const char *params[3];
-    numbers_params(c->q, "1", params);
-    pg_submit(db->pool, &Q_AGREEMENT_NUMBERS, params, capped_number_cb, c);
+    p->used = strtoll(u + strlen("\"used_cents\":"), NULL, 10);
+    enqueue(db->agreements, p);
 }
 
 /* ---- the signing keys ---------------------------------------------------------------- */

@@ -67,10 +67,12 @@ typedef void (*agreement_cb)(void *arg, enum pg_outcome o, const char *answer);
 /* Record rec (taken over) through the group commit of this loop turn. */
 void db_agreement_record(struct db *db, struct agreement_rec *rec, agreement_cb cb, void *arg);
 /* Record rec (taken over), which grants `granted` cents (>= 0) of a monthly
- * cap of `cap` cents, alone and only if that still fits. cap_text is the
- * cap's state as rec->answer gives it (coverage_cap_text "patient_share"):
- * it is replaced by the state computed from the month's usage under the
- * row's lock (what was used before this answer, what is left after it). */
+ * cap of `cap` cents, through the same group commit, only if that still
+ * fits. cap_text is the cap's state as rec->answer gives it
+ * (coverage_cap_text "patient_share"): when the month's usage, read under
+ * the person's lock, is no longer the one it states, it is replaced by the
+ * state of the usage as it is then (what was used before this answer, what
+ * is left after it) and the answer goes in the next group commit. */
 void db_agreement_record_capped(struct db *db, struct agreement_rec *rec, int64_t granted,
                                 int64_t cap, const char *cap_text, agreement_cb cb, void *arg);
 

@@ -124,53 +124,22 @@ X(COVERAGE_LOOKUP, "coverage_lookup", 5, true,                                  
   "SELECT * FROM coverage_lookup($1, $2::date, $3, $4, $5::text[])")                               \
                                                                                                    \
 /* Group commit: the agreements of one loop turn in one statement, one                             \
- * transaction. Arrays, one element per agreement: $1 provider ids, $2 orgs,                       \
- * $3 ssins, $4 service dates, $5 care types, $6 covered, $7 reasons,                              \
- * $8 decision ids, $9 decision versions, $10 questions, $11 answers as sent                       \
- * (numbered and signed: AGREEMENT_NUMBERS), $12 the moments their data was                        \
- * read (NULL when none was), $13 numbers. Rows: (ord, answer as sent). */                         \
-X(AGREEMENT_INSERT_MANY, "agreement_insert_many", 13, false,                                       \
-  "WITH src AS MATERIALIZED ("                                                                     \
-  "  SELECT u.*"                                                                                   \
-  "  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::text[],"                    \
-  "              $6::boolean[], $7::text[], $8::text[], $9::integer[], $10::jsonb[],"              \
-  "              $11::text[], $12::timestamptz[], $13::text[]) WITH ORDINALITY"                    \
-  "    AS u(provider_id, provider_org, ssin, service_date, care_type, covered, reason,"            \
-  "         decision_id, decision_version, question, answer, known_at, number, ord)),"             \
-  " ins AS ("                                                                                      \
-  "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"     \
-  "    covered, reason, decision_id, decision_version, question, answer, known_at)"                \
-  "  SELECT number, provider_id, provider_org, ssin, service_date, care_type, covered,"            \
-  "    reason, decision_id, decision_version, question, answer, known_at FROM src)"                \
-  " SELECT ord, answer FROM src ORDER BY ord")                                                     \
-                                                                                                   \
-/* One agreement under a monthly patient-share cap: recorded only if the                           \
- * month's usage is still $15, what the answer ($11, numbered $16 and signed)                      \
- * says was used before it, and what it grants ($12, >= 0) still fits under                        \
- * the cap ($13); the usage is compared and set under the row's lock. Row:                         \
- * the answer as sent (NULL when not recorded), the usage as this statement                        \
- * saw it and, when not recorded, the number to try again with (taken after                        \
- * the answer that changed the usage took its own: numbers follow the cap).                         \
- * $1..$10 as one element of AGREEMENT_INSERT_MANY, $14 known_at. */                               \
-X(AGREEMENT_INSERT_CAP, "agreement_insert_cap", 16, false,                                         \
-  "WITH c AS ("                                                                                    \
-  "  INSERT INTO cap_usage AS u (ssin, care_type, month, used_cents)"                              \
-  "  SELECT $3, $5, date_trunc('month', $4::date)::date, $12::bigint"                              \
-  "  WHERE $12::bigint <= $13::bigint"                                                             \
-  "  ON CONFLICT (ssin, care_type, month)"                                                         \
-  "  DO UPDATE SET used_cents = u.used_cents + $12::bigint"                                        \
-  "  WHERE u.used_cents = $15::bigint AND u.used_cents + $12::bigint <= $13::bigint"               \
-  "  RETURNING u.used_cents AS used_after),"                                                       \
-  " a AS ("                                                                                        \
-  "  INSERT INTO agreement (number, provider_id, provider_org, ssin, service_date, care_type,"     \
-  "    covered, reason, decision_id, decision_version, question, answer, cap_cents,"               \
-  "    known_at)"                                                                                  \
-  "  SELECT $16, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14::timestamptz FROM c"       \
-  "  RETURNING answer)"                                                                            \
-  " SELECT (SELECT answer FROM a) AS answer,"                                                      \
-  "  (SELECT used_cents FROM cap_usage WHERE ssin = $3 AND care_type = $5"                         \
-  "    AND month = date_trunc('month', $4::date)::date) AS used_now,"                              \
-  "  (SELECT " SQL_AGREEMENT_NUMBER " WHERE NOT EXISTS (SELECT 1 FROM a)) AS next_number")         \
+ * transaction, capped ones included (schema/014: agreement_record_many).                          \
+ * Arrays, one element per agreement: $1 provider ids, $2 orgs, $3 ssins,                          \
+ * $4 service dates, $5 care types, $6 covered, $7 reasons, $8 decision ids,                       \
+ * $9 decision versions, $10 questions, $11 answers as sent (numbered and                          \
+ * signed: AGREEMENT_NUMBERS), $12 the moments their data was read (NULL                           \
+ * when none was), $13 numbers; for an answer under a monthly patient-share                        \
+ * cap (NULL otherwise): $14 what it grants, $15 the cap, $16 the month's                          \
+ * usage it says was there before it. A capped one is recorded only if that                        \
+ * is still the usage at its turn and it still fits. Rows, by ordinal: (ord,                       \
+ * answer as sent or NULL when not recorded, the month's usage after the                           \
+ * statement for a capped one). */                                                                 \
+X(AGREEMENT_INSERT_MANY, "agreement_insert_many", 16, false,                                       \
+  "SELECT ord, answer, used_now FROM agreement_record_many($1::bigint[], $2::text[],"              \
+  " $3::text[], $4::date[], $5::text[], $6::boolean[], $7::text[], $8::text[], $9::integer[],"     \
+  " $10::jsonb[], $11::text[], $12::timestamptz[], $13::text[], $14::bigint[], $15::bigint[],"     \
+  " $16::bigint[])")                                                                               \
                                                                                                    \
 /* $1 number: the answer as it was sent, who it was issued to, and when it                         \
  * was voided (NULL) */                                                                            \

@@ -244,6 +244,22 @@ static void batches(const struct metrics_snapshot *s, struct evbuffer *out)
              s->counters[MC_AUDIT_CONSULTATIONS]);
     sample_u(out, "medaid_audit_records_written_total", "kind=\"read\"",
              s->counters[MC_AUDIT_READS]);
+    family(out, "medaid_group_commit_capped_total", "counter",
+           "Coverage answers under a monthly cap in the agreements' group commit, by outcome "
+           "(recorded; restated: the month's usage had changed, stated again for the next "
+           "group commit; recomputed: it no longer fitted, computed again).");
+    static const struct {
+        const char *labels;
+        enum metric_counter c;
+    } capped[] = {{"outcome=\"recorded\"", MC_CAPPED_RECORDED},
+                  {"outcome=\"restated\"", MC_CAPPED_RESTATED},
+                  {"outcome=\"recomputed\"", MC_CAPPED_RECOMPUTED}};
+    for (size_t i = 0; i < sizeof capped / sizeof *capped; i++)
+        sample_u(out, "medaid_group_commit_capped_total", capped[i].labels,
+                 s->counters[capped[i].c]);
+    counter(out, "medaid_group_commit_capped_flushes_total",
+            "Agreement group commits that recorded at least one answer under a monthly cap.",
+            s->counters[MC_CAPPED_FLUSHES]);
 }
 
 void prom_render(const struct metrics_snapshot *s, struct evbuffer *out)

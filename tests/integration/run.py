@@ -42,6 +42,7 @@ import tests_invoices  # noqa: E402
 import tests_tariffv  # noqa: E402
 import tests_kinds  # noqa: E402
 import tests_signatures  # noqa: E402
+import tests_groupcap  # noqa: E402
 import tests_gaps  # noqa: E402
 import tests_contract  # noqa: E402
 import tests_fhir  # noqa: E402
@@ -149,6 +150,7 @@ def main():
             ("balancer", tests_balancer.run),
             ("failover", tests_failover.run),
             ("standby", tests_standby.run),
+            ("groupcap", tests_groupcap.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
