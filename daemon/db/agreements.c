@@ -40,7 +40,12 @@
 #include "db/tariffs.h"
 
 #define FLUSH_MAX 1000
-#define CAS_MAX   1000 /* a capped answer recomputed because others took from the cap */
+/* Capped answers per statement: each takes its person's advisory lock until the
+ * commit, and PostgreSQL's lock table holds max_locks_per_transaction (64) times
+ * max_connections locks in all, shared by every connection of every instance; at
+ * 128 a statement's locks stay a small part of it even with 32 flushes at once. */
+#define FLUSH_CAPPED_MAX 128
+#define CAS_MAX          1000 /* a capped answer recomputed because others took from the cap */
 
 struct pending {
     TAILQ_ENTRY(pending) link;
@@ -443,10 +448,12 @@ static bool flush_some(struct agreement_queue *q)
     f->q = q;
     f->items = xcalloc(max, sizeof *f->items);
     struct pending *p, *next;
+    size_t n_capped = 0;
     for (p = TAILQ_FIRST(&q->pending); p && f->n < max; p = next) {
         next = TAILQ_NEXT(p, link);
-        if (p->capped && held(q, p))
+        if (p->capped && (n_capped >= FLUSH_CAPPED_MAX || held(q, p)))
             continue;
+        n_capped += p->capped;
         TAILQ_REMOVE(&q->pending, p, link);
         q->n_pending--;
         f->items[f->n++] = p;
