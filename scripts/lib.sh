@@ -34,6 +34,7 @@ MEDAID_PACKAGES=(
 	curl openssl python3 ca-certificates tzdata jq
 	python3-jsonschema python3-yaml nodejs npm
 	libsystemd-dev prometheus
+	linux-perf
 )
 
 # Organisations of the development principals: name role org display-name.
