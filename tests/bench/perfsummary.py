@@ -5,7 +5,8 @@
     python3 tests/bench/perfsummary.py report.txt
 
 Prints the share of the samples in medaidd, PostgreSQL, medaid-loadgen, pgbench, idle
-and the rest of the machine (each split in user and kernel time), inside medaidd the share
+and the rest of the machine (each split in user and kernel time, and as a share of
+the benchmark's own processes), inside medaidd the share
 of TLS (libssl, libcrypto), JSON (cJSON), libpq, libevent, the C library, the kernel and
 the daemon's own code, and the top functions.
 """
@@ -19,6 +20,10 @@ LINE = re.compile(r"^\s*([0-9.]+)%\s+(.+?)\s+(\S+)\s+\[(.)\]\s+(.*?)\s*$")
 PROCESSES = [("medaidd", "medaidd"), ("postgres", "PostgreSQL"),
              ("medaid-loadgen", "medaid-loadgen"), ("pgbench", "pgbench"),
              ("swapper", "idle (swapper)")]
+
+# the processes of the benchmark itself (the "of the bench" column: on a shared machine
+# the rest is someone else's)
+BENCH = ("medaidd", "PostgreSQL", "medaid-loadgen", "pgbench")
 
 # inside medaidd, by shared object
 LIBS = [("TLS (libssl, libcrypto)", re.compile(r"^(libssl|libcrypto)\.")),
@@ -58,11 +63,14 @@ def summary(rows, top=15):
     by = defaultdict(lambda: [0.0, 0.0])
     for pct, comm, dso, level, _ in rows:
         by[process_of(comm)][1 if kernel(dso, level) else 0] += pct
-    out.append(f"{'process':<28}{'CPU %':>8}{'user %':>9}{'kernel %':>10}")
+    bench = sum(sum(by.get(label, (0.0, 0.0))) for label in BENCH) or 1.0
+    out.append(f"{'process':<28}{'CPU %':>8}{'user %':>9}{'kernel %':>10}"
+               f"{'of the bench %':>16}")
     for label in [p[1] for p in PROCESSES] + ["other"]:
         u, k = by.get(label, (0.0, 0.0))
+        share = f"{100 * (u + k) / bench:>16.1f}" if label in BENCH else ""
         out.append(f"{label:<28}{100 * (u + k) / total:>8.1f}{100 * u / total:>9.1f}"
-                   f"{100 * k / total:>10.1f}")
+                   f"{100 * k / total:>10.1f}{share}")
     kern = sum(v[1] for v in by.values())
     out.append(f"{'kernel (all processes)':<28}{100 * kern / total:>8.1f}")
 
@@ -86,8 +94,9 @@ def summary(rows, top=15):
             out.append(f"  {label:<40}{100 * pct / m_total:>6.1f} %")
 
     out.append("")
-    out.append(f"top {top} functions (% of all samples)")
-    for pct, comm, dso, level, sym in sorted(rows, key=lambda r: -r[0])[:top]:
+    out.append(f"top {top} functions of the bench's processes (% of all samples)")
+    ours = [r for r in rows if process_of(r[1]) in BENCH]
+    for pct, comm, dso, level, sym in sorted(ours, key=lambda r: -r[0])[:top]:
         out.append(f"  {100 * pct / total:>5.1f} %  {comm[:15]:<15} {dso[:24]:<24} {sym[:60]}")
     return "\n".join(out)
 
