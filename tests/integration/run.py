@@ -47,6 +47,7 @@ import tests_contract  # noqa: E402
 import tests_fhir  # noqa: E402
 import tests_ops  # noqa: E402
 import tests_client  # noqa: E402
+import tests_plans  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -143,6 +144,7 @@ def main():
             ("ops", tests_ops.run),
             ("client", tests_client.run),
             ("merkle", tests_merkle.run),
+            ("plans", tests_plans.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
