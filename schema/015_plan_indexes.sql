@@ -12,6 +12,11 @@ CREATE INDEX agreement_decision_idx ON agreement (decision_id);
 -- list of decisions without filter, and every page after the first): read in index
 -- order instead of sorting all of decision_version.
 CREATE INDEX decision_version_recorded_idx ON decision_version (recorded_at, decision_id, version);
+-- Consultations recorded in a period (GET /v1/audit/consultations?recorded_from=&
+-- recorded_to=): neither table had an index on issued_at alone. BRIN: issued_at grows
+-- with the insertion order, so a few pages' summary serves, at almost no cost per answer.
+CREATE INDEX agreement_issued_brin ON agreement USING brin (issued_at);
+CREATE INDEX card_consultation_issued_brin ON card_consultation USING brin (issued_at);
 -- The card consultations that showed an OCMW (AUDIT_CONSULTATIONS: ocmws @> ARRAY[ocmw]).
 CREATE INDEX card_consultation_ocmws_idx ON card_consultation USING gin (ocmws);
 -- The invoices with a line for an OCMW, accepted or not (GET /v1/invoices?ocmw=):

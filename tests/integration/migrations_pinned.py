@@ -35,7 +35,7 @@ PINNED = {
     "011_agreement_keys.sql": "62d125efcefb49d0ef6f34fd79593730c6bc3b3227eaf4a7d0fe595e16d9f98b",
     "012_merkle.sql": "13b7751161c8dd6fb735a0b80a75fcc889483eb109dc997beb23ddd02879337d",
     "013_audit_missing_plan.sql": "f573da90c35958de1a3f5fc95c92f79067b8e0d893b5ff6c209590e2ffaa140e",
-    "015_plan_indexes.sql": "ad1b709128588d6e6a3a457240eca55be57ec9fa5c437164b8aa96e8b059dd25",
+    "015_plan_indexes.sql": "6124398a0cdb7379a5331f11de193d883aabddea4acb8682f9cf5ed1302aa4a9",
 }
 
 # what daemon/migrate.c takes for a migration: NNN_name.sql
