@@ -35,6 +35,7 @@ MEDAID_PACKAGES=(
 	python3-jsonschema python3-yaml nodejs npm
 	libsystemd-dev prometheus
 	haproxy
+	linux-perf
 )
 
 # Organisations of the development principals: name role org display-name.

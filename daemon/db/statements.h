@@ -213,9 +213,11 @@ X(AUDIT_PAGE, "audit_page", 3, true,                                            
  * Coverage answers (kind "coverage", by agreement number) and card
  * consultations (kind "card", by consultation number; a period overlapping
  * the service dates, an OCMW among those shown, a reason among those
- * given), in number order. Rows: (number, item as JSON text). */                                  \
+ * given), in number order. Rows: (number, item as JSON text). Each branch                         \
+ * is ordered and limited itself, so that it reads its primary key in order                        \
+ * (a UNION ALL of joins is otherwise sorted whole: tests_plans.py). */                            \
 X(AUDIT_CONSULTATIONS, "audit_consultations", 10, true,                                            \
-  "SELECT number, item FROM ("                                                                     \
+  "SELECT number, item FROM (("                                                                    \
   " SELECT a.number, row_to_json(i)::text AS item"                                                 \
   " FROM agreement a LEFT JOIN decision d ON d.id = a.decision_id"                                 \
   " LEFT JOIN agreement_void v ON v.number = a.number"                                             \
@@ -233,7 +235,8 @@ X(AUDIT_CONSULTATIONS, "audit_consultations", 10, true,                         
   "   AND ($8::text IS NULL OR ($8 = 'covered' AND a.covered)"                                     \
   "        OR ($8 = 'not_covered' AND NOT a.covered) OR a.reason = $8)"                            \
   "   AND ($9::text IS NULL OR a.number > $9)"                                                     \
-  " UNION ALL"                                                                                     \
+  " ORDER BY a.number LIMIT $10)"                                                                  \
+  " UNION ALL ("                                                                                   \
   " SELECT c.number, row_to_json(j)::text"                                                         \
   " FROM card_consultation c"                                                                      \
   " CROSS JOIN LATERAL (SELECT c.number AS consultation, "                                         \
@@ -241,7 +244,7 @@ X(AUDIT_CONSULTATIONS, "audit_consultations", 10, true,                         
   "   c.date_from AS \"from\", c.date_to AS \"to\", c.covered, c.reasons, c.ocmws,"                \
   "   'card' AS kind) j"                                                                           \
   " WHERE ($1::text IS NULL OR c.ssin = $1) AND ($2::text IS NULL OR c.provider_org = $2)"         \
-  "   AND ($3::text IS NULL OR $3 = ANY (c.ocmws))"                                                \
+  "   AND ($3::text IS NULL OR c.ocmws @> ARRAY[$3::text])"                                        \
   "   AND ($4::date IS NULL OR c.date_to >= $4::date)"                                             \
   "   AND ($5::date IS NULL OR c.date_from <= $5::date)"                                           \
   "   AND ($6::timestamptz IS NULL OR c.issued_at >= $6::timestamptz)"                             \
@@ -249,6 +252,7 @@ X(AUDIT_CONSULTATIONS, "audit_consultations", 10, true,                         
   "   AND ($8::text IS NULL OR ($8 = 'covered' AND c.covered)"                                     \
   "        OR ($8 = 'not_covered' AND NOT c.covered) OR $8 = ANY (c.reasons))"                     \
   "   AND ($9::text IS NULL OR c.number > $9)"                                                     \
+  " ORDER BY c.number LIMIT $10)"                                                                  \
   ") u ORDER BY number LIMIT $10")                                                                 \
                                                                                                    \
 /* Decision versions, filtered, in recording order after a cursor.                                 \

@@ -51,6 +51,7 @@ import tests_client  # noqa: E402
 import tests_balancer  # noqa: E402
 import tests_failover  # noqa: E402
 import tests_standby  # noqa: E402
+import tests_plans  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -151,6 +152,7 @@ def main():
             ("failover", tests_failover.run),
             ("standby", tests_standby.run),
             ("groupcap", tests_groupcap.run),
+            ("plans", tests_plans.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
