@@ -76,8 +76,9 @@ struct conn_set {
     struct conn_list reap;       /* closed, freed after the current loop turn */
     struct conn_list handshakes; /* HANDSHAKE, oldest first */
     size_t n_handshakes;
-    size_t n_conns;     /* in conns */
-    size_t n_in_flight; /* requests received or being handled */
+    size_t n_conns;      /* in conns */
+    size_t n_in_flight;  /* requests received or being handled */
+    uint64_t n_requests; /* requests received since the start */
     uint64_t next_id;
 };
 
@@ -91,6 +92,19 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
 void conn_set_protocol(const struct conn_protocol *p)
 {
     protocol = p;
+}
+
+/* An empty evbuffer can still hold a chain: bufferevent_openssl reserves
+ * space for every read and keeps it when SSL_read had nothing to give
+ * (4 to 16 KB), and evbuffer_drain() frees nothing from a buffer that is
+ * already empty. One byte added and drained frees every chain, so that
+ * between requests a keep-alive connection holds no read buffer
+ * (SSL_MODE_RELEASE_BUFFERS does the same for OpenSSL's record buffers;
+ * the output buffer is freed as it is written). */
+static void release_empty(struct evbuffer *b)
+{
+    if (b && evbuffer_get_length(b) == 0 && evbuffer_add(b, "", 1) == 0)
+        evbuffer_drain(b, 1);
 }
 
 static void conn_arm(struct conn *c, int64_t ms)
@@ -165,9 +179,10 @@ void conn_set_state(struct conn *c, enum conn_state s)
         TAILQ_REMOVE(&c->set->handshakes, c, hs_link);
         c->set->n_handshakes--;
     }
-    if (!in_flight(old) && in_flight(s))
+    if (!in_flight(old) && in_flight(s)) {
         c->set->n_in_flight++;
-    else if (in_flight(old) && !in_flight(s))
+        c->set->n_requests++;
+    } else if (in_flight(old) && !in_flight(s))
         c->set->n_in_flight--; /* the one place a request stops counting */
 
     const struct config *cfg = worker_config(c->w);
@@ -175,6 +190,7 @@ void conn_set_state(struct conn *c, enum conn_state s)
     case CS_HANDSHAKE:
         break;
     case CS_IDLE:
+        release_empty(bufferevent_get_input(c->bev));
         conn_arm(c,
                  idle_ms(c, old == CS_HANDSHAKE ? cfg->request_timeout_ms : cfg->idle_timeout_ms));
         break;
@@ -457,6 +473,16 @@ bool conn_set_empty(const struct conn_set *s)
 size_t conn_set_in_flight(const struct conn_set *s)
 {
     return s->n_in_flight;
+}
+
+size_t conn_set_count(const struct conn_set *s)
+{
+    return s->n_conns;
+}
+
+uint64_t conn_set_requests(const struct conn_set *s)
+{
+    return s->n_requests;
 }
 
 void conn_reap(struct worker *w)
