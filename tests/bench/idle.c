@@ -115,8 +115,10 @@ static void conn_fail(struct iconn *c)
     }
 }
 
-/* the whole answer to the one request: status 2xx, a head and a
- * Content-Length body (or a chunked one, ended by its last chunk) */
+/* the whole answer to the one request: a head (any status: a loaded
+ * daemon's health check may say 503, the connection is as real) that does
+ * not close the connection, and a Content-Length body (or a chunked one,
+ * ended by its last chunk) */
 static int answer_complete(struct evbuffer *in)
 {
     size_t len = evbuffer_get_length(in);
@@ -130,20 +132,24 @@ static int answer_complete(struct evbuffer *in)
     evbuffer_copyout(in, head, head_len);
     head[head_len] = '\0';
     int status = 0;
-    if (sscanf(head, "HTTP/1.%*d %d", &status) != 1 || status < 200 || status > 299) {
+    if (sscanf(head, "HTTP/1.%*d %d", &status) != 1 || status < 200) {
         free(head);
         return -1;
     }
     long clen = -1;
-    bool chunked = false;
+    bool chunked = false, closing = false;
     for (char *line = strstr(head, "\r\n"); line && line[2]; line = strstr(line + 2, "\r\n")) {
         const char *l = line + 2;
         if (strncasecmp(l, "content-length:", 15) == 0)
             clen = strtol(l + 15, NULL, 10);
         else if (strncasecmp(l, "transfer-encoding:", 18) == 0 && strstr(l, "chunked"))
             chunked = true;
+        else if (strncasecmp(l, "connection:", 11) == 0 && strstr(l, "close"))
+            closing = true;
     }
     free(head);
+    if (closing)
+        return -1;
     if (chunked) {
         struct evbuffer_ptr last = evbuffer_search(in, "\r\n0\r\n\r\n", 7, NULL);
         if (last.pos < 0)
