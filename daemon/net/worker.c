@@ -173,7 +173,7 @@ void worker_note(struct worker *w, enum worker_note n, const char *detail)
  * served and the worker has been quiet for a check period. */
 #define TRIM_PERIOD_MS    2000
 #define TRIM_MIN_DROP     256
-#define TRIM_MIN_REQUESTS 10000
+#define TRIM_MIN_REQUESTS 1000
 
 static void trim_cb(evutil_socket_t fd, short what, void *arg)
 {
