@@ -47,6 +47,8 @@ import tests_contract  # noqa: E402
 import tests_fhir  # noqa: E402
 import tests_ops  # noqa: E402
 import tests_client  # noqa: E402
+import tests_conns  # noqa: E402
+import tests_batches  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -143,6 +145,8 @@ def main():
             ("ops", tests_ops.run),
             ("client", tests_client.run),
             ("merkle", tests_merkle.run),
+            ("conns", tests_conns.run),
+            ("batches", tests_batches.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
