@@ -94,19 +94,6 @@ void conn_set_protocol(const struct conn_protocol *p)
     protocol = p;
 }
 
-/* An empty evbuffer can still hold a chain: bufferevent_openssl reserves
- * space for every read and keeps it when SSL_read had nothing to give
- * (4 to 16 KB), and evbuffer_drain() frees nothing from a buffer that is
- * already empty. One byte added and drained frees every chain, so that
- * between requests a keep-alive connection holds no read buffer
- * (SSL_MODE_RELEASE_BUFFERS does the same for OpenSSL's record buffers;
- * the output buffer is freed as it is written). */
-static void release_empty(struct evbuffer *b)
-{
-    if (b && evbuffer_get_length(b) == 0 && evbuffer_add(b, "", 1) == 0)
-        evbuffer_drain(b, 1);
-}
-
 static void conn_arm(struct conn *c, int64_t ms)
 {
     struct timeval tv = clock_tv(ms);
@@ -190,7 +177,6 @@ void conn_set_state(struct conn *c, enum conn_state s)
     case CS_HANDSHAKE:
         break;
     case CS_IDLE:
-        release_empty(bufferevent_get_input(c->bev));
         conn_arm(c,
                  idle_ms(c, old == CS_HANDSHAKE ? cfg->request_timeout_ms : cfg->idle_timeout_ms));
         break;
