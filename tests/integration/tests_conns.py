@@ -9,10 +9,10 @@ idle_timeout_ms still closes idle connections by itself.
 
 The bounds are functional, not speed: an idle connection measured about 27 KB of RSS
 (medaid-idle and scripts/bench with 1,000 and 2,000 connections, OpenSSL 3.0, glibc,
-2 workers; see docs/performance.md); BYTES_PER_CONN is 3.5 times that, so that only a regression that
-allocates a buffer per idle connection again (a 16 KB TLS record buffer, a read chain)
-fails it. After closing, at least half of the growth must be back within 15 s (63 to
-85 % came back in the measurements). Under a sanitizer (ASan's allocator keeps freed
+2 workers; see docs/performance.md); BYTES_PER_CONN is 3.5 times that, so that only a
+regression that allocates a buffer per idle connection again (a 16 KB TLS record
+buffer, a read chain) fails it. After closing, at least half of the growth must be back
+within 15 s (63 to 85 % came back in the measurements). Under a sanitizer (ASan's allocator keeps freed
 memory in quarantine and pads every block) the memory bounds are not checked: those
 cases report so and pass on what they can check.
 """
@@ -150,7 +150,8 @@ def run(env, tap):
     socks = []
     state = {}
     try:
-        @tap.case(f"{N_CONNS} idle mTLS keep-alive connections, each after one request, are all held")
+        @tap.case(f"{N_CONNS} idle mTLS keep-alive connections, each after one request, "
+                  "are all held")
         def _():
             # warm-up: the pool, the principal cache and the first allocations are in
             for _ in range(20):
