@@ -12,9 +12,9 @@ The bounds are functional, not speed: an idle connection measured about 27 KB of
 2 workers; see docs/performance.md); BYTES_PER_CONN is 3.5 times that, so that only a
 regression that allocates a buffer per idle connection again (a 16 KB TLS record
 buffer, a read chain) fails it. After closing, at least half of the growth must be back
-within 15 s (63 to 85 % came back in the measurements). Under a sanitizer (ASan's allocator keeps freed
-memory in quarantine and pads every block) the memory bounds are not checked: those
-cases report so and pass on what they can check.
+within 15 s (63 to 85 % came back in the measurements). Under a sanitizer (ASan's
+allocator keeps freed memory in quarantine and pads every block) the memory bounds are
+not checked: those cases report so and pass on what they can check.
 """
 
 import concurrent.futures
