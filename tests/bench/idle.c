@@ -42,6 +42,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "loopback.h"
+
 #define MAX_HEAD 16384
 
 enum cstate { C_NEW, C_OPENING, C_IDLE, C_FAILED, C_CLOSED };
@@ -56,11 +58,7 @@ static struct {
     long n, parallel, hold_s, timeout_ms;
 } opt = {.path = "/v1/health", .n = 100, .parallel = 32, .hold_s = 600, .timeout_ms = 30000};
 
-static char host[256];
-static char host_hdr[300];
-static bool host_is_ip;
-static struct sockaddr_storage addr;
-static socklen_t addr_len;
+static struct loopback_target target;
 
 static struct event_base *base;
 static SSL_CTX *ctx;
@@ -209,15 +207,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 
 static bool conn_open(struct iconn *c)
 {
-    SSL *ssl = SSL_new(ctx);
+    SSL *ssl = loopback_ssl(ctx, &target);
     if (!ssl)
         return false;
-    if (host_is_ip) {
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
-    } else {
-        SSL_set_tlsext_host_name(ssl, host);
-        SSL_set1_host(ssl, host);
-    }
     c->bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
                                             BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev) {
@@ -231,7 +223,8 @@ static bool conn_open(struct iconn *c)
     bufferevent_set_timeouts(c->bev, &tv, &tv);
     c->state = C_OPENING;
     opening++;
-    if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&addr, (int)addr_len) != 0) {
+    if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&target.addr, (int)target.addr_len) !=
+        0) {
         conn_fail(c);
         return true;
     }
@@ -260,63 +253,6 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
     (void)arg;
     stopping = true;
     event_base_loopbreak(base);
-}
-
-/* https://HOST:PORT[/] with HOST 127.0.0.1, localhost, ::1 or [::1] */
-static bool parse_url(const char *url)
-{
-    if (strncmp(url, "https://", 8) != 0) {
-        fprintf(stderr, "medaid-idle: --url must start with https://\n");
-        return false;
-    }
-    const char *p = url + 8, *h_end, *port_s;
-    if (*p == '[') {
-        h_end = strchr(p, ']');
-        if (!h_end)
-            return false;
-        p++;
-        port_s = h_end + 1;
-    } else {
-        h_end = strchr(p, ':');
-        if (!h_end) {
-            fprintf(stderr, "medaid-idle: --url needs a port\n");
-            return false;
-        }
-        port_s = h_end;
-    }
-    size_t hl = (size_t)(h_end - p);
-    if (hl == 0 || hl >= sizeof host || *port_s != ':')
-        return false;
-    memcpy(host, p, hl);
-    host[hl] = '\0';
-    char *end;
-    long port = strtol(port_s + 1, &end, 10);
-    if (end == port_s + 1 || port < 1 || port > 65535 || (*end != '\0' && strcmp(end, "/") != 0)) {
-        fprintf(stderr, "medaid-idle: bad port in --url\n");
-        return false;
-    }
-    memset(&addr, 0, sizeof addr);
-    if (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "localhost") == 0) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&addr;
-        a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)port);
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr_len = sizeof *a;
-    } else if (strcmp(host, "::1") == 0) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&addr;
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)port);
-        a->sin6_addr = in6addr_loopback;
-        addr_len = sizeof *a;
-    } else {
-        fprintf(stderr,
-                "medaid-idle: refusing host \"%s\": loopback only (127.0.0.1, localhost, ::1)\n",
-                host);
-        return false;
-    }
-    host_is_ip = strcmp(host, "localhost") != 0;
-    snprintf(host_hdr, sizeof host_hdr, strchr(host, ':') ? "[%s]:%ld" : "%s:%ld", host, port);
-    return true;
 }
 
 static void usage(FILE *f)
@@ -413,7 +349,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!parse_url(opt.url))
+    if (!loopback_parse_url("medaid-idle", opt.url, &target))
         return 2;
     if (opt.path[0] != '/' || strpbrk(opt.path, " \r\n")) {
         fprintf(stderr, "medaid-idle: --path must be an absolute path\n");
@@ -421,7 +357,7 @@ int main(int argc, char **argv)
     }
     request_len = (size_t)snprintf(request, sizeof request,
                                    "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-idle\r\n\r\n",
-                                   opt.path, host_hdr);
+                                   opt.path, target.host_hdr);
     if (request_len >= sizeof request) {
         fprintf(stderr, "medaid-idle: --path too long\n");
         return 2;
@@ -429,20 +365,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     raise_nofile(opt.n + 64);
 
-    ctx = SSL_CTX_new(TLS_client_method());
+    ctx = loopback_client_ctx(opt.cert, opt.key, opt.ca);
     if (!ctx)
         return 1;
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-    if (SSL_CTX_use_certificate_chain_file(ctx, opt.cert) != 1 ||
-        SSL_CTX_use_PrivateKey_file(ctx, opt.key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1 ||
-        SSL_CTX_load_verify_locations(ctx, opt.ca, NULL) != 1) {
-        ERR_print_errors_fp(stderr);
-        SSL_CTX_free(ctx);
-        return 1;
-    }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 
     base = event_base_new();
     conns = calloc((size_t)opt.n, sizeof *conns);

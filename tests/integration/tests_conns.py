@@ -19,17 +19,16 @@ not checked: those cases report so and pass on what they can check.
 
 import concurrent.futures
 import json
-import resource
 import socket
 import ssl
 import time
 from pathlib import Path
 
 from harness import Daemon, expect
+from tests_flood import raise_own_nofile  # 8,192 descriptors, more than enough here
 
 N_CONNS = 1000
 BYTES_PER_CONN = 96 * 1024
-NOFILE = N_CONNS + 512
 
 
 def rss_kb(pid):
@@ -51,19 +50,6 @@ def sanitized(env):
     except (OSError, ValueError):
         pass
     return False
-
-
-def raise_own_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft >= NOFILE:
-        return
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, max(hard, NOFILE)))
-    except (ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    expect(resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= NOFILE,
-           f"RLIMIT_NOFILE {resource.getrlimit(resource.RLIMIT_NOFILE)}: this test needs "
-           f"ulimit -n >= {NOFILE}")
 
 
 def client_ctx(env, who):
@@ -124,6 +110,16 @@ def open_idle(d, ctx, timeout=120, attempts=3):
 def open_many(d, ctx, n, threads=16):
     with concurrent.futures.ThreadPoolExecutor(threads) as ex:
         return list(ex.map(lambda _: open_idle(d, ctx), range(n)))
+
+
+def close_all(socks):
+    for s in socks:
+        if s is not None:
+            try:
+                s.close()
+            except OSError:
+                pass
+    socks.clear()
 
 
 def closed_by_peer(s, wait):
@@ -190,13 +186,7 @@ def run(env, tap):
                   "(not checked under a sanitizer)")
         def _():
             expect("r1" in state, "the connections were not opened")
-            for s in socks:
-                if s is not None:
-                    try:
-                        s.close()
-                    except OSError:
-                        pass
-            socks.clear()
+            close_all(socks)
             grown = state["r1"] - state["r0"]
             deadline = time.monotonic() + 15
             r2 = rss_kb(d.proc.pid)
@@ -212,12 +202,7 @@ def run(env, tap):
             r = d.request("provider", "GET", "/v1/health")
             expect(r.status == 200, f"after closing: {r!r}")
     finally:
-        for s in socks:
-            if s is not None:
-                try:
-                    s.close()
-                except OSError:
-                    pass
+        close_all(socks)
         d.stop()
 
     short = Daemon(env, "conns-idle", log_level="info", idle_timeout_ms=1000,
