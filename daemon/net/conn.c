@@ -89,8 +89,9 @@ struct conn_set {
     struct conn_list reap;       /* closed, freed after the current loop turn */
     struct conn_list handshakes; /* HANDSHAKE, oldest first */
     size_t n_handshakes;
-    size_t n_conns;     /* in conns */
-    size_t n_in_flight; /* requests received or being handled */
+    size_t n_conns;      /* in conns */
+    size_t n_in_flight;  /* requests received or being handled */
+    uint64_t n_requests; /* requests received since the start */
     uint64_t next_id;
 };
 
@@ -191,9 +192,10 @@ void conn_set_state(struct conn *c, enum conn_state s)
         TAILQ_REMOVE(&c->set->handshakes, c, hs_link);
         c->set->n_handshakes--;
     }
-    if (!in_flight(old) && in_flight(s))
+    if (!in_flight(old) && in_flight(s)) {
         c->set->n_in_flight++;
-    else if (in_flight(old) && !in_flight(s))
+        c->set->n_requests++;
+    } else if (in_flight(old) && !in_flight(s))
         c->set->n_in_flight--; /* the one place a request stops counting */
 
     const struct config *cfg = worker_config(c->w);
@@ -490,6 +492,16 @@ bool conn_set_empty(const struct conn_set *s)
 size_t conn_set_in_flight(const struct conn_set *s)
 {
     return s->n_in_flight;
+}
+
+size_t conn_set_count(const struct conn_set *s)
+{
+    return s->n_conns;
+}
+
+uint64_t conn_set_requests(const struct conn_set *s)
+{
+    return s->n_requests;
 }
 
 void conn_reap(struct worker *w)

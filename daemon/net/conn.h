@@ -101,6 +101,9 @@ struct conn_set *conn_set_new(struct worker *w);
 void conn_set_free(struct conn_set *s);
 bool conn_set_empty(const struct conn_set *s);
 size_t conn_set_in_flight(const struct conn_set *s);
+/* open connections (handshakes included), requests received since the start */
+size_t conn_set_count(const struct conn_set *s);
+uint64_t conn_set_requests(const struct conn_set *s);
 /* proxy: from proxy_listen (a PROXY v2 header comes before the TLS) */
 void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen, bool proxy);
 /* A connection over an already connected bufferevent without TLS (tests and

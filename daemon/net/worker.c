@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -44,7 +47,10 @@ struct worker {
     atomic_int cmd;
     bool draining;
     struct event *ev_drain_deadline;
-    struct event *ev_notes; /* the once-a-second report of worker_note() counts */
+    struct event *ev_notes;            /* the once-a-second report of worker_note() counts */
+    struct event *ev_trim;             /* gives memory back after a flood (trim_cb) */
+    size_t trim_peak;                  /* most connections open since the last trim */
+    uint64_t trim_requests, trim_seen; /* requests at the last trim, at the last check */
     uint64_t notes[WN_COUNT];
     char note_detail[WN_COUNT][120];
     void (*done)(void *arg);
@@ -166,6 +172,46 @@ void worker_note(struct worker *w, enum worker_note n, const char *detail)
     }
 }
 
+/* ---- memory given back ---------------------------------------------------------- */
+
+/* glibc keeps what was freed in its arenas (one per worker thread) for
+ * reuse and returns only the top of each heap: after 10,000 connections
+ * closed, or a flood of requests, the daemon would keep its peak RSS for
+ * ever. malloc_trim(0) gives every free page of every arena back
+ * (madvise), at a cost of a few milliseconds for a heap of hundreds of MB,
+ * so it runs only when the load has fallen: the open connections dropped
+ * to half their peak (by at least TRIM_MIN_DROP), or many requests were
+ * served and the worker has been quiet for a check period. */
+#define TRIM_PERIOD_MS    2000
+#define TRIM_MIN_DROP     256
+#define TRIM_MIN_REQUESTS 1000
+
+static void trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    size_t n = conn_set_count(w->conns);
+    uint64_t req = conn_set_requests(w->conns);
+    if (n > w->trim_peak)
+        w->trim_peak = n;
+    bool dropped = w->trim_peak >= n + TRIM_MIN_DROP && n <= w->trim_peak / 2;
+    bool quiet = req - w->trim_requests >= TRIM_MIN_REQUESTS && req == w->trim_seen &&
+                 conn_set_in_flight(w->conns) == 0;
+    w->trim_seen = req;
+    if (!dropped && !quiet)
+        return;
+#ifdef __GLIBC__
+    int64_t t0 = mono_ms();
+    int given = malloc_trim(0);
+    log_ctx(LOG_DEBUG, w->tag, "memory: %s; malloc_trim %s in %lld ms",
+            dropped ? "connections dropped" : "quiet after many requests",
+            given ? "gave memory back" : "found nothing to give back", (long long)(mono_ms() - t0));
+#endif
+    w->trim_peak = n;
+    w->trim_requests = req;
+}
+
 static void reap_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -238,6 +284,7 @@ static void cmd_cb(evutil_socket_t fd, short what, void *arg)
     if (atomic_load(&w->cmd) != CMD_DRAIN || w->draining)
         return;
     w->draining = true;
+    event_del(w->ev_trim);
     if (w->listener) {
         evconnlistener_free(w->listener); /* closes the listening socket */
         w->listener = NULL;
@@ -284,6 +331,11 @@ static bool worker_setup(struct worker *w, int fd, int proxy_fd)
     w->ev_cmd = event_new(w->base, -1, 0, cmd_cb, w);
     w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
     w->ev_notes = evtimer_new(w->base, notes_cb, w);
+    w->ev_trim = event_new(w->base, -1, EV_PERSIST, trim_cb, w);
+    if (w->ev_trim && w->own_base) { /* not on a test's loop: it would never end */
+        struct timeval tv = clock_tv(TRIM_PERIOD_MS);
+        event_add(w->ev_trim, &tv);
+    }
     if (fd >= 0) {
         w->listener = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
         if (w->listener)
@@ -298,7 +350,8 @@ static bool worker_setup(struct worker *w, int fd, int proxy_fd)
             close(proxy_fd);
     }
     return (w->app || !hooks.attach) && w->ev_reap && w->ev_cmd && w->ev_drain_deadline &&
-           w->ev_notes && (fd < 0 || w->listener) && (proxy_fd < 0 || w->proxy_listener);
+           w->ev_notes && w->ev_trim && (fd < 0 || w->listener) &&
+           (proxy_fd < 0 || w->proxy_listener);
 }
 
 struct worker *worker_new(int idx, const struct config *cfg, int listen_fd, int proxy_fd)
@@ -372,6 +425,8 @@ void worker_free(struct worker *w)
         event_free(w->ev_cmd);
     if (w->ev_drain_deadline)
         event_free(w->ev_drain_deadline);
+    if (w->ev_trim)
+        event_free(w->ev_trim);
     if (w->ev_notes) {
         notes_flush(w);
         event_free(w->ev_notes);

@@ -53,6 +53,8 @@ import tests_balancer  # noqa: E402
 import tests_failover  # noqa: E402
 import tests_standby  # noqa: E402
 import tests_plans  # noqa: E402
+import tests_conns  # noqa: E402
+import tests_batches  # noqa: E402
 
 try:  # written separately; the run goes on without it (but not past its own errors)
     import tests_audit_scripts  # noqa: E402
@@ -157,6 +159,8 @@ def main():
             ("standby", tests_standby.run),
             ("groupcap", tests_groupcap.run),
             ("plans", tests_plans.run),
+            ("conns", tests_conns.run),
+            ("batches", tests_batches.run),
         ]
         if tests_audit_scripts is not None:
             groups.insert(4, ("audit_scripts", tests_audit_scripts.run))
