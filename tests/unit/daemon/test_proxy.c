@@ -17,7 +17,8 @@ static size_t header(unsigned char *out, unsigned ver_cmd, unsigned fam, const u
     out[13] = (unsigned char)fam;
     out[14] = (unsigned char)(len >> 8);
     out[15] = (unsigned char)len;
-    memcpy(out + 16, body, len);
+    if (len)
+        memcpy(out + 16, body, len);
     return 16 + len;
 }
 
