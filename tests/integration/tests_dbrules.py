@@ -2,7 +2,7 @@
 does: what the daemon's own role (medaid_app) may change, and that PostgreSQL's own
 log never names a person (an overlap refusal used to print the SSIN in its DETAIL)."""
 
-from harness import PRINCIPALS, Daemon, expect, new_ssin
+from harness import PRINCIPALS, ROOT, Daemon, expect, new_ssin, run as run_cmd
 from tests_lifecycle import act, create
 from tests_api import decision_body
 
@@ -18,7 +18,32 @@ def denied(env, sql):
     return f"as medaid_app, {sql!r}: exit {p.returncode}, {(p.stderr.strip() or p.stdout.strip())!r}"
 
 
+def migrate(env):
+    return run_cmd([str(env.medaidd), "migrate", "-c", str(env.conf)], check=False,
+                   cwd=str(ROOT), env=env.daemon_env())
+
+
 def run(env, tap):
+    @tap.case("medaidd migrate: a database that recorded 006's earlier published text is "
+              "migrated; one whose recorded checksum matches no published text is refused, "
+              "naming the file")
+    def _():
+        current = env.psql("SELECT checksum FROM schema_migration WHERE version = 6")
+        try:
+            env.psql("UPDATE schema_migration SET checksum = "
+                     "'c2dc46392326a1415dd68456549e27a8f76a0a0da387ca45d098412bc00cd5a5' "
+                     "WHERE version = 6")
+            p = migrate(env)
+            expect(p.returncode == 0, f"earlier text: exit {p.returncode} {p.stderr[-500:]}")
+            env.psql("UPDATE schema_migration SET checksum = repeat('0', 64) WHERE version = 6")
+            p = migrate(env)
+            expect(p.returncode != 0 and "006_anchor.sql" in p.stderr and
+                   "never edited" in p.stderr, f"unknown text: exit {p.returncode} {p.stderr}")
+        finally:
+            env.psql(f"UPDATE schema_migration SET checksum = '{current}' WHERE version = 6")
+        p = migrate(env)
+        expect(p.returncode == 0, f"restored: exit {p.returncode} {p.stderr[-500:]}")
+
     d = Daemon(env, "dbrules")
 
     @tap.case("medaidd starts and answers /v1/health")
