@@ -38,7 +38,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -51,7 +50,8 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+
+#include "loopback.h"
 
 #define MAX_LINE           16384       /* longest status or header line */
 #define MAX_BODY           (64u << 20) /* largest response body */
@@ -148,11 +148,7 @@ struct options {
 static struct options opt = {
     .connections = 64, .duration = 10, .warmup = 2, .threads = 1, .timeout_ms = 10000};
 
-static char host[256];     /* as given in the URL, without brackets */
-static char host_hdr[300]; /* for the Host header */
-static struct sockaddr_storage addr;
-static socklen_t addr_len;
-static bool host_is_ip;
+static struct loopback_target target; /* --url */
 
 static char **requests; /* prebuilt request texts */
 static size_t *request_len;
@@ -657,16 +653,10 @@ static void idle_remove(struct conn *c)
 static void conn_connect(struct conn *c)
 {
     struct worker *w = c->w;
-    SSL *ssl = SSL_new(w->ctx);
+    SSL *ssl = loopback_ssl(w->ctx, &target);
     if (ssl == NULL) {
         count_error(c, E_TLS);
         return;
-    }
-    if (host_is_ip) {
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
-    } else {
-        SSL_set_tlsext_host_name(ssl, host);
-        SSL_set1_host(ssl, host);
     }
     c->bev = bufferevent_openssl_socket_new(w->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
                                             BEV_OPT_CLOSE_ON_FREE);
@@ -683,7 +673,8 @@ static void conn_connect(struct conn *c)
     struct timeval tv = {opt.timeout_ms / 1000, (opt.timeout_ms % 1000) * 1000};
     bufferevent_set_timeouts(c->bev, &tv, &tv);
     c->connected = false;
-    if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&addr, (int)addr_len) != 0) {
+    if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&target.addr, (int)target.addr_len) !=
+        0) {
         count_error(c, E_CONNECT);
         conn_drop(c, true);
         return;
@@ -695,24 +686,6 @@ static void conn_connect(struct conn *c)
 }
 
 /* ---- set-up ----------------------------------------------------------------- */
-
-static SSL_CTX *make_ctx(void)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    if (ctx == NULL)
-        return NULL;
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    if (SSL_CTX_use_certificate_chain_file(ctx, opt.cert) != 1 ||
-        SSL_CTX_use_PrivateKey_file(ctx, opt.key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1 ||
-        SSL_CTX_load_verify_locations(ctx, opt.ca, NULL) != 1) {
-        ERR_print_errors_fp(stderr);
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    return ctx;
-}
 
 static void stop_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -770,7 +743,7 @@ static bool add_get(const char *path, size_t len)
     int n = asprintf(&buf,
                      "GET %.*s HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
                      "Accept: application/json\r\n\r\n",
-                     (int)len, path, host_hdr);
+                     (int)len, path, target.host_hdr);
     if (n < 0)
         return false;
     bool ok = add_request(buf, (size_t)n);
@@ -798,7 +771,7 @@ static bool take_question(const char *line, size_t len, const char *file)
                      "POST /v1/coverage HTTP/1.1\r\nHost: %s\r\nUser-Agent: medaid-loadgen\r\n"
                      "Content-Type: application/json\r\nAccept: application/json\r\n"
                      "Content-Length: %zu\r\n\r\n%.*s",
-                     host_hdr, len, (int)len, line);
+                     target.host_hdr, len, (int)len, line);
     if (n < 0)
         return false;
     bool ok = add_request(buf, (size_t)n);
@@ -843,64 +816,6 @@ static bool load_requests(void)
     if (opt.get_path != NULL)
         return add_get(opt.get_path, strlen(opt.get_path));
     return load_lines(opt.questions, take_question, "questions");
-}
-
-/* https://HOST:PORT[/] with HOST 127.0.0.1, localhost, ::1 or [::1] */
-static bool parse_url(const char *url)
-{
-    if (strncmp(url, "https://", 8) != 0) {
-        fprintf(stderr, "medaid-loadgen: --url must start with https://\n");
-        return false;
-    }
-    const char *p = url + 8, *h_end, *port_s;
-    if (*p == '[') {
-        h_end = strchr(p, ']');
-        if (h_end == NULL)
-            return false;
-        p++;
-        port_s = h_end + 1;
-    } else {
-        h_end = strchr(p, ':');
-        if (h_end == NULL) {
-            fprintf(stderr, "medaid-loadgen: --url needs a port\n");
-            return false;
-        }
-        port_s = h_end;
-    }
-    size_t hl = (size_t)(h_end - p);
-    if (hl == 0 || hl >= sizeof host || *port_s != ':')
-        return false;
-    memcpy(host, p, hl);
-    host[hl] = '\0';
-    char *end;
-    long port = strtol(port_s + 1, &end, 10);
-    if (end == port_s + 1 || port < 1 || port > 65535 || (*end != '\0' && strcmp(end, "/") != 0)) {
-        fprintf(stderr, "medaid-loadgen: bad port in --url\n");
-        return false;
-    }
-    memset(&addr, 0, sizeof addr);
-    if (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "localhost") == 0) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&addr;
-        a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)port);
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr_len = sizeof *a;
-    } else if (strcmp(host, "::1") == 0) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&addr;
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)port);
-        a->sin6_addr = in6addr_loopback;
-        addr_len = sizeof *a;
-    } else {
-        fprintf(stderr,
-                "medaid-loadgen: refusing host \"%s\": loopback only (127.0.0.1, "
-                "localhost, ::1)\n",
-                host);
-        return false;
-    }
-    host_is_ip = strcmp(host, "localhost") != 0;
-    snprintf(host_hdr, sizeof host_hdr, strchr(host, ':') ? "[%s]:%ld" : "%s:%ld", host, port);
-    return true;
 }
 
 static void usage(FILE *f)
@@ -1016,7 +931,7 @@ int main(int argc, char **argv)
         goto bad;
     if (opt.get_path != NULL && opt.get_path[0] != '/')
         goto bad;
-    if (!parse_url(opt.url))
+    if (!loopback_parse_url("medaid-loadgen", opt.url, &target))
         return 1;
     is_post = opt.questions != NULL;
     open_loop = opt.rate > 0;
@@ -1038,7 +953,7 @@ int main(int argc, char **argv)
         event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER); /* the schedule's timer */
         w->base = event_base_new_with_config(cfg);
         event_config_free(cfg);
-        w->ctx = make_ctx();
+        w->ctx = loopback_client_ctx(opt.cert, opt.key, opt.ca);
         if (w->base == NULL || w->ctx == NULL) {
             fprintf(stderr, "medaid-loadgen: cannot set up TLS (--cert, --key, --ca)\n");
             return 1;
