@@ -37,6 +37,7 @@ PINNED = {
     "013_audit_missing_plan.sql": "f573da90c35958de1a3f5fc95c92f79067b8e0d893b5ff6c209590e2ffaa140e",
     "014_capped_group_commit.sql": "71cd402d16eaccbc07f1c487ada456cb4438c964ae5723821e8cabbbfb8664d6",
     "015_plan_indexes.sql": "6124398a0cdb7379a5331f11de193d883aabddea4acb8682f9cf5ed1302aa4a9",
+    "016_planned_functions.sql": "6a2100b19bd5e4fe0b112c316be5dfe24f22fadd9c38ecf1d0a4ee4e6913f5cb",
 }
 
 # what daemon/migrate.c takes for a migration: NNN_name.sql
