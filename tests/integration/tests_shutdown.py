@@ -152,12 +152,20 @@ def one_run(env, name, tally, second_term=False):
         finally:
             s.close()
 
+    # the idle connections' first answers come before the signal: under load (the
+    # sanitizer runs side by side) their threads may start later than the 0.6 s below
+    idle_ready = threading.Semaphore(0)
+
     def idle(k, delay):
         s = connect(f"idle {k}")
         if s is None:
+            idle_ready.release()
             return
         try:
-            res = exchange(s, request_bytes(0), tally, f"idle{k}-before")
+            try:
+                res = exchange(s, request_bytes(0), tally, f"idle{k}-before")
+            finally:
+                idle_ready.release()
             expect(res == "answered", f"idle {k}: before the signal: {res}")
             signalled.wait(15)
             time.sleep(delay)
@@ -207,6 +215,10 @@ def one_run(env, name, tally, second_term=False):
     for t in threads:
         t.start()
     time.sleep(0.6)  # load before the signal
+    for _ in range(IDLE + 1):
+        if not idle_ready.acquire(timeout=10):
+            errors.append("an idle connection had no first answer within 10 s")
+            break
     buffered.sendall(request_bytes(1))
     tally.add("written")
     t_signal[0] = time.monotonic()
