@@ -72,12 +72,9 @@ CREATE TRIGGER audit_checkpoint_append_only
 -- (at most p_limit): kind ('decision_version' or 'agreement'), the object
 -- (D…/version or the agreement number) and how many records it has.
 -- SECURITY INVOKER: the daemon's role reads these tables itself.
--- Index lookups per row, whatever the statistics say: right after a bulk of
--- writes the planner, still believing the trail small, scanned the whole of
--- audit_log once per row (seconds for a few thousand agreements).
 CREATE FUNCTION audit_missing(p_limit integer)
 RETURNS TABLE (kind text, object text, records bigint)
-LANGUAGE sql STABLE SET enable_seqscan = off AS $$
+LANGUAGE sql STABLE AS $$
     (SELECT 'decision_version', v.decision_id || '/' || v.version,
             (SELECT count(*) FROM audit_log l WHERE l.object = v.decision_id || '/' || v.version
                 AND l.action = 'decision.' || v.change)
